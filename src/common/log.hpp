@@ -1,0 +1,12 @@
+// Logging: spdlog behind one init call. Credentials must never be passed to a log call.
+#pragma once
+#include <spdlog/spdlog.h>
+
+#include <string_view>
+
+namespace qcc::log {
+
+/// Configures the default logger: level ("debug", "info", ...) and format ("text" or "json").
+void init(std::string_view level, std::string_view format);
+
+}  // namespace qcc::log
