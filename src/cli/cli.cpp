@@ -2,12 +2,22 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/serve_cmd.hpp"
+#include "cli/sim_cmd.hpp"
+
 namespace qcc::cli {
 
 int run(int argc, char** argv) {
     CLI::App app{"qcc: a fast, resilient gateway for Claude Code"};
+    app.set_version_flag("--version", "qcc 0.1.0");
     app.require_subcommand(1);
-    CLI11_PARSE(app, argc, argv);
+    add_serve_command(app);
+    add_sim_command(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
     return 0;
 }
 

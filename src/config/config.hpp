@@ -1,0 +1,120 @@
+// Bootstrap configuration: plain structs loaded from the TOML file (SPEC §13) and validated with
+// line-precise errors. docs/configuration.md documents every key; keep the two in step.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace qcc::config {
+
+using Millis = std::chrono::milliseconds;
+
+/// Wire protocol an upstream speaks.
+enum class EndpointKind { kAnthropic, kOpenAI };
+/// How the endpoint credential is sent upstream: `x-api-key`, `Authorization: Bearer`, or both.
+enum class AuthMode { kXApiKey, kBearer, kBoth };
+
+/// "anthropic" / "openai": the spelling used in the TOML file, the store and the admin API.
+std::string_view to_string(EndpointKind kind);
+/// "x-api-key" / "bearer" / "both".
+std::string_view to_string(AuthMode mode);
+/// Inverse of to_string(EndpointKind); nullopt for any other spelling (case-sensitive).
+std::optional<EndpointKind> parse_endpoint_kind(std::string_view text);
+/// Inverse of to_string(AuthMode); nullopt for any other spelling (case-sensitive).
+std::optional<AuthMode> parse_auth_mode(std::string_view text);
+
+/// Global upstream timeouts (SPEC §8); endpoints may override connect/first_byte/idle.
+struct Timeouts {
+    Millis connect{10'000};
+    Millis first_byte{300'000};
+    Millis idle{120'000};
+    Millis total{600'000};
+    friend bool operator==(const Timeouts&, const Timeouts&) = default;
+};
+
+/// Per-endpoint keep-alive pool limits (SPEC §8).
+struct PoolConfig {
+    int max_per_endpoint = 64;
+    int max_idle = 16;
+    Millis idle_expiry{30'000};
+    Millis dns_ttl{300'000};
+    friend bool operator==(const PoolConfig&, const PoolConfig&) = default;
+};
+
+/// One upstream as declared in the file or stored by the admin API. `base_url` is normalized
+/// (no trailing '/').
+struct EndpointConfig {
+    std::string name, base_url, api_key;
+    EndpointKind kind = EndpointKind::kAnthropic;
+    AuthMode auth = AuthMode::kXApiKey;
+    int tier = 1;      // 1..9
+    int weight = 100;  // 1..1000
+    bool enabled = true;
+    bool tls_verify = true;
+    std::vector<std::pair<std::string, std::string>> model_map;  // exact model or family -> target
+    std::optional<Millis> connect_timeout, first_byte_timeout, idle_timeout;  // overrides
+    std::vector<std::string> tags;
+    friend bool operator==(const EndpointConfig&, const EndpointConfig&) = default;
+};
+
+/// A client key declared in the file (plaintext here; the store keeps only its hash).
+struct KeyConfig {
+    std::string name, key;
+    friend bool operator==(const KeyConfig&, const KeyConfig&) = default;
+};
+
+/// The whole bootstrap configuration; default-constructed = the documented defaults.
+struct Config {
+    std::string listen = "127.0.0.1:7860";
+    std::string data_dir = "~/.qcc";  // not expanded here: callers apply expand_home()
+    std::string admin_token;          // env QCC_ADMIN_TOKEN overrides the file
+    int workers = 0;                  // 0 = hardware threads
+    std::size_t max_body_bytes = 32u << 20;
+    std::size_t max_header_bytes = 64u << 10;
+    Timeouts timeouts;
+    PoolConfig pool;
+    Millis drain_timeout{30'000};
+    std::string log_level = "info";   // trace/debug/info/warn/error
+    std::string log_format = "text";  // text/json
+    std::vector<KeyConfig> keys;
+    std::vector<EndpointConfig> endpoints;
+    std::string source = "<defaults>";  // file the config came from
+    friend bool operator==(const Config&, const Config&) = default;
+};
+
+/// Thrown by load_*: what() is "<file>:<line>:<column>: <key path>: <message>" (line/column omitted
+/// only when the problem has no position, e.g. a missing file).
+class ConfigError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// Reads and validates the TOML file at `path`; a missing file throws
+/// ConfigError("<path>: cannot open: <strerror>"). Applies the QCC_ADMIN_TOKEN override.
+Config load_file(const std::string& path);
+
+/// Same as load_file for text already in memory; `source_name` is used in errors and
+/// Config::source.
+Config load_string(std::string_view toml_text, std::string_view source_name);
+
+/// "~" or "~/x" expanded with $HOME (falling back to the passwd entry); other paths unchanged.
+std::string expand_home(std::string_view path);
+
+/// Host and port of a listen address "host:port" or "[v6]:port" (brackets removed from the host;
+/// port 0 = any free port); throws ConfigError on bad input.
+std::pair<std::string, std::uint16_t> parse_listen(std::string_view listen);
+
+/// A duration written as "500ms", "10s", "5m" or "1h" (non-negative integer + unit, at most 7
+/// days); nullopt when malformed. Integers-as-seconds are handled by the TOML loader only.
+std::optional<Millis> parse_duration(std::string_view text);
+
+/// Applies the file's endpoint rules to an endpoint built elsewhere (admin API, CLI) and
+/// normalizes base_url; throws ConfigError("<field>: <message>") on the first problem.
+void validate_endpoint(EndpointConfig& endpoint);
+
+}  // namespace qcc::config

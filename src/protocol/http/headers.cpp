@@ -1,0 +1,59 @@
+#include "protocol/http/headers.hpp"
+
+#include <array>
+
+namespace qcc::http {
+namespace {
+
+constexpr char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+constexpr bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim_ows(std::string_view s) {
+    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (to_lower(a[i]) != to_lower(b[i])) return false;
+    }
+    return true;
+}
+
+bool is_hop_by_hop(std::string_view name) {
+    static constexpr std::array<std::string_view, 9> kNames = {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    };
+    for (std::string_view candidate : kNames) {
+        if (iequals(name, candidate)) return true;
+    }
+    return false;
+}
+
+bool connection_lists(std::string_view connection_value, std::string_view name) {
+    const std::string_view wanted = trim_ows(name);
+    if (wanted.empty()) return false;
+    while (!connection_value.empty()) {
+        const std::size_t comma = connection_value.find(',');
+        const std::string_view token = trim_ows(connection_value.substr(0, comma));
+        if (iequals(token, wanted)) return true;
+        if (comma == std::string_view::npos) break;
+        connection_value.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+}  // namespace qcc::http

@@ -1,0 +1,18 @@
+// Header-name helpers shared by request and response rewriting (SPEC §3).
+#pragma once
+#include <string_view>
+
+namespace qcc::http {
+
+/// ASCII case-insensitive equality (HTTP field names are ASCII; other bytes compare exactly).
+bool iequals(std::string_view a, std::string_view b);
+
+/// True for hop-by-hop header names (case-insensitive): connection, keep-alive, proxy-authenticate,
+/// proxy-authorization, proxy-connection, te, trailer, transfer-encoding, upgrade.
+bool is_hop_by_hop(std::string_view name);
+
+/// True if `name` appears as a comma-separated token (trimmed, case-insensitive) in a Connection
+/// header value; such headers are hop-by-hop for this message too (RFC 9110 §7.6.1).
+bool connection_lists(std::string_view connection_value, std::string_view name);
+
+}  // namespace qcc::http

@@ -1,0 +1,660 @@
+#include "proxy/forwarder.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <chrono>
+#include <random>
+#include <sys/socket.h>
+
+#include "common/log.hpp"
+#include "protocol/anthropic/error_body.hpp"
+#include "protocol/anthropic/stream_tap.hpp"
+#include "protocol/http/headers.hpp"
+#include "proxy/classify.hpp"
+#include "proxy/worker.hpp"
+
+namespace qcc::proxy {
+
+namespace hdr = qcc::http;
+
+namespace {
+
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using upstream::Endpoint;
+using upstream::Lease;
+using ResponseParser = http::response_parser<http::buffer_body>;
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+constexpr std::size_t kRelayBufferBytes = 64 * 1024;   // per-stream bound (SPEC §2 backpressure)
+constexpr std::size_t kMaxErrorBodyBytes = 256 * 1024;  // error bodies are read whole to classify
+constexpr std::size_t kMaxPreCommitBytes = 256 * 1024;  // SSE bytes held before the first event
+constexpr int kMaxAttempts = 5;
+constexpr int kMaxAttemptsPerEndpoint = 2;
+
+/// State shared with the client-disconnect watcher coroutine.
+struct Watch {
+    bool active = true;
+    bool client_gone = false;
+    beast::tcp_stream* upstream = nullptr;  // the current attempt's stream, cancelled on disconnect
+};
+
+/// Waits for the client socket to become readable while the upstream works. Readable with zero
+/// bytes (or an error) means the client went away: cancel the upstream at once (SPEC §2.9).
+asio::awaitable<void> watch_client(tcp::socket* socket, std::shared_ptr<Watch> watch) {
+    auto [ec] = co_await socket->async_wait(tcp::socket::wait_read, kUseTuple);
+    if (!watch->active) co_return;  // the request ended first; the socket may be gone
+    char byte;
+    const auto n = ec ? 0 : ::recv(socket->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) co_return;  // a pipelined request, not a disconnect
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) co_return;
+    watch->client_gone = true;
+    if (watch->upstream != nullptr) watch->upstream->cancel();
+}
+
+/// The last failed upstream response, returned to the client when every candidate failed.
+struct SavedResponse {
+    int status = 0;
+    std::string headers;  // filtered "name: value\r\n" lines, without framing
+    std::string body;
+};
+
+enum class Outcome { kCommitted, kFailed, kRetryFresh, kClientGone };
+
+std::int64_t ms_since(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+bool is_framing_or_hop(std::string_view name, std::string_view connection_value) {
+    return hdr::is_hop_by_hop(name) || hdr::iequals(name, "content-length") ||
+           (!connection_value.empty() && hdr::connection_lists(connection_value, name));
+}
+
+/// Response headers to pass to the client: all but hop-by-hop and framing.
+std::string filtered_response_headers(const http::response_header<>& h) {
+    std::string out;
+    const auto connection = h[http::field::connection];
+    for (const auto& f : h) {
+        const auto name = f.name_string();
+        if (is_framing_or_hop(name, connection)) continue;
+        out += name;
+        out += ": ";
+        out += f.value();
+        out += "\r\n";
+    }
+    return out;
+}
+
+const std::string* mapped_model(const Endpoint& ep, std::string_view model) {
+    for (const auto& [from, to] : ep.cfg.model_map) {
+        if (from == model) return &to;
+    }
+    for (const auto& [from, to] : ep.cfg.model_map) {
+        if ((from == "haiku" || from == "sonnet" || from == "opus") &&
+            model.find(from) != std::string_view::npos) {
+            return &to;
+        }
+    }
+    return nullptr;
+}
+
+/// Everything one forward() call shares between its attempts.
+class Exchange {
+public:
+    Exchange(Worker& worker, beast::tcp_stream& client, ClientRequest& req,
+             const anthropic::RequestView* view, RequestContext& ctx, bool keep_alive)
+        : w_(worker),
+          client_(client),
+          req_(req),
+          view_(view),
+          ctx_(ctx),
+          keep_alive_(keep_alive),
+          watch_(std::make_shared<Watch>()) {}
+
+    asio::awaitable<bool> run();
+
+private:
+    asio::awaitable<Outcome> attempt(const Endpoint& ep, bool fresh);
+    asio::awaitable<Outcome> pre_commit_sse(const Endpoint& ep, Lease& lease, ResponseParser& p,
+                                            std::string& pending, anthropic::StreamTap& tap);
+    asio::awaitable<Outcome> relay(const Endpoint& ep, Lease& lease, ResponseParser& p,
+                                   std::string_view pending, anthropic::StreamTap& tap, bool sse);
+    asio::awaitable<Outcome> fail(const Endpoint& ep, const Verdict& v, int status,
+                                  std::chrono::milliseconds cooldown = {});
+    asio::awaitable<bool> write_client(std::string_view head, std::string_view data, bool chunked);
+    asio::awaitable<bool> write_exhausted();
+    void apply(const Endpoint& ep, const Verdict& v, std::chrono::milliseconds cooldown);
+    std::string upstream_head(const Endpoint& ep, std::size_t body_size) const;
+    Attempt& current() { return ctx_.attempts.back(); }
+
+    Worker& w_;
+    beast::tcp_stream& client_;
+    ClientRequest& req_;
+    const anthropic::RequestView* view_;
+    RequestContext& ctx_;
+    bool keep_alive_;
+    std::shared_ptr<Watch> watch_;
+    std::string forwarded_headers_;  // client headers as forwarded (built once)
+    std::optional<SavedResponse> last_;
+    std::string last_endpoint_;
+    Verdict last_verdict_;
+    Clock::time_point attempt_start_;
+};
+
+std::string Exchange::upstream_head(const Endpoint& ep, std::size_t body_size) const {
+    std::string head;
+    head.reserve(forwarded_headers_.size() + 256);
+    head += req_.method_string();
+    head += ' ';
+    head += ep.path_prefix;
+    head += req_.target();
+    head += " HTTP/1.1\r\nhost: ";
+    head += ep.host_header;
+    head += "\r\n";
+    head += forwarded_headers_;
+    const auto auth = ep.cfg.auth;
+    if (auth == config::AuthMode::kXApiKey || auth == config::AuthMode::kBoth) {
+        head += "x-api-key: ";
+        head += ep.cfg.api_key;
+        head += "\r\n";
+    }
+    if (auth == config::AuthMode::kBearer || auth == config::AuthMode::kBoth) {
+        head += "authorization: Bearer ";
+        head += ep.cfg.api_key;
+        head += "\r\n";
+    }
+    const auto method = req_.method();
+    if (body_size > 0 || method == http::verb::post || method == http::verb::put ||
+        method == http::verb::patch) {
+        head += "content-length: ";
+        head += std::to_string(body_size);
+        head += "\r\n";
+    }
+    head += "\r\n";
+    return head;
+}
+
+void Exchange::apply(const Endpoint& ep, const Verdict& v, std::chrono::milliseconds cooldown) {
+    auto& s = *ep.state;
+    const auto now_ns = Clock::now().time_since_epoch().count();
+    auto extend_cooldown = [&](std::chrono::milliseconds d, std::string_view why) {
+        const auto until = now_ns + std::chrono::nanoseconds(d).count();
+        auto prev = s.cooldown_until_ns.load(std::memory_order_relaxed);
+        while (prev < until && !s.cooldown_until_ns.compare_exchange_weak(prev, until)) {
+        }
+        if (prev < now_ns) {
+            spdlog::warn("endpoint {}: cooldown {} ms ({})", ep.cfg.name, d.count(), why);
+        }
+    };
+    switch (v.endpoint) {
+        case EndpointEffect::kNone:
+            return;
+        case EndpointEffect::kSuccess:
+            s.consecutive_failures.store(0, std::memory_order_relaxed);
+            s.successes.fetch_add(1, std::memory_order_relaxed);
+            return;
+        case EndpointEffect::kFailure:
+            s.consecutive_failures.fetch_add(1, std::memory_order_relaxed);
+            s.failures.fetch_add(1, std::memory_order_relaxed);
+            return;
+        case EndpointEffect::kOverloaded:
+            s.consecutive_failures.fetch_add(1, std::memory_order_relaxed);
+            s.failures.fetch_add(1, std::memory_order_relaxed);
+            extend_cooldown(kOverloadCooldown, "overloaded");
+            return;
+        case EndpointEffect::kRateLimited:
+            extend_cooldown(cooldown, "rate limited");
+            return;
+        case EndpointEffect::kQuarantine:
+            if (!s.quarantined.exchange(true)) {
+                spdlog::warn("endpoint {}: quarantined ({})", ep.cfg.name, v.error_class);
+            }
+            return;
+    }
+}
+
+asio::awaitable<Outcome> Exchange::fail(const Endpoint& ep, const Verdict& v, int status,
+                                        std::chrono::milliseconds cooldown) {
+    apply(ep, v, cooldown);
+    auto& a = current();
+    a.status = status;
+    a.error_class = std::string(v.error_class);
+    a.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                                       attempt_start_);
+    last_verdict_ = v;
+    co_return v.request == RequestEffect::kRetryFresh ? Outcome::kRetryFresh : Outcome::kFailed;
+}
+
+asio::awaitable<bool> Exchange::write_client(std::string_view head, std::string_view data,
+                                             bool chunked) {
+    char size_line[24];
+    std::size_t size_len = 0;
+    if (chunked && !data.empty()) {
+        size_len = static_cast<std::size_t>(
+            std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size()));
+    }
+    const bool framed = chunked && !data.empty();
+    std::array<asio::const_buffer, 4> bufs{
+        asio::buffer(head), asio::buffer(size_line, size_len), asio::buffer(data),
+        asio::buffer("\r\n", framed ? 2 : 0)};
+    client_.expires_after(w_.runtime().config().timeouts.idle);
+    auto [ec, n] = co_await asio::async_write(client_, bufs, kUseTuple);
+    if (ec) {
+        watch_->client_gone = true;
+        co_return false;
+    }
+    ctx_.bytes_out += n;
+    co_return true;
+}
+
+asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
+    attempt_start_ = Clock::now();
+    ctx_.attempts.push_back(Attempt{ep.cfg.name, 0, {}, {}});
+    last_endpoint_ = ep.cfg.name;
+    ep.state->attempts.fetch_add(1, std::memory_order_relaxed);
+
+    auto leased = co_await w_.pool().lease(ep, fresh);
+    if (watch_->client_gone) co_return Outcome::kClientGone;
+    if (!leased) {
+        co_return co_await fail(ep, classify_transport(leased.error().kind, false), 0);
+    }
+    Lease lease = std::move(leased.value());
+    const bool reused = lease.reused();
+    watch_->upstream = &lease->tcp();
+    struct Unwatch {
+        Watch& w;
+        ~Unwatch() { w.upstream = nullptr; }
+    } unwatch{*watch_};
+
+    ep.state->in_flight.fetch_add(1, std::memory_order_relaxed);
+    struct InFlight {
+        upstream::EndpointState& s;
+        ~InFlight() { s.in_flight.fetch_sub(1, std::memory_order_relaxed); }
+    } in_flight{*ep.state};
+
+    // Body: forwarded as received, or with only the model token spliced (SPEC §3).
+    std::string spliced;
+    std::string_view body = req_.body();
+    ctx_.model_sent = ctx_.model_requested;
+    if (view_ != nullptr && view_->model_length > 0 && !ep.cfg.model_map.empty()) {
+        if (const auto* target = mapped_model(ep, view_->model)) {
+            spliced = anthropic::splice_model(body, *view_, *target);
+            body = spliced;
+            ctx_.model_sent = *target;
+        }
+    }
+    const auto head = upstream_head(ep, body.size());
+    lease->tcp().expires_after(ep.first_byte_timeout);
+    std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(body)};
+    auto [wec, wn] =
+        co_await lease->visit([&](auto& s) { return asio::async_write(s, out, kUseTuple); });
+    if (watch_->client_gone) co_return Outcome::kClientGone;
+    if (wec) {
+        const auto kind = wec == beast::error::timeout ? ErrorKind::kFirstByteTimeout
+                                                       : ErrorKind::kConnectionReset;
+        co_return co_await fail(ep, classify_transport(kind, reused), 0);
+    }
+
+    ResponseParser p;
+    p.body_limit(boost::none);
+    p.header_limit(64 * 1024);
+    if (req_.method() == http::verb::head) p.skip(true);
+    auto [hec, hn] = co_await lease->visit(
+        [&](auto& s) { return http::async_read_header(s, lease->buffer(), p, kUseTuple); });
+    if (watch_->client_gone) co_return Outcome::kClientGone;
+    if (hec) {
+        ErrorKind kind = ErrorKind::kConnectionReset;
+        if (hec == beast::error::timeout) {
+            kind = ErrorKind::kFirstByteTimeout;
+        } else if (hec != http::error::end_of_stream && hec != asio::error::eof &&
+                   hec != asio::error::connection_reset && hec != asio::error::broken_pipe) {
+            kind = ErrorKind::kMalformedResponse;
+        }
+        const bool nothing_received = hn == 0;
+        co_return co_await fail(ep, classify_transport(kind, reused && nothing_received), 0);
+    }
+
+    const int status = p.get().result_int();
+    const auto content_type = p.get()[http::field::content_type];
+    const bool sse = content_type.starts_with("text/event-stream");
+    anthropic::StreamTap tap;
+
+    if (status >= 200 && status < 300) {
+        std::string pending;
+        if (sse) {
+            auto outcome = co_await pre_commit_sse(ep, lease, p, pending, tap);
+            if (outcome != Outcome::kCommitted) co_return outcome;
+        }
+        apply(ep, classify_response(status, ""), {});
+        co_return co_await relay(ep, lease, p, pending, tap, sse);
+    }
+
+    // Not 2xx: read the (small) error body whole, then classify by status and error.type.
+    std::string err_body;
+    std::array<char, 16 * 1024> buf;
+    while (!p.is_done() && err_body.size() < kMaxErrorBodyBytes) {
+        p.get().body().data = buf.data();
+        p.get().body().size = buf.size();
+        lease->tcp().expires_after(ep.idle_timeout);
+        auto [ec, n] = co_await lease->visit(
+            [&](auto& s) { return http::async_read_some(s, lease->buffer(), p, kUseTuple); });
+        if (ec == http::error::need_buffer) ec = {};
+        err_body.append(buf.data(), buf.size() - p.get().body().size);
+        if (watch_->client_gone) co_return Outcome::kClientGone;
+        if (ec) break;
+    }
+    const Verdict v = classify_response(status, anthropic::parse_error_type(err_body));
+    if (v.request == RequestEffect::kCommit) {
+        // The client's own error (400, 404, 413, 422...): returned as is, endpoint untouched.
+        co_return co_await relay(ep, lease, p, err_body, tap, false);
+    }
+    std::chrono::milliseconds cooldown{};
+    if (v.endpoint == EndpointEffect::kRateLimited) {
+        const auto& h = p.get();
+        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        cooldown = rate_limit_cooldown(h["retry-after"],
+                                       {h["anthropic-ratelimit-requests-reset"],
+                                        h["anthropic-ratelimit-tokens-reset"],
+                                        h["anthropic-ratelimit-input-tokens-reset"],
+                                        h["anthropic-ratelimit-output-tokens-reset"]},
+                                       now_ms);
+    }
+    last_ = SavedResponse{status, filtered_response_headers(p.get()), std::move(err_body)};
+    if (p.is_done() && p.keep_alive()) {
+        lease->requests++;
+        w_.pool().release(std::move(lease));
+    }
+    co_return co_await fail(ep, v, status, cooldown);
+}
+
+asio::awaitable<Outcome> Exchange::pre_commit_sse(const Endpoint& ep, Lease& lease,
+                                                  ResponseParser& p, std::string& pending,
+                                                  anthropic::StreamTap& tap) {
+    // Hold the stream until its first non-ping event: an `event: error` there (e.g. overloaded
+    // after a 200) is a failed attempt that may still move to another endpoint (SPEC §2.6).
+    std::array<char, 16 * 1024> buf;
+    while (!p.is_done() && !tap.first_event_seen() && pending.size() < kMaxPreCommitBytes) {
+        p.get().body().data = buf.data();
+        p.get().body().size = buf.size();
+        lease->tcp().expires_after(ep.idle_timeout);
+        auto [ec, n] = co_await lease->visit(
+            [&](auto& s) { return http::async_read_some(s, lease->buffer(), p, kUseTuple); });
+        if (ec == http::error::need_buffer) ec = {};
+        const auto got = buf.size() - p.get().body().size;
+        if (got > 0) {
+            pending.append(buf.data(), got);
+            tap.feed(std::string_view(buf.data(), got));
+        }
+        if (watch_->client_gone) co_return Outcome::kClientGone;
+        if (ec) {
+            const auto kind = ec == beast::error::timeout ? ErrorKind::kIdleTimeout
+                                                          : ErrorKind::kConnectionReset;
+            co_return co_await fail(ep, classify_transport(kind, false), 200);
+        }
+    }
+    if (tap.first_event_is_error()) {
+        const auto& type = tap.error_type();
+        const int as_status = status_for_sse_error(type);
+        last_ = SavedResponse{as_status, "content-type: application/json\r\n",
+                              anthropic::error_body(type.empty() ? "api_error" : type,
+                                                    "upstream " + ep.cfg.name +
+                                                        " opened the stream with an error")};
+        co_return co_await fail(ep, classify_response(as_status, type), 200);
+    }
+    co_return Outcome::kCommitted;
+}
+
+asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, ResponseParser& p,
+                                         std::string_view pending, anthropic::StreamTap& tap,
+                                         bool sse) {
+    const auto& h = p.get();
+    const int status = h.result_int();
+    const bool no_body = req_.method() == http::verb::head || status == 204 || status == 304 ||
+                         (status >= 100 && status < 200);
+    const bool chunked = !no_body && !p.content_length().has_value();
+    std::string head;
+    head.reserve(1024);
+    head += "HTTP/1.1 ";
+    head += std::to_string(status);
+    head += ' ';
+    head += h.reason().empty() ? reason_phrase(status) : std::string_view(h.reason());
+    head += "\r\n";
+    head += filtered_response_headers(h);
+    head += "x-qcc-endpoint: ";
+    head += ep.cfg.name;
+    head += "\r\nx-qcc-attempts: ";
+    head += std::to_string(ctx_.attempts.size());
+    head += "\r\n";
+    if (chunked) {
+        head += "transfer-encoding: chunked\r\n";
+    } else if (no_body) {
+        if (auto cl = h[http::field::content_length]; !cl.empty()) {
+            head += "content-length: ";
+            head += cl;
+            head += "\r\n";
+        }
+    } else {
+        head += "content-length: ";
+        head += std::to_string(*p.content_length());
+        head += "\r\n";
+    }
+    if (!keep_alive_) head += "connection: close\r\n";
+    head += "\r\n";
+
+    ctx_.status = status;
+    ctx_.endpoint = ep.cfg.name;
+    auto& a = current();
+    a.status = status;
+    if (!co_await write_client(head, pending, chunked)) {
+        ctx_.error_class = "client_cancelled";
+        co_return Outcome::kClientGone;
+    }
+    ctx_.ttfb_ms = ms_since(ctx_.start);
+
+    const bool streaming = ctx_.stream || sse;
+    const auto total_deadline = Clock::now() + ep.total_timeout;
+    std::unique_ptr<char[]> buf(new char[kRelayBufferBytes]);
+    bool upstream_failed = false;
+    std::string failure;
+    while (!no_body && !p.is_done()) {
+        p.get().body().data = buf.get();
+        p.get().body().size = kRelayBufferBytes;
+        auto idle = std::chrono::duration_cast<std::chrono::nanoseconds>(ep.idle_timeout);
+        if (!streaming) idle = std::min(idle, total_deadline - Clock::now());
+        lease->tcp().expires_after(idle);
+        auto [ec, n] = co_await lease->visit(
+            [&](auto& s) { return http::async_read_some(s, lease->buffer(), p, kUseTuple); });
+        if (ec == http::error::need_buffer) ec = {};
+        const auto got = kRelayBufferBytes - p.get().body().size;
+        if (got > 0) {
+            const std::string_view data(buf.get(), got);
+            if (sse) tap.feed(data);
+            if (!co_await write_client({}, data, chunked)) {
+                ctx_.error_class = "client_cancelled";
+                co_return Outcome::kClientGone;
+            }
+        }
+        if (watch_->client_gone) {
+            ctx_.error_class = "client_cancelled";
+            co_return Outcome::kClientGone;
+        }
+        if (ec) {
+            upstream_failed = true;
+            failure = ec == beast::error::timeout
+                          ? "upstream idle timeout"
+                          : "upstream connection failed mid-response: " + ec.message();
+            break;
+        }
+    }
+    if (!upstream_failed && sse && status < 300 && !tap.message_stop_seen() && !tap.error_seen()) {
+        upstream_failed = true;
+        failure = "upstream stream ended without message_stop";
+    }
+    ctx_.usage = tap.usage();
+    if (upstream_failed) {
+        // After the commit point: never retry, never truncate silently (SPEC §2.8).
+        apply(ep, Verdict{EndpointEffect::kFailure, RequestEffect::kCommit, "mid_stream"}, {});
+        w_.runtime().counters().mid_stream_failures.fetch_add(1, std::memory_order_relaxed);
+        ctx_.error_class = "mid_stream_failure";
+        a.error_class = "mid_stream_failure";
+        spdlog::warn("request {}: endpoint {}: {}", ctx_.id, ep.cfg.name, failure);
+        if (!chunked) {
+            keep_alive_ = false;  // a Content-Length body cannot be ended early: close
+            co_return Outcome::kCommitted;
+        }
+        if (sse) {
+            const auto event = anthropic::sse_error_event("api_error", failure);
+            if (!co_await write_client({}, event, true)) co_return Outcome::kClientGone;
+        }
+        if (!co_await write_client("0\r\n\r\n", {}, false)) co_return Outcome::kClientGone;
+        co_return Outcome::kCommitted;
+    }
+    if (chunked && !co_await write_client("0\r\n\r\n", {}, false)) {
+        co_return Outcome::kClientGone;
+    }
+    if (status >= 400 && ctx_.error_class.empty()) ctx_.error_class = "client_error";
+    lease->requests++;
+    if (!no_body && p.keep_alive()) w_.pool().release(std::move(lease));
+    co_return Outcome::kCommitted;
+}
+
+asio::awaitable<bool> Exchange::write_exhausted() {
+    ctx_.endpoint.clear();
+    std::string tried;
+    for (const auto& a : ctx_.attempts) {
+        if (!tried.empty()) tried += ", ";
+        tried += a.endpoint + " (" + (a.error_class.empty() ? "failed" : a.error_class) + ")";
+    }
+    if (!last_) {
+        ctx_.status = 502;
+        ctx_.error_class = ctx_.attempts.empty() ? "no_endpoint" : "all_endpoints_failed";
+        const std::string msg = ctx_.attempts.empty()
+                                    ? "no usable upstream endpoint is configured"
+                                    : "all upstream endpoints failed: " + tried;
+        co_return co_await write_error(client_, 502, "api_error", msg, keep_alive_);
+    }
+    // Return the last real upstream response: Claude Code's own retries depend on its status.
+    ctx_.status = last_->status;
+    ctx_.error_class = std::string(last_verdict_.error_class);
+    std::string head = "HTTP/1.1 " + std::to_string(last_->status) + " ";
+    head += reason_phrase(last_->status);
+    head += "\r\n";
+    head += last_->headers;
+    head += "x-qcc-endpoint: " + last_endpoint_ + "\r\n";
+    head += "x-qcc-attempts: " + std::to_string(ctx_.attempts.size()) + "\r\n";
+    head += "content-length: " + std::to_string(last_->body.size()) + "\r\n";
+    if (!keep_alive_) head += "connection: close\r\n";
+    head += "\r\n";
+    const bool ok = co_await write_client(head, last_->body, false);
+    if (ok) ctx_.ttfb_ms = ms_since(ctx_.start);
+    co_return ok;
+}
+
+asio::awaitable<bool> Exchange::run() {
+    // Client headers minus hop-by-hop, credentials and framing, computed once for all attempts.
+    bool has_version = false;
+    const auto connection = req_[http::field::connection];
+    forwarded_headers_.reserve(2048);
+    for (const auto& f : req_.base()) {
+        const auto name = f.name_string();
+        if (is_framing_or_hop(name, connection) || hdr::iequals(name, "host") ||
+            hdr::iequals(name, "x-api-key") || hdr::iequals(name, "authorization") ||
+            hdr::iequals(name, "accept-encoding")) {
+            continue;
+        }
+        if (hdr::iequals(name, "anthropic-version")) has_version = true;
+        forwarded_headers_ += name;
+        forwarded_headers_ += ": ";
+        forwarded_headers_ += f.value();
+        forwarded_headers_ += "\r\n";
+    }
+    if (!has_version) forwarded_headers_ += "anthropic-version: 2023-06-01\r\n";
+    forwarded_headers_ += "accept-encoding: identity\r\n";
+
+    auto set = w_.runtime().endpoints();
+    const auto candidates = w_.selector().order(*set, Clock::now());
+
+    asio::co_spawn(client_.get_executor(), watch_client(&client_.socket(), watch_),
+                   asio::detached);
+    struct StopWatch {
+        Watch& w;
+        beast::tcp_stream& client;
+        ~StopWatch() {
+            w.active = false;
+            boost::system::error_code ignored;
+            client.socket().cancel(ignored);
+        }
+    } stop_watch{*watch_, client_};
+
+    const auto deadline = Clock::now() + 2 * w_.runtime().config().timeouts.first_byte;
+    int attempts = 0;
+    const Endpoint* last_ep = nullptr;
+    std::unordered_map<const Endpoint*, int> per_endpoint;
+    Outcome outcome = Outcome::kFailed;
+    auto run_on = [&](const Endpoint* ep) -> asio::awaitable<Outcome> {
+        bool fresh = false;
+        Outcome o = Outcome::kFailed;
+        while (attempts < kMaxAttempts && per_endpoint[ep] < kMaxAttemptsPerEndpoint) {
+            ++attempts;
+            ++per_endpoint[ep];
+            o = co_await attempt(*ep, fresh);
+            if (o != Outcome::kRetryFresh || fresh) break;
+            fresh = true;  // a stale pooled socket: once more on a fresh connection
+        }
+        last_ep = ep;
+        co_return o == Outcome::kRetryFresh ? Outcome::kFailed : o;
+    };
+    for (const auto* ep : candidates) {
+        if (attempts >= kMaxAttempts || Clock::now() >= deadline) break;
+        if (attempts > 0) w_.runtime().counters().failovers.fetch_add(1, std::memory_order_relaxed);
+        outcome = co_await run_on(ep);
+        if (outcome != Outcome::kFailed) break;
+    }
+    // 529 with no candidate left: one jittered in-place retry (SPEC §4).
+    if (outcome == Outcome::kFailed && last_ep != nullptr &&
+        last_verdict_.endpoint == EndpointEffect::kOverloaded && attempts < kMaxAttempts &&
+        per_endpoint[last_ep] < kMaxAttemptsPerEndpoint && Clock::now() < deadline) {
+        static thread_local std::minstd_rand rng{std::random_device{}()};
+        asio::steady_timer timer(client_.get_executor());
+        timer.expires_after(std::chrono::milliseconds(100 + rng() % 401));
+        co_await timer.async_wait(kUseTuple);
+        if (!watch_->client_gone) outcome = co_await run_on(last_ep);
+    }
+
+    switch (outcome) {
+        case Outcome::kCommitted:
+            co_return keep_alive_;
+        case Outcome::kClientGone:
+            ctx_.error_class = "client_cancelled";
+            w_.runtime().counters().client_cancels.fetch_add(1, std::memory_order_relaxed);
+            co_return false;
+        case Outcome::kFailed:
+        case Outcome::kRetryFresh:
+            break;
+    }
+    if (watch_->client_gone) {
+        ctx_.error_class = "client_cancelled";
+        co_return false;
+    }
+    co_return co_await write_exhausted() && keep_alive_;
+}
+
+}  // namespace
+
+asio::awaitable<bool> forward(Worker& worker, beast::tcp_stream& client, ClientRequest& req,
+                              const anthropic::RequestView* view, RequestContext& ctx,
+                              bool keep_alive) {
+    Exchange exchange(worker, client, req, view, ctx, keep_alive);
+    co_return co_await exchange.run();
+}
+
+}  // namespace qcc::proxy

@@ -1,0 +1,99 @@
+#include "proxy/worker.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/log.hpp"
+#include "proxy/session.hpp"
+
+namespace qcc::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds kSweepInterval{5};
+
+asio::awaitable<void> accept_loop(Worker& w, tcp::acceptor& acceptor) {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+            spdlog::warn("worker {}: accept failed: {}", w.index(), ec.message());
+            continue;  // e.g. EMFILE: keep serving the connections we have
+        }
+        asio::co_spawn(w.io(), run_session(w, std::move(socket)), asio::detached);
+    }
+}
+
+asio::awaitable<void> sweep_loop(Worker& w, asio::steady_timer& timer) {
+    for (;;) {
+        timer.expires_after(kSweepInterval);
+        auto [ec] = co_await timer.async_wait(kUseTuple);
+        if (ec) co_return;
+        w.pool().sweep();
+    }
+}
+}  // namespace
+
+Worker::Worker(Runtime& runtime, int index, const tcp::endpoint& listen,
+               const upstream::ProxySettings& proxy)
+    : runtime_(runtime),
+      index_(index),
+      ioc_(std::make_unique<asio::io_context>(1)),
+      pool_(std::make_unique<upstream::Pool>(*ioc_, runtime.config().pool, proxy)),
+      acceptor_(std::make_unique<tcp::acceptor>(*ioc_)),
+      sweep_timer_(std::make_unique<asio::steady_timer>(*ioc_)) {
+    acceptor_->open(listen.protocol());
+    acceptor_->set_option(asio::socket_base::reuse_address(true));
+    // Every worker listens on the same port; the kernel spreads connections between them.
+    int one = 1;
+    ::setsockopt(acceptor_->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    acceptor_->bind(listen);
+    acceptor_->listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_->local_endpoint().port();
+}
+
+Worker::~Worker() {
+    stop();
+    // Destroy I/O objects while their io_context still exists, then the io_context (which
+    // destroys the frames of sessions that never finished).
+    acceptor_.reset();
+    sweep_timer_.reset();
+    pool_.reset();
+    ioc_.reset();
+}
+
+void Worker::start() {
+    asio::co_spawn(*ioc_, accept_loop(*this, *acceptor_), asio::detached);
+    asio::co_spawn(*ioc_, sweep_loop(*this, *sweep_timer_), asio::detached);
+    thread_ = std::thread([this] {
+        for (;;) {
+            try {
+                ioc_->run();
+                return;
+            } catch (const std::exception& e) {
+                spdlog::error("worker {}: unexpected exception: {}", index_, e.what());
+            }
+        }
+    });
+}
+
+void Worker::stop_accepting() {
+    asio::post(*ioc_, [this] {
+        boost::system::error_code ec;
+        acceptor_->close(ec);
+        sweep_timer_->cancel();
+        for (auto* client : idle_clients) client->socket().cancel(ec);
+    });
+}
+
+void Worker::stop() {
+    if (ioc_) ioc_->stop();
+    if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace qcc::proxy

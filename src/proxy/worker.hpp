@@ -1,0 +1,60 @@
+// Worker: one thread's io_context, its listening socket (SO_REUSEPORT) and its own upstream pool
+// and selector. A request is handled start to finish on one worker, without locks.
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <memory>
+#include <thread>
+#include <unordered_set>
+
+#include "proxy/runtime.hpp"
+#include "upstream/pool.hpp"
+#include "upstream/selector.hpp"
+
+namespace qcc::proxy {
+
+class Worker {
+public:
+    Worker(Runtime& runtime, int index, const boost::asio::ip::tcp::endpoint& listen,
+           const upstream::ProxySettings& proxy);
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+    ~Worker();
+
+    /// Starts the worker thread (accept loop and pool sweeper).
+    void start();
+    /// Stops accepting new connections (sessions keep running).
+    void stop_accepting();
+    /// Stops the io_context and joins the thread.
+    void stop();
+
+    Runtime& runtime() { return runtime_; }
+    boost::asio::io_context& io() { return *ioc_; }
+    upstream::Pool& pool() { return *pool_; }
+    upstream::WeightedSelector& selector() { return selector_; }
+    int index() const { return index_; }
+    std::uint16_t port() const { return port_; }
+    /// Client connections currently open on this worker (for draining).
+    std::atomic<int> sessions{0};
+    /// Next request sequence number on this worker (request ids).
+    std::uint64_t next_request = 0;
+    /// Client connections waiting for their next request; closed at once when draining.
+    /// Touched only on this worker's thread.
+    std::unordered_set<boost::beast::tcp_stream*> idle_clients;
+
+private:
+    Runtime& runtime_;
+    int index_;
+    // I/O objects are pointers so that ~Worker can destroy them before the io_context.
+    std::unique_ptr<boost::asio::io_context> ioc_;
+    std::unique_ptr<upstream::Pool> pool_;
+    upstream::WeightedSelector selector_;
+    std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+    std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
+    std::uint16_t port_ = 0;
+    std::thread thread_;
+};
+
+}  // namespace qcc::proxy

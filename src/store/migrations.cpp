@@ -1,0 +1,110 @@
+#include "store/migrations.hpp"
+
+namespace qcc::store {
+namespace {
+
+// Conventions: times are Unix milliseconds (INTEGER); booleans are 0/1 INTEGERs; durations are
+// *_ms INTEGERs, NULL when unset; lists and maps are JSON text (see sqlite_store.cpp).
+constexpr std::string_view kMigration1 = R"sql(
+CREATE TABLE meta (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    data_version INTEGER NOT NULL
+);
+INSERT INTO meta (id, data_version) VALUES (1, 0);
+
+CREATE TABLE endpoints (
+    name                  TEXT PRIMARY KEY NOT NULL,
+    id                    TEXT NOT NULL,
+    base_url              TEXT NOT NULL,
+    api_key               TEXT NOT NULL,
+    kind                  TEXT NOT NULL,
+    auth                  TEXT NOT NULL,
+    tier                  INTEGER NOT NULL,
+    weight                INTEGER NOT NULL,
+    enabled               INTEGER NOT NULL,
+    tls_verify            INTEGER NOT NULL,
+    model_map             TEXT NOT NULL DEFAULT '{}',
+    connect_timeout_ms    INTEGER,
+    first_byte_timeout_ms INTEGER,
+    idle_timeout_ms       INTEGER,
+    tags                  TEXT NOT NULL DEFAULT '[]',
+    created_at            INTEGER NOT NULL,
+    updated_at            INTEGER NOT NULL
+);
+CREATE INDEX endpoints_by_id ON endpoints (id);
+
+CREATE TABLE client_keys (
+    name       TEXT PRIMARY KEY NOT NULL,
+    key_hash   TEXT NOT NULL,
+    prefix     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked    INTEGER NOT NULL DEFAULT 0,
+    revoked_at INTEGER
+);
+CREATE INDEX client_keys_by_hash ON client_keys (key_hash);
+
+CREATE TABLE settings (
+    key        TEXT PRIMARY KEY NOT NULL,
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE endpoint_state (
+    endpoint_id       TEXT PRIMARY KEY NOT NULL,
+    breaker_state     TEXT NOT NULL DEFAULT 'closed',
+    opened_at         INTEGER,
+    cooldown_until    INTEGER,
+    quarantined       INTEGER NOT NULL DEFAULT 0,
+    quarantine_reason TEXT,
+    updated_at        INTEGER NOT NULL
+);
+
+CREATE TABLE session_bindings (
+    session_key TEXT PRIMARY KEY NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    last_used   INTEGER NOT NULL
+);
+CREATE INDEX session_bindings_by_last_used ON session_bindings (last_used);
+
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY,
+    ts          INTEGER NOT NULL,
+    endpoint_id TEXT,
+    kind        TEXT NOT NULL,
+    detail      TEXT
+);
+CREATE INDEX events_by_ts ON events (ts);
+
+CREATE TABLE request_log (
+    id                    INTEGER PRIMARY KEY,
+    ts                    INTEGER NOT NULL,
+    client_key            TEXT,
+    session_key           TEXT,
+    endpoint              TEXT,
+    attempts              INTEGER NOT NULL DEFAULT 0,
+    tried                 TEXT,
+    model_requested       TEXT,
+    model_sent            TEXT,
+    stream                INTEGER NOT NULL DEFAULT 0,
+    status                INTEGER,
+    error_class           TEXT,
+    ttfb_ms               INTEGER,
+    total_ms              INTEGER,
+    input_tokens          INTEGER NOT NULL DEFAULT 0,
+    output_tokens         INTEGER NOT NULL DEFAULT 0,
+    cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens     INTEGER NOT NULL DEFAULT 0,
+    cost_usd              REAL NOT NULL DEFAULT 0,
+    bytes_in              INTEGER NOT NULL DEFAULT 0,
+    bytes_out             INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX request_log_by_ts ON request_log (ts);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kMigration1};
+
+}  // namespace
+
+std::span<const std::string_view> migrations() { return kMigrations; }
+
+}  // namespace qcc::store

@@ -1,0 +1,530 @@
+// SQLite implementation of Store. One connection guarded by a mutex: callers are the admin API,
+// the CLI and the store-writer thread, none of them latency-critical.
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/crypto.hpp"
+#include "store/migrations.hpp"
+#include "store/secret.hpp"
+#include "store/store.hpp"
+
+namespace qcc::store {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr std::string_view kMemory = ":memory:";
+
+std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+[[noreturn]] void fail_errno(const std::string& path, std::string_view what) {
+    throw std::runtime_error("sqlite store " + path + ": " + std::string(what) + ": " +
+                             std::strerror(errno));
+}
+
+// Creates the missing directories leading to the database with mode 0700 (SPEC §10); existing
+// ones are left alone, they may be shared (e.g. /tmp).
+void make_private_dirs(const std::filesystem::path& dir, const std::string& db_path) {
+    std::vector<std::filesystem::path> missing;
+    for (auto p = dir; !p.empty() && p != p.parent_path(); p = p.parent_path()) {
+        struct stat st {};
+        if (::stat(p.c_str(), &st) == 0) break;
+        missing.push_back(p);
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+            fail_errno(db_path, "cannot create directory " + it->string());
+        }
+        ::chmod(it->c_str(), 0700);  // mkdir's mode is filtered by the umask
+    }
+}
+
+// Creates the file ourselves so it is 0600 from its first byte; SQLite gives its -wal and -shm
+// files the same mode as the database.
+void make_private_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) fail_errno(path, "cannot create database file");
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && (st.st_mode & 07777) != 0600 && ::fchmod(fd, 0600) != 0) {
+        spdlog::warn("sqlite store {}: cannot make the file private (mode {:o}): {}", path,
+                     st.st_mode & 07777, std::strerror(errno));
+    }
+    ::close(fd);
+}
+
+// Lists and maps are stored as JSON text so that the sqlite3 shell (json_each) can read them;
+// they are decoded with SQLite's own JSON parser, so only the writer is ours.
+void append_json_string(std::string& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += '"';
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    out += kHex[c >> 4];
+                    out += kHex[c & 0xF];
+                } else {
+                    out += ch;
+                }
+        }
+    }
+    out += '"';
+}
+
+std::string encode_model_map(const std::vector<std::pair<std::string, std::string>>& map) {
+    std::string out = "{";
+    for (const auto& [from, to] : map) {
+        if (out.size() > 1) out += ',';
+        append_json_string(out, from);
+        out += ':';
+        append_json_string(out, to);
+    }
+    return out + "}";
+}
+
+std::string encode_tags(const std::vector<std::string>& tags) {
+    std::string out = "[";
+    for (const auto& tag : tags) {
+        if (out.size() > 1) out += ',';
+        append_json_string(out, tag);
+    }
+    return out + "]";
+}
+
+struct StmtDeleter {
+    void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+constexpr const char* kEndpointColumns =
+    "name, id, base_url, api_key, kind, auth, tier, weight, enabled, tls_verify, model_map, "
+    "connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, tags, created_at, updated_at";
+
+class SqliteStore final : public Store {
+  public:
+    explicit SqliteStore(std::string path) : path_(std::move(path)) {
+        const bool memory = path_ == kMemory;
+        if (!memory) {
+            make_private_dirs(std::filesystem::path(path_).parent_path(), path_);
+            make_private_file(path_);
+        }
+        const int rc = sqlite3_open_v2(
+            path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+            nullptr);
+        if (rc != SQLITE_OK) {
+            const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+            sqlite3_close_v2(db_);
+            throw std::runtime_error("sqlite store " + path_ + ": cannot open: " + message);
+        }
+        try {
+            sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+            if (!memory) {
+                Query q(*this, "PRAGMA journal_mode=WAL");
+                if (!q.step() || q.text(0) != "wal") {
+                    spdlog::warn("sqlite store {}: WAL journal unavailable, using the default",
+                                 path_);
+                }
+            }
+            exec("PRAGMA synchronous=NORMAL");
+            migrate();
+        } catch (...) {
+            stmts_.clear();
+            sqlite3_close_v2(db_);
+            throw;
+        }
+    }
+
+    ~SqliteStore() override {
+        stmts_.clear();
+        sqlite3_close_v2(db_);
+    }
+
+    SqliteStore(const SqliteStore&) = delete;
+    SqliteStore& operator=(const SqliteStore&) = delete;
+
+    std::vector<EndpointRecord> list_endpoints() override {
+        std::lock_guard lock(mu_);
+        std::vector<EndpointRecord> out;
+        Query q(*this, std::string("SELECT ") + kEndpointColumns + " FROM endpoints ORDER BY name");
+        while (q.step()) out.push_back(read_endpoint(q));
+        return out;
+    }
+
+    EndpointRecord upsert_endpoint(const config::EndpointConfig& e) override {
+        std::lock_guard lock(mu_);
+        Transaction tx(*this);
+        std::optional<EndpointRecord> existing = find_endpoint(e.name);
+        if (existing && existing->config == e) {
+            tx.commit();
+            return *existing;
+        }
+        EndpointRecord record;
+        record.id = endpoint_id(e.base_url, e.api_key);
+        record.config = e;
+        record.updated_at = now_ms();
+        record.created_at = existing ? existing->created_at : record.updated_at;
+        Query q(*this,
+                std::string("INSERT INTO endpoints (") + kEndpointColumns +
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                    "?16, ?17) ON CONFLICT (name) DO UPDATE SET id = excluded.id, "
+                    "base_url = excluded.base_url, api_key = excluded.api_key, "
+                    "kind = excluded.kind, auth = excluded.auth, tier = excluded.tier, "
+                    "weight = excluded.weight, enabled = excluded.enabled, "
+                    "tls_verify = excluded.tls_verify, model_map = excluded.model_map, "
+                    "connect_timeout_ms = excluded.connect_timeout_ms, "
+                    "first_byte_timeout_ms = excluded.first_byte_timeout_ms, "
+                    "idle_timeout_ms = excluded.idle_timeout_ms, tags = excluded.tags, "
+                    "updated_at = excluded.updated_at");
+        q.bind_text(1, e.name)
+            .bind_text(2, record.id)
+            .bind_text(3, e.base_url)
+            .bind_text(4, encode_secret(e.api_key))
+            .bind_text(5, config::to_string(e.kind))
+            .bind_text(6, config::to_string(e.auth))
+            .bind_int(7, e.tier)
+            .bind_int(8, e.weight)
+            .bind_int(9, e.enabled ? 1 : 0)
+            .bind_int(10, e.tls_verify ? 1 : 0)
+            .bind_text(11, encode_model_map(e.model_map))
+            .bind_millis(12, e.connect_timeout)
+            .bind_millis(13, e.first_byte_timeout)
+            .bind_millis(14, e.idle_timeout)
+            .bind_text(15, encode_tags(e.tags))
+            .bind_int(16, record.created_at)
+            .bind_int(17, record.updated_at);
+        q.run();
+        bump_version();
+        tx.commit();
+        return record;
+    }
+
+    bool remove_endpoint(std::string_view name) override {
+        std::lock_guard lock(mu_);
+        Transaction tx(*this);
+        Query q(*this, "DELETE FROM endpoints WHERE name = ?1");
+        q.bind_text(1, name).run();
+        const bool removed = sqlite3_changes(db_) > 0;
+        if (removed) bump_version();
+        tx.commit();
+        return removed;
+    }
+
+    std::vector<ClientKeyRecord> list_client_keys() override {
+        std::lock_guard lock(mu_);
+        std::vector<ClientKeyRecord> out;
+        Query q(
+            *this,
+            "SELECT name, key_hash, prefix, created_at, revoked FROM client_keys ORDER BY name");
+        while (q.step()) {
+            ClientKeyRecord r;
+            r.name = q.text(0);
+            r.key_hash = q.text(1);
+            r.prefix = q.text(2);
+            r.created_at = q.integer(3);
+            r.revoked = q.integer(4) != 0;
+            out.push_back(std::move(r));
+        }
+        return out;
+    }
+
+    void upsert_client_key(std::string_view name, std::string_view key_hash,
+                           std::string_view prefix) override {
+        std::lock_guard lock(mu_);
+        Transaction tx(*this);
+        // The WHERE makes re-declaring an unchanged, active key a no-op (no version bump).
+        Query q(*this,
+                "INSERT INTO client_keys (name, key_hash, prefix, created_at, revoked, revoked_at) "
+                "VALUES (?1, ?2, ?3, ?4, 0, NULL) ON CONFLICT (name) DO UPDATE SET "
+                "key_hash = excluded.key_hash, prefix = excluded.prefix, "
+                "created_at = excluded.created_at, revoked = 0, revoked_at = NULL "
+                "WHERE client_keys.key_hash <> excluded.key_hash "
+                "OR client_keys.prefix <> excluded.prefix OR client_keys.revoked <> 0");
+        q.bind_text(1, name).bind_text(2, key_hash).bind_text(3, prefix).bind_int(4, now_ms());
+        q.run();
+        if (sqlite3_changes(db_) > 0) bump_version();
+        tx.commit();
+    }
+
+    bool revoke_client_key(std::string_view name) override {
+        std::lock_guard lock(mu_);
+        Transaction tx(*this);
+        Query update(*this,
+                     "UPDATE client_keys SET revoked = 1, revoked_at = ?2 "
+                     "WHERE name = ?1 AND revoked = 0");
+        update.bind_text(1, name).bind_int(2, now_ms()).run();
+        bool found = sqlite3_changes(db_) > 0;
+        if (found) {
+            bump_version();
+        } else {
+            Query exists(*this, "SELECT 1 FROM client_keys WHERE name = ?1");
+            found = exists.bind_text(1, name).step();
+        }
+        tx.commit();
+        return found;
+    }
+
+    std::optional<std::string> get_setting(std::string_view key) override {
+        std::lock_guard lock(mu_);
+        Query q(*this, "SELECT value FROM settings WHERE key = ?1");
+        if (!q.bind_text(1, key).step()) return std::nullopt;
+        return q.text(0);
+    }
+
+    void set_setting(std::string_view key, std::string_view value) override {
+        std::lock_guard lock(mu_);
+        Transaction tx(*this);
+        Query q(*this,
+                "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at WHERE settings.value <> excluded.value");
+        q.bind_text(1, key).bind_text(2, value).bind_int(3, now_ms()).run();
+        if (sqlite3_changes(db_) > 0) bump_version();
+        tx.commit();
+    }
+
+    std::int64_t data_version() override {
+        std::lock_guard lock(mu_);
+        Query q(*this, "SELECT data_version FROM meta WHERE id = 1");
+        if (!q.step()) fail("meta row missing");
+        return q.integer(0);
+    }
+
+  private:
+    // A cached prepared statement in use: reset and unbound when the Query goes out of scope.
+    class Query {
+      public:
+        Query(SqliteStore& store, const std::string& sql)
+            : store_(store), stmt_(store.prepare(sql)) {}
+        ~Query() {
+            sqlite3_reset(stmt_);
+            sqlite3_clear_bindings(stmt_);
+        }
+        Query(const Query&) = delete;
+        Query& operator=(const Query&) = delete;
+
+        Query& bind_text(int index, std::string_view value) {
+            // A null data pointer would bind NULL instead of the empty string.
+            const char* data = value.data() != nullptr ? value.data() : "";
+            check(sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_TRANSIENT,
+                                      SQLITE_UTF8));
+            return *this;
+        }
+        Query& bind_int(int index, std::int64_t value) {
+            check(sqlite3_bind_int64(stmt_, index, value));
+            return *this;
+        }
+        Query& bind_millis(int index, const std::optional<config::Millis>& value) {
+            if (value) return bind_int(index, value->count());
+            check(sqlite3_bind_null(stmt_, index));
+            return *this;
+        }
+        /// True when a row is available; false when the statement is done.
+        bool step() {
+            const int rc = sqlite3_step(stmt_);
+            if (rc == SQLITE_ROW) return true;
+            if (rc == SQLITE_DONE) return false;
+            store_.fail("step");
+        }
+        void run() {
+            while (step()) {
+            }
+        }
+        std::string text(int column) const {
+            const auto* p = sqlite3_column_text(stmt_, column);
+            const int n = sqlite3_column_bytes(stmt_, column);
+            return p == nullptr
+                       ? std::string()
+                       : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+        }
+        std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+        bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+      private:
+        void check(int rc) {
+            if (rc != SQLITE_OK) store_.fail("bind");
+        }
+        SqliteStore& store_;
+        sqlite3_stmt* stmt_;
+    };
+
+    // BEGIN IMMEDIATE takes the write lock up front so two processes never deadlock upgrading
+    // read transactions; busy_timeout makes the loser wait instead of failing.
+    class Transaction {
+      public:
+        explicit Transaction(SqliteStore& store) : store_(store) { store_.exec("BEGIN IMMEDIATE"); }
+        ~Transaction() {
+            if (!done_) sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+        Transaction(const Transaction&) = delete;
+        Transaction& operator=(const Transaction&) = delete;
+        void commit() {
+            store_.exec("COMMIT");
+            done_ = true;
+        }
+
+      private:
+        SqliteStore& store_;
+        bool done_ = false;
+    };
+
+    [[noreturn]] void fail(std::string_view what) const {
+        throw std::runtime_error("sqlite store " + path_ + ": " + std::string(what) + ": " +
+                                 sqlite3_errmsg(db_));
+    }
+
+    void exec(const char* sql) {
+        if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
+    }
+
+    sqlite3_stmt* prepare(const std::string& sql) {
+        auto it = stmts_.find(sql);
+        if (it != stmts_.end()) return it->second.get();
+        sqlite3_stmt* raw = nullptr;
+        if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                               SQLITE_PREPARE_PERSISTENT, &raw, nullptr) != SQLITE_OK) {
+            fail("prepare");
+        }
+        return stmts_.emplace(sql, StmtPtr(raw)).first->second.get();
+    }
+
+    void bump_version() {
+        Query q(*this, "UPDATE meta SET data_version = data_version + 1 WHERE id = 1");
+        q.run();
+    }
+
+    std::int64_t schema_version() {
+        Query q(*this, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+        q.step();
+        return q.integer(0);
+    }
+
+    // One migration per transaction, re-reading the version under the write lock so two
+    // processes opening a fresh file at once apply each migration exactly once.
+    void migrate() {
+        exec(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+        const auto all = migrations();
+        const auto latest = static_cast<std::int64_t>(all.size());
+        if (schema_version() == latest) return;
+        while (true) {
+            Transaction tx(*this);
+            const std::int64_t version = schema_version();
+            if (version > latest) {
+                throw std::runtime_error(
+                    "sqlite store " + path_ + ": schema version " + std::to_string(version) +
+                    " is newer than this build supports (" + std::to_string(latest) + ")");
+            }
+            if (version == latest) {
+                tx.commit();
+                return;
+            }
+            const std::string sql(all[static_cast<std::size_t>(version)]);
+            if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+                fail("migration " + std::to_string(version + 1));
+            }
+            Query q(*this, "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)");
+            q.bind_int(1, version + 1).bind_int(2, now_ms()).run();
+            tx.commit();
+        }
+    }
+
+    std::optional<EndpointRecord> find_endpoint(std::string_view name) {
+        Query q(*this,
+                std::string("SELECT ") + kEndpointColumns + " FROM endpoints WHERE name = ?1");
+        if (!q.bind_text(1, name).step()) return std::nullopt;
+        return read_endpoint(q);
+    }
+
+    EndpointRecord read_endpoint(const Query& q) {
+        EndpointRecord r;
+        auto& e = r.config;
+        e.name = q.text(0);
+        r.id = q.text(1);
+        e.base_url = q.text(2);
+        e.api_key = decode_secret(q.text(3));
+        const auto kind = config::parse_endpoint_kind(q.text(4));
+        const auto auth = config::parse_auth_mode(q.text(5));
+        if (!kind || !auth) fail_data("endpoint " + e.name + " has an unknown kind or auth mode");
+        e.kind = *kind;
+        e.auth = *auth;
+        e.tier = static_cast<int>(q.integer(6));
+        e.weight = static_cast<int>(q.integer(7));
+        e.enabled = q.integer(8) != 0;
+        e.tls_verify = q.integer(9) != 0;
+        {
+            Query map(*this, "SELECT key, value FROM json_each(?1) ORDER BY id");
+            map.bind_text(1, q.text(10));
+            while (map.step()) e.model_map.emplace_back(map.text(0), map.text(1));
+        }
+        auto millis = [&](int column) -> std::optional<config::Millis> {
+            if (q.is_null(column)) return std::nullopt;
+            return config::Millis(q.integer(column));
+        };
+        e.connect_timeout = millis(11);
+        e.first_byte_timeout = millis(12);
+        e.idle_timeout = millis(13);
+        {
+            Query tags(*this, "SELECT value FROM json_each(?1) ORDER BY id");
+            tags.bind_text(1, q.text(14));
+            while (tags.step()) e.tags.push_back(tags.text(0));
+        }
+        r.created_at = q.integer(15);
+        r.updated_at = q.integer(16);
+        return r;
+    }
+
+    [[noreturn]] void fail_data(const std::string& what) const {
+        throw std::runtime_error("sqlite store " + path_ + ": " + what);
+    }
+
+    std::string path_;
+    sqlite3* db_ = nullptr;
+    std::mutex mu_;
+    std::unordered_map<std::string, StmtPtr> stmts_;  // keyed by SQL text
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite(const std::string& path) {
+    return std::make_unique<SqliteStore>(path);
+}
+
+std::string endpoint_id(std::string_view base_url, std::string_view credential) {
+    std::string input(base_url);
+    input += '\n';
+    input += credential;
+    return crypto::sha256_hex(input).substr(0, 16);
+}
+
+}  // namespace qcc::store

@@ -1,0 +1,42 @@
+#include "upstream/endpoint.hpp"
+
+#include <boost/url/parse.hpp>
+#include <stdexcept>
+
+namespace qcc::upstream {
+
+Endpoint make_endpoint(std::string id, const config::EndpointConfig& cfg,
+                       const config::Timeouts& defaults, std::shared_ptr<EndpointState> state) {
+    auto parsed = boost::urls::parse_uri(cfg.base_url);
+    if (!parsed) {
+        throw std::invalid_argument("endpoint " + cfg.name + ": bad base_url '" + cfg.base_url +
+                                    "': " + parsed.error().message());
+    }
+    const auto& u = *parsed;
+    Endpoint ep;
+    ep.id = std::move(id);
+    ep.cfg = cfg;
+    const std::string scheme(u.scheme());
+    if (scheme == "https") {
+        ep.https = true;
+    } else if (scheme != "http") {
+        throw std::invalid_argument("endpoint " + cfg.name + ": base_url scheme must be http or https");
+    }
+    ep.host = std::string(u.host_address());
+    if (ep.host.empty()) throw std::invalid_argument("endpoint " + cfg.name + ": base_url has no host");
+    const bool default_port = !u.has_port();
+    ep.port = default_port ? (ep.https ? "443" : "80") : std::string(u.port());
+    const bool ipv6 = u.host_type() == boost::urls::host_type::ipv6;
+    ep.host_header = ipv6 ? "[" + ep.host + "]" : ep.host;
+    if (!default_port) ep.host_header += ":" + ep.port;
+    ep.path_prefix = std::string(u.encoded_path());
+    while (!ep.path_prefix.empty() && ep.path_prefix.back() == '/') ep.path_prefix.pop_back();
+    ep.connect_timeout = cfg.connect_timeout.value_or(defaults.connect);
+    ep.first_byte_timeout = cfg.first_byte_timeout.value_or(defaults.first_byte);
+    ep.idle_timeout = cfg.idle_timeout.value_or(defaults.idle);
+    ep.total_timeout = defaults.total;
+    ep.state = state ? std::move(state) : std::make_shared<EndpointState>();
+    return ep;
+}
+
+}  // namespace qcc::upstream

@@ -1,0 +1,61 @@
+#include "harness/proxy_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "store/store.hpp"
+
+namespace qcc::test {
+
+config::EndpointConfig endpoint_config(std::string name, std::string base_url, int tier,
+                                       int weight) {
+    config::EndpointConfig ep;
+    ep.api_key = "sk-ant-" + name;
+    ep.name = std::move(name);
+    ep.base_url = std::move(base_url);
+    ep.tier = tier;
+    ep.weight = weight;
+    return ep;
+}
+
+ProxyFixture::ProxyFixture(std::vector<config::EndpointConfig> endpoints,
+                           const std::function<void(config::Config&)>& tweak) {
+    config::Config cfg;
+    cfg.listen = "127.0.0.1:0";
+    cfg.workers = 1;
+    cfg.drain_timeout = std::chrono::milliseconds(2000);
+    cfg.endpoints = std::move(endpoints);
+    cfg.keys.push_back(config::KeyConfig{"test", kClientKey});
+    if (tweak) tweak(cfg);
+    gateway_ = std::make_unique<proxy::Gateway>(cfg, store::open_sqlite(":memory:"));
+    gateway_->seed_from_config();
+    gateway_->start();
+}
+
+ProxyFixture::~ProxyFixture() { gateway_->stop(); }
+
+upstream::EndpointState& ProxyFixture::state(const std::string& name) {
+    const auto set = gateway_->runtime().endpoints();
+    const auto* ep = set->find(name);
+    if (ep == nullptr) throw std::logic_error("no endpoint named " + name);
+    return *ep->state;  // states outlive snapshots (StateRegistry)
+}
+
+Headers ProxyFixture::client_headers(bool with_key) {
+    Headers h{{"content-type", "application/json"},
+              {"anthropic-version", "2023-06-01"},
+              {"user-agent", "claude-cli/2.1.332 (external, sdk-cli)"}};
+    if (with_key) h.emplace_back("x-api-key", kClientKey);
+    return h;
+}
+
+std::string ProxyFixture::messages_body(bool stream, std::string_view model) {
+    std::string body = R"({"model":")" + std::string(model) +
+                       R"(","max_tokens":64,"messages":[{"role":"user","content":"Hello"}])";
+    if (stream) body += R"(,"stream":true)";
+    body += "}";
+    return body;
+}
+
+}  // namespace qcc::test

@@ -1,0 +1,43 @@
+// ProxyFixture: the real gateway, in-process, on 127.0.0.1:0, with an in-memory store, one client
+// key and the given endpoints.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config.hpp"
+#include "proxy/gateway.hpp"
+#include "upstream/endpoint.hpp"
+
+namespace qcc::test {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+inline constexpr const char* kClientKey = "sk-qcc-test-0123456789abcdef";
+
+/// An endpoint config pointing at `base_url` with a recognisable credential "sk-ant-<name>".
+config::EndpointConfig endpoint_config(std::string name, std::string base_url, int tier = 1,
+                                       int weight = 100);
+
+class ProxyFixture {
+public:
+    explicit ProxyFixture(std::vector<config::EndpointConfig> endpoints,
+                          const std::function<void(config::Config&)>& tweak = {});
+    ~ProxyFixture();
+
+    std::uint16_t port() const { return gateway_->port(); }
+    proxy::Gateway& gateway() { return *gateway_; }
+    /// The live state of the endpoint called `name` (fails the test if there is none).
+    upstream::EndpointState& state(const std::string& name);
+    /// Headers a Claude-Code-like client sends, with the test client key.
+    static Headers client_headers(bool with_key = true);
+    /// A small valid Messages request body.
+    static std::string messages_body(bool stream, std::string_view model = "claude-sonnet-4-5");
+
+private:
+    std::unique_ptr<proxy::Gateway> gateway_;
+};
+
+}  // namespace qcc::test
