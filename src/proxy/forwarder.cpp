@@ -479,11 +479,13 @@ asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, Respo
             const std::string_view data(buf.get(), got);
             if (sse) tap.feed(data);
             if (!co_await write_client({}, data, chunked)) {
+                ctx_.usage = tap.usage();
                 ctx_.error_class = "client_cancelled";
                 co_return Outcome::kClientGone;
             }
         }
         if (watch_->client_gone) {
+            ctx_.usage = tap.usage();
             ctx_.error_class = "client_cancelled";
             co_return Outcome::kClientGone;
         }

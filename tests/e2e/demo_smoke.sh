@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# End-to-end: the built binary in demo mode, driven with curl as a new user would (README).
+# Usage: demo_smoke.sh <path-to-qcc>
+set -euo pipefail
+qcc="$1"
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "demo_smoke: FAIL: $*" >&2; echo "--- qcc output:" >&2; cat "$work/out.log" >&2; exit 1; }
+
+port=$(( 20000 + RANDOM % 20000 ))
+HOME="$work" "$qcc" serve --demo --listen "127.0.0.1:$port" --workers 1 >"$work/out.log" 2>&1 &
+pid=$!
+
+# Await readiness with a deadline (no fixed sleep).
+for _ in $(seq 1 200); do
+  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
+  kill -0 "$pid" 2>/dev/null || fail "qcc exited early"
+  sleep 0.05
+done
+curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || fail "not ready after 10 s"
+key=$(grep -o 'sk-qcc-[0-9a-f]*' "$work/out.log" | head -1)
+[[ -n "$key" ]] || fail "demo printed no client key"
+
+# HEAD / warm-up as older Claude Code versions send it.
+code=$(curl -s -o /dev/null -w '%{http_code}' -I "http://127.0.0.1:$port/")
+[[ "$code" == 200 ]] || fail "HEAD / returned $code"
+
+# No key: 401 in Anthropic format.
+body=$(curl -s "http://127.0.0.1:$port/v1/messages" -H 'content-type: application/json' -d '{}')
+[[ "$body" == *'"authentication_error"'* ]] || fail "missing key not rejected: $body"
+
+# A streamed reply through the demo endpoints (the flaky one may fail over; the answer must arrive).
+for i in 1 2 3 4 5 6; do
+  out=$(curl -sN --max-time 20 "http://127.0.0.1:$port/v1/messages" -H "x-api-key: $key" \
+    -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01' \
+    -d '{"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Hello QCC"}]}')
+  [[ "$out" == *"event: message_start"* ]] || fail "request $i: no message_start: $out"
+  [[ "$out" == *"event: message_stop"* || "$out" == *"event: error"* ]] || fail "request $i: stream neither completed nor ended with an error event: $out"
+done
+grep -q 'request .* status=200' "$work/out.log" || fail "no request line logged"
+
+# Graceful stop on SIGTERM.
+kill -TERM "$pid"
+for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+if kill -0 "$pid" 2>/dev/null; then fail "qcc did not stop within 10 s of SIGTERM"; fi
+wait "$pid" || fail "qcc exited with status $?"
+pid=""
+echo "demo_smoke: ok"
