@@ -10,7 +10,12 @@ packages=(
   libgtest-dev libgmock-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(nginx-light wrk nodejs npm)
+  packages+=(nginx-light wrk)
+fi
+# Node.js + npm run the end-to-end test with the real Claude Code CLI. Machines that already have a
+# Node.js from elsewhere (e.g. NodeSource, which bundles npm) keep it: Debian's npm would conflict.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
 fi
 missing=()
 for p in "${packages[@]}"; do

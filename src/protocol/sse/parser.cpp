@@ -8,7 +8,7 @@ namespace {
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 // After an unusually large event, give the memory back rather than hold it for the whole stream.
-constexpr std::size_t kShrinkAbove = 64 * 1024;
+constexpr std::size_t kShrinkAbove = std::size_t{64} * 1024;
 
 void clear_and_trim(std::string& s) {
     if (s.capacity() > kShrinkAbove) {
