@@ -19,7 +19,7 @@ std::vector<std::size_t> indices(std::size_t n) {
     return idx;
 }
 
-void apply(std::vector<const Endpoint*>& tier, const std::vector<std::size_t>& idx) {
+void reorder(std::vector<const Endpoint*>& tier, const std::vector<std::size_t>& idx) {
     std::vector<const Endpoint*> out;
     out.reserve(idx.size());
     for (auto i : idx) out.push_back(tier[i]);
@@ -144,7 +144,7 @@ void StrategyState::order_weighted(std::vector<const Endpoint*>& tier,
         if (a == best || b == best) return a == best && b != best;
         return weights[a] > weights[b];
     });
-    apply(tier, idx);
+    reorder(tier, idx);
 }
 
 void StrategyState::order_round_robin(std::vector<const Endpoint*>& tier) {
@@ -167,7 +167,7 @@ void StrategyState::order_least_inflight(std::vector<const Endpoint*>& tier,
         if (weights[a] != weights[b]) return weights[a] > weights[b];
         return (a + n - offset) % n < (b + n - offset) % n;
     });
-    apply(tier, idx);
+    reorder(tier, idx);
 }
 
 void StrategyState::order_latency(std::vector<const Endpoint*>& tier,
@@ -198,7 +198,7 @@ void StrategyState::order_latency(std::vector<const Endpoint*>& tier,
         if (better(y, x)) return false;
         return weights[x] > weights[y];
     });
-    apply(tier, idx);
+    reorder(tier, idx);
 }
 
 void StrategyState::order_random(std::vector<const Endpoint*>& tier,
@@ -211,7 +211,7 @@ void StrategyState::order_random(std::vector<const Endpoint*>& tier,
     auto idx = indices(n);
     std::sort(idx.begin(), idx.end(),
               [&](std::size_t a, std::size_t b) { return key[a] < key[b]; });
-    apply(tier, idx);
+    reorder(tier, idx);
 }
 
 }  // namespace qcc::upstream
