@@ -139,13 +139,34 @@ out.push(`Machine: ${meta.cpus} cores (${meta.cpu_model}), ${meta.os}, kernel ${
          `Load average before/after: ${meta.load_before} / ${meta.load_after}.`);
 out.push(`QCC ${meta.qcc_commit} (release), ${meta.nginx_version}, wrk ${meta.wrk_version}, ` +
          `node ${meta.node_version}. Proxy pinned to CPU ${meta.proxy_cpu}, load generator and ` +
-         `upstream to CPU ${meta.load_cpu}. wrk runs ${meta.duration_s} s, ${meta.rounds} rounds ` +
+         `upstream to CPU ${meta.load_cpu}` +
+         (meta.nice && meta.nice !== '0' ? `, all of them at nice ${meta.nice}` : '') +
+         `. wrk runs ${meta.duration_s} s, ${meta.rounds} rounds ` +
          '(figures are medians over rounds; added = proxy − direct in the same round).');
 out.push('');
 out.push(...header, ...table);
 out.push('');
 out.push('direct = client straight to the simulated upstream; nginx and QCC columns for latency ' +
          'and TTFB rows are the time added over direct. Targets are from the benchmark issue.');
+const sys = rows.filter((r) => r.phase === 'syscalls');
+if (sys.length) {
+  out.push('');
+  out.push('System calls per request (BENCH_PROFILE=1; counted under strace, so not timed):');
+  out.push('');
+  out.push('| Request | Proxy | Syscalls / request | Main calls / request |');
+  out.push('|---|---|---:|---|');
+  for (const r of sys) {
+    const n = Math.max(1, r.requests);
+    const total = Object.values(r.calls).reduce((a, b) => a + b, 0);
+    const top = Object.entries(r.calls)
+                    .sort((a, b) => b[1] - a[1])
+                    .filter(([, c]) => c / n >= 0.5)
+                    .map(([name, c]) => `${name} ${(c / n).toFixed(1)}`)
+                    .join(', ');
+    const what = r.body === 'big' ? '100 KB' : '2 KB';
+    out.push(`| ${what}, c=${r.conc} | ${r.target} | ${(total / n).toFixed(1)} | ${top} |`);
+  }
+}
 if (warnings.length) {
   out.push('');
   out.push('**Warnings (figures affected by these are not trustworthy):**');

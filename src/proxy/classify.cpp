@@ -127,7 +127,8 @@ std::optional<std::int64_t> parse_rfc3339_ms(std::string_view s) {
 
 std::chrono::milliseconds rate_limit_cooldown(std::string_view retry_after,
                                               std::initializer_list<std::string_view> resets,
-                                              std::int64_t now_unix_ms) {
+                                              std::int64_t now_unix_ms,
+                                              std::chrono::milliseconds fallback) {
     using std::chrono::milliseconds;
     if (!retry_after.empty()) {
         double seconds = 0;
@@ -144,7 +145,7 @@ std::chrono::milliseconds rate_limit_cooldown(std::string_view retry_after,
         }
     }
     if (earliest) return milliseconds(*earliest - now_unix_ms);
-    return kDefaultRateLimitCooldown;
+    return fallback;
 }
 
 }  // namespace qcc::proxy

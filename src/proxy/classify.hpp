@@ -44,10 +44,11 @@ Verdict classify_response(int status, std::string_view error_type);
 int status_for_sse_error(std::string_view error_type);
 
 /// Cooldown after a 429: `retry-after` (seconds or an HTTP date is not supported: seconds only)
-/// or the earliest `anthropic-ratelimit-*-reset` (RFC 3339) relative to `now_unix_ms`; else 30 s.
-std::chrono::milliseconds rate_limit_cooldown(std::string_view retry_after,
-                                              std::initializer_list<std::string_view> resets,
-                                              std::int64_t now_unix_ms);
+/// or the earliest `anthropic-ratelimit-*-reset` (RFC 3339) relative to `now_unix_ms`; else
+/// `fallback` (30 s by default).
+std::chrono::milliseconds rate_limit_cooldown(
+    std::string_view retry_after, std::initializer_list<std::string_view> resets,
+    std::int64_t now_unix_ms, std::chrono::milliseconds fallback = std::chrono::milliseconds{30'000});
 
 inline constexpr std::chrono::milliseconds kOverloadCooldown{5'000};
 inline constexpr std::chrono::milliseconds kDefaultRateLimitCooldown{30'000};

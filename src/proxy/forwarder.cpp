@@ -36,8 +36,6 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kRelayBufferBytes = 64 * 1024;   // per-stream bound (SPEC §2 backpressure)
 constexpr std::size_t kMaxErrorBodyBytes = 256 * 1024;  // error bodies are read whole to classify
 constexpr std::size_t kMaxPreCommitBytes = 256 * 1024;  // SSE bytes held before the first event
-constexpr int kMaxAttempts = 5;
-constexpr int kMaxAttemptsPerEndpoint = 2;
 
 /// State shared with the client-disconnect watcher coroutine.
 struct Watch {
@@ -66,7 +64,7 @@ struct SavedResponse {
     std::string body;
 };
 
-enum class Outcome { kCommitted, kFailed, kRetryFresh, kClientGone };
+enum class Outcome { kCommitted, kFailed, kRetryFresh, kClientGone, kSkipped };
 
 std::int64_t ms_since(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
@@ -128,6 +126,10 @@ private:
                                    std::string_view pending, anthropic::StreamTap& tap, bool sse);
     asio::awaitable<Outcome> fail(const Endpoint& ep, const Verdict& v, int status,
                                   std::chrono::milliseconds cooldown = {});
+    void emit_transition(const Endpoint& ep, const upstream::BreakerTransition& t);
+    void cool_down(const Endpoint& ep, std::chrono::milliseconds d, std::string_view why);
+    void note_soft_limit(const Endpoint& ep, const http::response_header<>& h);
+    void bind_session(const Endpoint& ep);
     asio::awaitable<bool> write_client(std::string_view head, std::string_view data, bool chunked);
     asio::awaitable<bool> write_exhausted();
     void apply(const Endpoint& ep, const Verdict& v, std::chrono::milliseconds cooldown);
@@ -146,6 +148,10 @@ private:
     std::string last_endpoint_;
     Verdict last_verdict_;
     Clock::time_point attempt_start_;
+    std::shared_ptr<const Policy> policy_;
+    upstream::BreakerPermit permit_;  // the current attempt's breaker admission
+    bool fail_open_ = false;
+    Clock::time_point head_at_;
 };
 
 std::string Exchange::upstream_head(const Endpoint& ep, std::size_t body_size) const {
@@ -181,40 +187,88 @@ std::string Exchange::upstream_head(const Endpoint& ep, std::size_t body_size) c
     return head;
 }
 
+void Exchange::emit_transition(const Endpoint& ep, const upstream::BreakerTransition& t) {
+    using upstream::BreakerState;
+    const char* kind = t.to == BreakerState::kOpen       ? "breaker_open"
+                       : t.to == BreakerState::kHalfOpen ? "breaker_half_open"
+                                                         : "breaker_closed";
+    ep.state->dirty = true;
+    w_.runtime().emit(ep.cfg.name, kind, t.reason);
+}
+
+void Exchange::cool_down(const Endpoint& ep, std::chrono::milliseconds d, std::string_view why) {
+    auto& s = *ep.state;
+    const auto now_ns = w_.runtime().now().time_since_epoch().count();
+    const auto until = now_ns + std::chrono::nanoseconds(d).count();
+    auto prev = s.cooldown_until_ns.load(std::memory_order_relaxed);
+    while (prev < until && !s.cooldown_until_ns.compare_exchange_weak(prev, until)) {
+    }
+    if (prev < until) {
+        s.set_cooldown_reason(std::string(why));
+        s.dirty = true;
+    }
+    if (prev <= now_ns) {
+        w_.runtime().emit(ep.cfg.name, "cooldown_start",
+                          std::string(why) + " for " + std::to_string(d.count()) + " ms");
+    }
+}
+
+void Exchange::note_soft_limit(const Endpoint& ep, const http::response_header<>& h) {
+    // A soft warning lowers the endpoint's weight for a while without excluding it (SPEC §4).
+    if (h["anthropic-ratelimit-unified-status"] != "allowed_warning") return;
+    const auto until = (w_.runtime().now() + policy_->soft_limit_hold).time_since_epoch().count();
+    ep.state->soft_limited_until_ns.store(until, std::memory_order_relaxed);
+}
+
+void Exchange::bind_session(const Endpoint& ep) {
+    // SPEC §5: bound at the first successful commit, refreshed on every use; a move is a re-pin.
+    if (ctx_.session_key.empty()) return;
+    auto& rt = w_.runtime();
+    if (rt.affinity().bind(ctx_.session_key, ep.id, rt.unix_ms())) {
+        rt.emit(ep.cfg.name, "repin", "session " + ctx_.session_key);
+    }
+}
+
 void Exchange::apply(const Endpoint& ep, const Verdict& v, std::chrono::milliseconds cooldown) {
     auto& s = *ep.state;
-    const auto now_ns = Clock::now().time_since_epoch().count();
-    auto extend_cooldown = [&](std::chrono::milliseconds d, std::string_view why) {
-        const auto until = now_ns + std::chrono::nanoseconds(d).count();
-        auto prev = s.cooldown_until_ns.load(std::memory_order_relaxed);
-        while (prev < until && !s.cooldown_until_ns.compare_exchange_weak(prev, until)) {
-        }
-        if (prev < now_ns) {
-            spdlog::warn("endpoint {}: cooldown {} ms ({})", ep.cfg.name, d.count(), why);
-        }
+    auto& rt = w_.runtime();
+    const auto now = rt.now();
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - attempt_start_);
+    auto report = [&](std::optional<upstream::BreakerTransition> t) {
+        if (t) emit_transition(ep, *t);
+    };
+    auto failed = [&] {
+        s.failures.fetch_add(1, std::memory_order_relaxed);
+        s.stats.record(upstream::AttemptSample{false, elapsed, elapsed, 0}, now);
+        report(s.breaker.on_failure(now, &permit_));
     };
     switch (v.endpoint) {
         case EndpointEffect::kNone:
+            s.breaker.release(now, &permit_);
             return;
         case EndpointEffect::kSuccess:
-            s.consecutive_failures.store(0, std::memory_order_relaxed);
             s.successes.fetch_add(1, std::memory_order_relaxed);
+            report(s.breaker.on_success(now, &permit_));
             return;
         case EndpointEffect::kFailure:
-            s.consecutive_failures.fetch_add(1, std::memory_order_relaxed);
-            s.failures.fetch_add(1, std::memory_order_relaxed);
+            failed();
             return;
         case EndpointEffect::kOverloaded:
-            s.consecutive_failures.fetch_add(1, std::memory_order_relaxed);
-            s.failures.fetch_add(1, std::memory_order_relaxed);
-            extend_cooldown(kOverloadCooldown, "overloaded");
+            failed();
+            cool_down(ep, policy_->overload_cooldown, "overloaded");
             return;
         case EndpointEffect::kRateLimited:
-            extend_cooldown(cooldown, "rate limited");
+            s.breaker.release(now, &permit_);
+            cool_down(ep, cooldown.count() > 0 ? cooldown : policy_->rate_limit_cooldown,
+                      "rate_limited");
             return;
         case EndpointEffect::kQuarantine:
+            s.breaker.release(now, &permit_);
             if (!s.quarantined.exchange(true)) {
-                spdlog::warn("endpoint {}: quarantined ({})", ep.cfg.name, v.error_class);
+                s.set_quarantine_reason(std::string(v.error_class));
+                s.dirty = true;
+                rt.emit(ep.cfg.name, "quarantine", std::string(v.error_class));
             }
             return;
     }
@@ -255,6 +309,16 @@ asio::awaitable<bool> Exchange::write_client(std::string_view head, std::string_
 }
 
 asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
+    // Breaker admission: a half-open endpoint admits exactly one trial at a time.
+    {
+        const auto now = w_.runtime().now();
+        std::optional<upstream::BreakerTransition> t;
+        permit_ = {};
+        const bool admitted = fail_open_ ? ep.state->breaker.try_acquire_fail_open(now, &t, &permit_)
+                                         : ep.state->breaker.try_acquire(now, &t, &permit_);
+        if (t) emit_transition(ep, *t);
+        if (!admitted) co_return Outcome::kSkipped;
+    }
     attempt_start_ = Clock::now();
     ctx_.attempts.push_back(Attempt{ep.cfg.name, 0, {}, {}});
     last_endpoint_ = ep.cfg.name;
@@ -309,6 +373,7 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
     auto [hec, hn] = co_await lease->visit(
         [&](auto& s) { return http::async_read_header(s, lease->buffer(), p, kUseTuple); });
     if (watch_->client_gone) co_return Outcome::kClientGone;
+    head_at_ = Clock::now();
     if (hec) {
         ErrorKind kind = ErrorKind::kConnectionReset;
         if (hec == beast::error::timeout) {
@@ -322,6 +387,7 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
     }
 
     const int status = p.get().result_int();
+    note_soft_limit(ep, p.get());
     const auto content_type = p.get()[http::field::content_type];
     const bool sse = content_type.starts_with("text/event-stream");
     anthropic::StreamTap tap;
@@ -333,6 +399,7 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
             if (outcome != Outcome::kCommitted) co_return outcome;
         }
         apply(ep, classify_response(status, ""), {});
+        bind_session(ep);
         co_return co_await relay(ep, lease, p, pending, tap, sse);
     }
 
@@ -366,7 +433,7 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
                                         h["anthropic-ratelimit-tokens-reset"],
                                         h["anthropic-ratelimit-input-tokens-reset"],
                                         h["anthropic-ratelimit-output-tokens-reset"]},
-                                       now_ms);
+                                       now_ms, policy_->rate_limit_cooldown);
     }
     last_ = SavedResponse{status, filtered_response_headers(p.get()), std::move(err_body)};
     if (p.is_done() && p.keep_alive()) {
@@ -524,6 +591,15 @@ asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, Respo
         co_return Outcome::kClientGone;
     }
     if (status >= 400 && ctx_.error_class.empty()) ctx_.error_class = "client_error";
+    if (status < 300) {
+        const auto end = Clock::now();
+        ep.state->stats.record(
+            upstream::AttemptSample{
+                true, std::chrono::duration_cast<std::chrono::milliseconds>(head_at_ - attempt_start_),
+                std::chrono::duration_cast<std::chrono::milliseconds>(end - attempt_start_),
+                ctx_.usage.input_tokens + ctx_.usage.output_tokens},
+            w_.runtime().now());
+    }
     lease->requests++;
     if (!no_body && p.keep_alive()) w_.pool().release(std::move(lease));
     co_return Outcome::kCommitted;
@@ -582,8 +658,29 @@ asio::awaitable<bool> Exchange::run() {
     if (!has_version) forwarded_headers_ += "anthropic-version: 2023-06-01\r\n";
     forwarded_headers_ += "accept-encoding: identity\r\n";
 
-    auto set = w_.runtime().endpoints();
-    const auto candidates = w_.selector().order(*set, Clock::now());
+    auto& rt = w_.runtime();
+    policy_ = rt.policy();
+    const auto set = rt.endpoints();
+    const Endpoint* bound = nullptr;
+    if (!ctx_.session_key.empty()) {
+        if (auto id = rt.affinity().lookup(ctx_.session_key, rt.unix_ms())) {
+            for (const auto& ep : set->endpoints) {
+                if (ep->id == *id) {
+                    bound = ep.get();
+                    break;
+                }
+            }
+        }
+    }
+    upstream::SelectionRequest request{set.get(),          rt.now(), policy_->strategy,
+                                       policy_->soft_limit_factor, ctx_.session_key, bound};
+    const auto selection = w_.selector().select(request);
+    fail_open_ = selection.fail_open;
+    if (fail_open_ && !selection.candidates.empty()) {
+        rt.counters().fail_open.fetch_add(1, std::memory_order_relaxed);
+    }
+    const auto budget = rt.retry_budget();
+    budget->on_request(rt.now());
 
     asio::co_spawn(client_.get_executor(), watch_client(&client_.socket(), watch_),
                    asio::detached);
@@ -597,39 +694,56 @@ asio::awaitable<bool> Exchange::run() {
         }
     } stop_watch{*watch_, client_};
 
-    const auto deadline = Clock::now() + 2 * w_.runtime().config().timeouts.first_byte;
+    const auto deadline = Clock::now() + 2 * rt.config().timeouts.first_byte;
+    const int max_attempts = policy_->max_attempts;
+    const int max_per_endpoint = policy_->max_attempts_per_endpoint;
     int attempts = 0;
+    bool budget_exhausted = false;
     const Endpoint* last_ep = nullptr;
     std::unordered_map<const Endpoint*, int> per_endpoint;
     Outcome outcome = Outcome::kFailed;
     auto run_on = [&](const Endpoint* ep) -> asio::awaitable<Outcome> {
         bool fresh = false;
-        Outcome o = Outcome::kFailed;
-        while (attempts < kMaxAttempts && per_endpoint[ep] < kMaxAttemptsPerEndpoint) {
+        Outcome o = Outcome::kSkipped;
+        while (attempts < max_attempts && per_endpoint[ep] < max_per_endpoint) {
+            if (!fail_open_ && !ep->state->breaker.would_allow(rt.now())) break;
+            // Every attempt after the first spends from the process-wide retry budget, so an
+            // outage of every endpoint does not multiply the load (SPEC §4).
+            if (attempts > 0 && !budget->try_spend_retry(rt.now())) {
+                budget_exhausted = true;
+                rt.counters().retries_denied.fetch_add(1, std::memory_order_relaxed);
+                break;
+            }
+            o = co_await attempt(*ep, fresh);
+            if (o == Outcome::kSkipped) break;
             ++attempts;
             ++per_endpoint[ep];
-            o = co_await attempt(*ep, fresh);
             if (o != Outcome::kRetryFresh || fresh) break;
             fresh = true;  // a stale pooled socket: once more on a fresh connection
         }
-        last_ep = ep;
+        if (o != Outcome::kSkipped) last_ep = ep;
         co_return o == Outcome::kRetryFresh ? Outcome::kFailed : o;
     };
-    for (const auto* ep : candidates) {
-        if (attempts >= kMaxAttempts || Clock::now() >= deadline) break;
-        if (attempts > 0) w_.runtime().counters().failovers.fetch_add(1, std::memory_order_relaxed);
-        outcome = co_await run_on(ep);
+    for (const auto* ep : selection.candidates) {
+        if (attempts >= max_attempts || budget_exhausted || Clock::now() >= deadline) break;
+        if (attempts > 0) rt.counters().failovers.fetch_add(1, std::memory_order_relaxed);
+        const auto o = co_await run_on(ep);
+        if (o == Outcome::kSkipped) continue;
+        outcome = o;
         if (outcome != Outcome::kFailed) break;
     }
     // 529 with no candidate left: one jittered in-place retry (SPEC §4).
-    if (outcome == Outcome::kFailed && last_ep != nullptr &&
-        last_verdict_.endpoint == EndpointEffect::kOverloaded && attempts < kMaxAttempts &&
-        per_endpoint[last_ep] < kMaxAttemptsPerEndpoint && Clock::now() < deadline) {
+    if (outcome == Outcome::kFailed && last_ep != nullptr && !budget_exhausted &&
+        last_verdict_.endpoint == EndpointEffect::kOverloaded && attempts < max_attempts &&
+        per_endpoint[last_ep] < max_per_endpoint && Clock::now() < deadline) {
         static thread_local std::minstd_rand rng{std::random_device{}()};
         asio::steady_timer timer(client_.get_executor());
         timer.expires_after(std::chrono::milliseconds(100 + rng() % 401));
         co_await timer.async_wait(kUseTuple);
-        if (!watch_->client_gone) outcome = co_await run_on(last_ep);
+        if (!watch_->client_gone) {
+            const auto o = co_await run_on(last_ep);
+            if (o != Outcome::kSkipped) outcome = o;
+        }
     }
 
     switch (outcome) {
@@ -641,6 +755,7 @@ asio::awaitable<bool> Exchange::run() {
             co_return false;
         case Outcome::kFailed:
         case Outcome::kRetryFresh:
+        case Outcome::kSkipped:
             break;
     }
     if (watch_->client_gone) {

@@ -4,14 +4,15 @@
 
 #include "common/crypto.hpp"
 #include "common/log.hpp"
+#include "upstream/adaptive_weight.hpp"
 #include "upstream/endpoint.hpp"
 
 namespace qcc::proxy {
 
 std::string hash_client_key(std::string_view key) { return crypto::sha256_hex(key); }
 
-Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store)
-    : runtime_(std::move(cfg)), store_(std::move(store)) {
+Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock)
+    : runtime_(std::move(cfg), clock), store_(std::move(store)) {
     server_ = std::make_unique<Server>(runtime_);
 }
 
@@ -26,13 +27,18 @@ void Gateway::seed_from_config() {
 
 void Gateway::reload() {
     const auto version = store_->data_version();
+    std::vector<std::string> warnings;
+    auto policy = std::make_shared<const Policy>(load_policy(*store_, &warnings));
+    for (const auto& w : warnings) spdlog::warn("setting {}", w);
+
     auto set = std::make_shared<upstream::EndpointSet>();
     set->generation = ++generation_;
     for (const auto& rec : store_->list_endpoints()) {
         try {
+            auto state = runtime_.states().state_for(rec.id);
+            state->breaker.set_policy(policy->breaker);
             set->endpoints.push_back(std::make_shared<const upstream::Endpoint>(
-                upstream::make_endpoint(rec.id, rec.config, runtime_.config().timeouts,
-                                        runtime_.states().state_for(rec.id))));
+                upstream::make_endpoint(rec.id, rec.config, runtime_.config().timeouts, state)));
         } catch (const std::exception& e) {
             spdlog::error("endpoint {} skipped: {}", rec.config.name, e.what());
         }
@@ -45,11 +51,215 @@ void Gateway::reload() {
     }
     runtime_.set_endpoints(std::move(set));
     runtime_.set_keys(std::move(keys));
+    runtime_.set_policy(std::move(policy));
     seen_version_ = version;
+    run_operator_commands();
+}
+
+void Gateway::restore_state() {
+    const auto set = runtime_.endpoints();
+    const auto now = runtime_.now();
+    const auto now_ms = runtime_.unix_ms();
+    std::map<std::string, store::EndpointStateRecord> by_id;
+    for (auto& rec : store_->load_endpoint_states()) by_id[rec.endpoint_id] = rec;
+    for (const auto& ep : set->endpoints) {
+        auto it = by_id.find(ep->id);
+        if (it == by_id.end()) continue;
+        const auto& rec = it->second;
+        auto& s = *ep->state;
+        if (auto state = upstream::breaker_state_from_string(rec.breaker_state)) {
+            s.breaker.restore(upstream::BreakerSnapshot{*state, rec.opened_at_unix_ms,
+                                                        rec.open_for_ms, rec.reopens},
+                              now, now_ms);
+        }
+        if (rec.cooldown_until_unix_ms > now_ms) {
+            s.cooldown_until_ns = runtime_.from_unix_ms(rec.cooldown_until_unix_ms)
+                                      .time_since_epoch()
+                                      .count();
+            s.set_cooldown_reason(rec.cooldown_reason);
+        }
+        if (rec.quarantined) {
+            s.quarantined = true;
+            s.set_quarantine_reason(rec.quarantine_reason);
+        }
+        saved_states_[ep->id] = rec;
+        if (rec.quarantined || rec.breaker_state != "closed" || rec.cooldown_until_unix_ms > now_ms) {
+            spdlog::info("endpoint {}: restored breaker={} quarantined={} cooldown_ms={}",
+                         ep->cfg.name, rec.breaker_state, rec.quarantined,
+                         std::max<std::int64_t>(0, rec.cooldown_until_unix_ms - now_ms));
+        }
+    }
+    const auto bindings = store_->load_bindings();
+    std::vector<upstream::Binding> loaded;
+    loaded.reserve(bindings.size());
+    for (const auto& b : bindings) {
+        loaded.push_back(upstream::Binding{b.session_key, b.endpoint_id, b.last_used_unix_ms});
+    }
+    runtime_.affinity().load(loaded, now_ms);
+    if (!loaded.empty()) spdlog::info("restored {} session binding(s)", runtime_.affinity().size());
+}
+
+void Gateway::persist_state(bool force) {
+    const auto set = runtime_.endpoints();
+    const auto now = runtime_.now();
+    const auto now_ms = runtime_.unix_ms();
+    std::vector<store::EndpointStateRecord> changed;
+    for (const auto& ep : set->endpoints) {
+        auto& s = *ep->state;
+        // Cooldowns end by the clock, not by an action: report the end here, once.
+        auto until = s.cooldown_until_ns.load();
+        if (until != 0 && until <= now.time_since_epoch().count()) {
+            if (s.cooldown_until_ns.compare_exchange_strong(until, 0)) {
+                runtime_.emit(ep->cfg.name, "cooldown_end", s.cooldown_reason());
+                s.set_cooldown_reason("");
+                s.dirty = true;
+            }
+        }
+        if (!force && !s.dirty.exchange(false)) continue;
+        const auto snap = s.breaker.snapshot(now, now_ms);
+        store::EndpointStateRecord rec;
+        rec.endpoint_id = ep->id;
+        rec.breaker_state = std::string(upstream::to_string(snap.state));
+        rec.opened_at_unix_ms = snap.opened_at_unix_ms;
+        rec.open_for_ms = snap.open_for_ms;
+        rec.reopens = snap.reopens;
+        const auto cd = s.cooldown_until_ns.load();
+        rec.cooldown_until_unix_ms =
+            cd == 0 ? 0 : runtime_.to_unix_ms(SteadyTime(std::chrono::nanoseconds(cd)));
+        rec.cooldown_reason = s.cooldown_reason();
+        rec.quarantined = s.quarantined.load();
+        rec.quarantine_reason = s.quarantine_reason();
+        auto prev = saved_states_.find(ep->id);
+        rec.updated_at = 0;
+        if (prev != saved_states_.end()) {
+            auto cmp = prev->second;
+            cmp.updated_at = 0;
+            if (cmp == rec) continue;
+        }
+        saved_states_[ep->id] = rec;
+        changed.push_back(std::move(rec));
+    }
+    if (!changed.empty()) store_->save_endpoint_states(changed);
+    auto events = runtime_.drain_events();
+    if (!events.empty()) {
+        std::vector<store::EventRecord> rows;
+        rows.reserve(events.size());
+        for (auto& e : events) {
+            rows.push_back(store::EventRecord{0, e.ts_unix_ms, std::move(e.endpoint),
+                                              std::move(e.kind), std::move(e.detail)});
+        }
+        store_->append_events(rows);
+    }
+}
+
+void Gateway::persist_bindings() {
+    const auto now_ms = runtime_.unix_ms();
+    const auto ttl = runtime_.policy()->affinity.ttl;
+    runtime_.affinity().sweep(now_ms);
+    const auto snapshot = runtime_.affinity().snapshot(now_ms);
+    std::vector<store::BindingRecord> rows;
+    rows.reserve(snapshot.size());
+    for (const auto& b : snapshot) {
+        rows.push_back(store::BindingRecord{b.session_key, b.endpoint_id, b.last_used_unix_ms});
+    }
+    if (!rows.empty()) store_->save_bindings(rows);
+    store_->delete_bindings_before(now_ms - ttl.count());
+}
+
+bool Gateway::release(const std::string& endpoint_name, const std::string& why) {
+    const auto set = runtime_.endpoints();
+    const auto* ep = set->find(endpoint_name);
+    if (ep == nullptr) return false;
+    auto& s = *ep->state;
+    const bool was_quarantined = s.quarantined.exchange(false);
+    s.set_quarantine_reason("");
+    s.cooldown_until_ns = 0;
+    if (auto t = s.breaker.reset(runtime_.now())) {
+        runtime_.emit(ep->cfg.name, "breaker_closed", t->reason);
+    }
+    s.dirty = true;
+    if (was_quarantined) runtime_.emit(ep->cfg.name, "release", why);
+    return true;
+}
+
+bool Gateway::quarantine(const std::string& endpoint_name, const std::string& why) {
+    const auto set = runtime_.endpoints();
+    const auto* ep = set->find(endpoint_name);
+    if (ep == nullptr) return false;
+    auto& s = *ep->state;
+    if (!s.quarantined.exchange(true)) {
+        s.set_quarantine_reason(why);
+        s.dirty = true;
+        runtime_.emit(ep->cfg.name, "quarantine", why);
+    }
+    return true;
+}
+
+void Gateway::run_operator_commands() {
+    // `qcc endpoint release|quarantine NAME` writes command.<verb>.<name> = <Unix ms> into the
+    // store's settings. A running server executes each new value once; at start, a command newer
+    // than the endpoint's persisted state (issued while QCC was down) is executed too.
+    if (!started_) return;
+    for (const auto& ep : runtime_.endpoints()->endpoints) {
+        for (auto prefix : {kReleaseCommandPrefix, kQuarantineCommandPrefix}) {
+            const auto key = std::string(prefix) + ep->cfg.name;
+            auto value = store_->get_setting(key);
+            if (!value) continue;
+            auto [it, first_sight] = seen_commands_.try_emplace(key, "");
+            if (it->second == *value) continue;
+            it->second = *value;
+            if (first_sight) {
+                std::int64_t issued = 0;
+                try {
+                    issued = std::stoll(*value);
+                } catch (const std::exception&) {
+                }
+                auto saved = saved_states_.find(ep->id);
+                const auto state_at = saved == saved_states_.end() ? 0 : saved->second.updated_at;
+                if (issued <= state_at) continue;  // already reflected in the persisted state
+            }
+            if (prefix == kReleaseCommandPrefix) {
+                release(ep->cfg.name, "operator");
+            } else {
+                quarantine(ep->cfg.name, "operator");
+            }
+        }
+    }
+}
+
+void Gateway::tick() {
+    std::lock_guard lock(tick_mu_);
+    if (store_->data_version() != seen_version_) {
+        reload();
+        spdlog::info("configuration change picked up from the store");
+    }
+    const auto policy = runtime_.policy();
+    const auto now = runtime_.now();
+    if (policy->adaptive_weights && now - last_adaptive_ >= policy->adaptive_interval) {
+        last_adaptive_ = now;
+        for (const auto& ep : runtime_.endpoints()->endpoints) {
+            auto& s = *ep->state;
+            const double current = s.adaptive_weight.load() > 0 ? s.adaptive_weight.load()
+                                                                 : ep->cfg.weight;
+            s.adaptive_weight = upstream::next_adaptive_weight(current, s.stats);
+        }
+    } else if (!policy->adaptive_weights) {
+        for (const auto& ep : runtime_.endpoints()->endpoints) ep->state->adaptive_weight = 0.0;
+    }
+    persist_state(false);
+    if (now - last_sweep_ >= policy->affinity_sweep) {
+        last_sweep_ = now;
+        persist_bindings();
+    }
 }
 
 void Gateway::start() {
     if (seen_version_ < 0) reload();
+    restore_state();
+    started_ = true;
+    run_operator_commands();
+    last_sweep_ = runtime_.now();
+    last_adaptive_ = runtime_.now();
     server_->start();
     control_ = std::thread([this] { control_loop(); });
 }
@@ -61,12 +271,9 @@ void Gateway::control_loop() {
         if (stopping_) break;
         lock.unlock();
         try {
-            if (store_->data_version() != seen_version_) {
-                reload();
-                spdlog::info("configuration change picked up from the store");
-            }
+            tick();
         } catch (const std::exception& e) {
-            spdlog::error("store poll failed: {}", e.what());
+            spdlog::error("control loop: {}", e.what());
         }
         lock.lock();
     }
@@ -81,6 +288,15 @@ void Gateway::stop() {
     cv_.notify_all();
     if (control_.joinable()) control_.join();
     server_->drain_and_stop();
+    if (started_) {
+        try {
+            std::lock_guard lock(tick_mu_);
+            persist_state(false);
+            persist_bindings();
+        } catch (const std::exception& e) {
+            spdlog::error("final persistence failed: {}", e.what());
+        }
+    }
 }
 
 }  // namespace qcc::proxy

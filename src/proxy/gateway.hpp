@@ -1,12 +1,15 @@
 // Gateway: ties the store, the runtime snapshots and the server together — what `qcc serve` runs
-// and what integration tests start in-process.
+// and what integration tests start in-process. Its control thread is the only place that writes
+// runtime state to the store.
 #pragma once
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
 
+#include "common/clock.hpp"
 #include "config/config.hpp"
 #include "proxy/runtime.hpp"
 #include "proxy/server.hpp"
@@ -16,18 +19,26 @@ namespace qcc::proxy {
 
 class Gateway {
 public:
-    /// Binds the listen address (throws std::runtime_error when it cannot).
-    Gateway(config::Config cfg, std::unique_ptr<store::Store> store);
+    /// Binds the listen address (throws std::runtime_error when it cannot). `clock` (optional)
+    /// drives breakers, cooldowns and session TTLs — tests pass a FakeClock.
+    Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock = nullptr);
     ~Gateway();
 
     /// Upserts the config file's [[endpoints]] and [[keys]] into the store (by name).
     void seed_from_config();
-    /// Rebuilds the endpoint and key snapshots from the store now.
+    /// Rebuilds the endpoint, key and policy snapshots from the store now.
     void reload();
-    /// Starts the workers and the control thread (picks store changes up within 1 s).
+    /// Restores persisted endpoint state and session bindings, then starts the workers and the
+    /// control thread (picks store changes up within 1 s, persists state changes).
     void start();
-    /// Graceful drain, then stop. Idempotent.
+    /// Graceful drain, final persistence, stop. Idempotent.
     void stop();
+
+    /// Runs one control-loop pass now (tests; the control thread does this every second).
+    void tick();
+    /// Operator actions (also reachable through the store, see `qcc endpoint release`).
+    bool release(const std::string& endpoint_name, const std::string& why);
+    bool quarantine(const std::string& endpoint_name, const std::string& why);
 
     Runtime& runtime() { return runtime_; }
     Server& server() { return *server_; }
@@ -36,19 +47,33 @@ public:
 
 private:
     void control_loop();
+    void restore_state();
+    void persist_state(bool force);
+    void persist_bindings();
+    void run_operator_commands();
 
     Runtime runtime_;
     std::unique_ptr<store::Store> store_;
     std::unique_ptr<Server> server_;
     std::thread control_;
-    std::mutex mu_;
+    std::mutex mu_;        // guards stopping_ and serializes tick()
+    std::mutex tick_mu_;
     std::condition_variable cv_;
     bool stopping_ = false;
+    bool started_ = false;
     std::int64_t seen_version_ = -1;
     std::uint64_t generation_ = 0;
+    SteadyTime last_sweep_{};
+    SteadyTime last_adaptive_{};
+    std::map<std::string, std::string> seen_commands_;  // operator command setting -> value
+    std::map<std::string, store::EndpointStateRecord> saved_states_;
 };
 
 /// Hashes a client key the way the store keeps it.
 std::string hash_client_key(std::string_view key);
+
+/// Setting keys that carry operator commands to a running server (written by the CLI).
+inline constexpr std::string_view kReleaseCommandPrefix = "command.release.";
+inline constexpr std::string_view kQuarantineCommandPrefix = "command.quarantine.";
 
 }  // namespace qcc::proxy

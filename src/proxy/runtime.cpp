@@ -1,8 +1,48 @@
 #include "proxy/runtime.hpp"
 
 #include "common/crypto.hpp"
+#include "common/log.hpp"
 
 namespace qcc::proxy {
+
+namespace {
+constexpr std::size_t kMaxQueuedEvents = 10'000;
+
+std::int64_t system_unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
+Runtime::Runtime(config::Config cfg, const Clock* clock)
+    : cfg_(std::move(cfg)),
+      clock_(clock != nullptr ? clock : &SteadyClock::instance()),
+      base_steady_(clock_->now()),
+      base_unix_ms_(system_unix_ms()) {}
+
+std::int64_t Runtime::unix_ms() const { return to_unix_ms(now()); }
+
+std::int64_t Runtime::to_unix_ms(SteadyTime t) const {
+    return base_unix_ms_ +
+           std::chrono::duration_cast<std::chrono::milliseconds>(t - base_steady_).count();
+}
+
+SteadyTime Runtime::from_unix_ms(std::int64_t ms) const {
+    return base_steady_ + std::chrono::milliseconds(ms - base_unix_ms_);
+}
+
+void Runtime::set_policy(std::shared_ptr<const Policy> policy) {
+    const auto old = this->policy();
+    if (!old || old->retry_budget.ratio != policy->retry_budget.ratio ||
+        old->retry_budget.window != policy->retry_budget.window ||
+        old->retry_budget.min_per_second != policy->retry_budget.min_per_second) {
+        retry_budget_.store(std::make_shared<upstream::RetryBudget>(policy->retry_budget));
+    }
+    affinity_.set_policy(policy->affinity);
+    for (const auto& ep : endpoints()->endpoints) ep->state->breaker.set_policy(policy->breaker);
+    policy_.store(std::move(policy), std::memory_order_release);
+}
 
 std::optional<std::string> Runtime::authenticate(std::string_view presented) const {
     if (presented.empty()) return std::nullopt;
@@ -14,6 +54,40 @@ std::optional<std::string> Runtime::authenticate(std::string_view presented) con
         if (crypto::constant_time_equal(hash, k.hash) && !found) found = k.name;
     }
     return found;
+}
+
+void Runtime::emit(std::string endpoint, std::string kind, std::string detail) {
+    if (kind == "repin") {
+        spdlog::info("session re-pinned to endpoint {}: {}", endpoint, detail);
+    } else {
+        spdlog::warn("endpoint {}: {}: {}", endpoint, kind, detail);
+    }
+    auto count = [&]() -> std::atomic<std::uint64_t>* {
+        if (kind == "breaker_open") return &counters_.breaker_opens;
+        if (kind == "breaker_half_open") return &counters_.breaker_half_opens;
+        if (kind == "breaker_closed") return &counters_.breaker_closes;
+        if (kind == "cooldown_start") return &counters_.cooldowns;
+        if (kind == "cooldown_end") return &counters_.cooldown_ends;
+        if (kind == "quarantine") return &counters_.quarantines;
+        if (kind == "release") return &counters_.releases;
+        if (kind == "repin") return &counters_.repins;
+        return nullptr;
+    }();
+    if (count != nullptr) count->fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(events_mu_);
+    if (events_.size() >= kMaxQueuedEvents) {
+        events_.pop_front();
+        counters_.events_dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+    events_.push_back(StateEvent{unix_ms(), std::move(endpoint), std::move(kind), std::move(detail)});
+}
+
+std::vector<StateEvent> Runtime::drain_events() {
+    std::lock_guard lock(events_mu_);
+    std::vector<StateEvent> out(std::make_move_iterator(events_.begin()),
+                                std::make_move_iterator(events_.end()));
+    events_.clear();
+    return out;
 }
 
 }  // namespace qcc::proxy

@@ -1,16 +1,23 @@
 // Runtime: the state every worker shares. Read-mostly parts are immutable snapshots swapped
-// atomically; counters are atomics. Nothing here takes a lock on the data path.
+// atomically; counters are atomics; the few shared mutable tables (session bindings, the event
+// queue) are sharded or guarded by small mutexes and touched a few times per request at most.
 #pragma once
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "config/config.hpp"
+#include "proxy/policy.hpp"
 #include "proxy/request_ctx.hpp"
+#include "upstream/affinity.hpp"
 #include "upstream/endpoint_set.hpp"
+#include "upstream/retry_budget.hpp"
 
 namespace qcc::proxy {
 
@@ -21,16 +28,34 @@ struct ClientKey {
 };
 using KeySet = std::vector<ClientKey>;
 
+/// A health state change (breaker open/half-open/close, cooldown start/end, quarantine/release,
+/// re-pin): logged once, counted, persisted by the control thread.
+struct StateEvent {
+    std::int64_t ts_unix_ms = 0;
+    std::string endpoint;
+    std::string kind;
+    std::string detail;
+};
+
 struct Counters {
     std::atomic<std::uint64_t> requests{0}, failovers{0}, client_cancels{0}, mid_stream_failures{0},
-        unauthorized{0}, in_flight{0};
+        unauthorized{0}, in_flight{0}, retries_denied{0}, repins{0}, breaker_opens{0},
+        breaker_half_opens{0}, breaker_closes{0}, cooldowns{0}, cooldown_ends{0}, quarantines{0},
+        releases{0}, fail_open{0}, events_dropped{0};
 };
 
 class Runtime {
 public:
-    explicit Runtime(config::Config cfg) : cfg_(std::move(cfg)) {}
+    /// `clock` (may be null: the steady clock) drives breakers, cooldowns and affinity TTLs.
+    explicit Runtime(config::Config cfg, const Clock* clock = nullptr);
 
     const config::Config& config() const { return cfg_; }
+    SteadyTime now() const { return clock_->now(); }
+    /// Wall-clock milliseconds consistent with now() (moves with a FakeClock).
+    std::int64_t unix_ms() const;
+    /// Converts a steady time to Unix milliseconds and back (persisted deadlines).
+    std::int64_t to_unix_ms(SteadyTime t) const;
+    SteadyTime from_unix_ms(std::int64_t ms) const;
 
     std::shared_ptr<const upstream::EndpointSet> endpoints() const {
         return endpoints_.load(std::memory_order_acquire);
@@ -42,8 +67,23 @@ public:
     void set_keys(std::shared_ptr<const KeySet> keys) {
         keys_.store(std::move(keys), std::memory_order_release);
     }
+    std::shared_ptr<const Policy> policy() const { return policy_.load(std::memory_order_acquire); }
+    /// Installs a new policy: breakers, affinity and the retry budget follow it.
+    void set_policy(std::shared_ptr<const Policy> policy);
+
     /// The key's name if `presented` matches a client key (constant-time per stored hash).
     std::optional<std::string> authenticate(std::string_view presented) const;
+
+    upstream::AffinityTable& affinity() { return affinity_; }
+    /// The process-wide retry budget (SPEC §4).
+    std::shared_ptr<upstream::RetryBudget> retry_budget() const {
+        return retry_budget_.load(std::memory_order_acquire);
+    }
+
+    /// Logs, counts and queues a state change (never blocks; a full queue drops and counts).
+    void emit(std::string endpoint, std::string kind, std::string detail);
+    /// Takes every queued event (control thread).
+    std::vector<StateEvent> drain_events();
 
     /// Called on the worker thread when a request ends; must not block (queue the work).
     std::function<void(const RequestContext&)> on_request_done;
@@ -54,11 +94,20 @@ public:
 
 private:
     config::Config cfg_;
+    const Clock* clock_;
+    SteadyTime base_steady_;
+    std::int64_t base_unix_ms_;
     std::atomic<std::shared_ptr<const upstream::EndpointSet>> endpoints_{
         std::make_shared<const upstream::EndpointSet>()};
     std::atomic<std::shared_ptr<const KeySet>> keys_{std::make_shared<const KeySet>()};
+    std::atomic<std::shared_ptr<const Policy>> policy_{std::make_shared<const Policy>()};
+    std::atomic<std::shared_ptr<upstream::RetryBudget>> retry_budget_{
+        std::make_shared<upstream::RetryBudget>()};
+    upstream::AffinityTable affinity_;
     upstream::StateRegistry states_;
     Counters counters_;
+    std::mutex events_mu_;
+    std::deque<StateEvent> events_;
 };
 
 }  // namespace qcc::proxy

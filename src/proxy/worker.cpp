@@ -45,6 +45,7 @@ Worker::Worker(Runtime& runtime, int index, const tcp::endpoint& listen,
       index_(index),
       ioc_(std::make_unique<asio::io_context>(1)),
       pool_(std::make_unique<upstream::Pool>(*ioc_, runtime.config().pool, proxy)),
+      selector_(static_cast<std::uint64_t>(index) * 0x9E3779B97F4A7C15ull + 1),
       acceptor_(std::make_unique<tcp::acceptor>(*ioc_)),
       sweep_timer_(std::make_unique<asio::steady_timer>(*ioc_)) {
     acceptor_->open(listen.protocol());

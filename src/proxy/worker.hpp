@@ -33,7 +33,7 @@ public:
     Runtime& runtime() { return runtime_; }
     boost::asio::io_context& io() { return *ioc_; }
     upstream::Pool& pool() { return *pool_; }
-    upstream::WeightedSelector& selector() { return selector_; }
+    upstream::Selector& selector() { return selector_; }
     int index() const { return index_; }
     std::uint16_t port() const { return port_; }
     /// Client connections currently open on this worker (for draining).
@@ -50,7 +50,7 @@ private:
     // I/O objects are pointers so that ~Worker can destroy them before the io_context.
     std::unique_ptr<boost::asio::io_context> ioc_;
     std::unique_ptr<upstream::Pool> pool_;
-    upstream::WeightedSelector selector_;
+    upstream::Selector selector_;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
     std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
     std::uint16_t port_ = 0;

@@ -9,10 +9,13 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <openssl/ssl.h>
+#include <openssl/tls1.h>
 
 namespace qcc::sim {
 namespace {
@@ -60,15 +63,28 @@ std::string hex(std::size_t n) {
     return std::string(buf.data(), res.ptr);
 }
 
+using TlsStream = asio::ssl::stream<tcp::socket&>;
+
 struct Conn {
     Conn(tcp::socket s, std::size_t conn_id)
         : socket(std::move(s)),
           timer(socket.get_executor()),
           idle_timer(socket.get_executor()),
           id(conn_id) {}
+    Conn(const Conn&) = delete;  // `tls` refers to `socket`
+    Conn& operator=(const Conn&) = delete;
+
+    // Runs `op` on the stream requests travel on: the TLS layer when there is one, else the
+    // socket. `op` must return the same type for both (an awaitable, with kToken).
+    template <class Op>
+    auto io(Op&& op) {
+        return tls ? op(*tls) : op(socket);
+    }
+
     tcp::socket socket;
-    asio::steady_timer timer;       // head delay, gaps, stalls
-    asio::steady_timer idle_timer;  // server-side keep-alive timeout
+    std::unique_ptr<TlsStream> tls;  // null on plain connections
+    asio::steady_timer timer;        // head delay, gaps, stalls
+    asio::steady_timer idle_timer;   // server-side keep-alive timeout
     beast::flat_buffer buffer;
     std::size_t id;
     bool waiting_idle = false;
@@ -140,6 +156,53 @@ struct Server::Impl {
 
     Server& self;
     Handler handler;
+    std::unique_ptr<asio::ssl::context> tls_context;  // set before start(), then read-only
+    mutable std::mutex sni_mutex;
+    std::vector<std::string> sni_names;  // guarded by sni_mutex
+
+    void set_tls(const TlsOptions& options) {
+        auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+        ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3);
+        ctx->use_certificate_chain(asio::buffer(options.cert_pem));
+        ctx->use_private_key(asio::buffer(options.key_pem), asio::ssl::context::pem);
+        SSL_CTX_set_client_hello_cb(ctx->native_handle(), &Impl::on_client_hello, this);
+        tls_context = std::move(ctx);
+    }
+
+    // Runs inside the handshake for every ClientHello; records its SNI host name ("" if none).
+    static int on_client_hello(SSL* ssl, int* /*alert*/, void* arg) {
+        auto* impl = static_cast<Impl*>(arg);
+        const unsigned char* data = nullptr;
+        std::size_t len = 0;
+        std::string name;
+        if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &data, &len) == 1) {
+            name = parse_sni(data, len);
+        }
+        std::lock_guard lock(impl->sni_mutex);
+        impl->sni_names.push_back(std::move(name));
+        return SSL_CLIENT_HELLO_SUCCESS;
+    }
+
+    // server_name extension body (RFC 6066 §3): list length (2), then entries of name type (1),
+    // name length (2), name. Returns the first host_name entry, "" when malformed.
+    static std::string parse_sni(const unsigned char* data, std::size_t len) {
+        auto u16 = [&](std::size_t at) {
+            return static_cast<std::size_t>((data[at] << 8) | data[at + 1]);
+        };
+        if (len < 2 || u16(0) + 2 != len) return {};
+        for (std::size_t at = 2; at + 3 <= len;) {
+            const unsigned type = data[at];
+            const std::size_t n = u16(at + 1);
+            at += 3;
+            if (n > len - at) return {};
+            if (type == TLSEXT_NAMETYPE_host_name) {
+                return std::string(reinterpret_cast<const char*>(data + at), n);
+            }
+            at += n;
+        }
+        return {};
+    }
     asio::io_context ioc{1};
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     tcp::endpoint endpoint;
@@ -228,11 +291,12 @@ struct Server::Impl {
                 co_return (ec || stopping) ? WaitOutcome::kStopped : WaitOutcome::kElapsed;
             }
             auto space = c->buffer.prepare(4096);
-            auto [order, ec_timer, ec_read, n] =
-                co_await asio::experimental::make_parallel_group(
-                    c->timer.async_wait(asio::deferred),
-                    c->socket.async_read_some(space, asio::deferred))
+            auto [order, ec_timer, ec_read, n] = co_await c->io([&](auto& stream) {
+                return asio::experimental::make_parallel_group(
+                           c->timer.async_wait(asio::deferred),
+                           stream.async_read_some(space, asio::deferred))
                     .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+            });
             if (n > 0) c->buffer.commit(n);
             if (stopping) co_return WaitOutcome::kStopped;
             if (order[0] == 0) {
@@ -244,7 +308,8 @@ struct Server::Impl {
 
     template <class Buffers>
     asio::awaitable<bool> write(std::shared_ptr<Conn> c, Buffers buffers) {
-        auto [ec, n] = co_await asio::async_write(c->socket, buffers, kToken);
+        auto [ec, n] = co_await c->io(
+            [&](auto& stream) { return asio::async_write(stream, buffers, kToken); });
         if (ec) {
             count_abort(*c);
             co_return false;
@@ -395,25 +460,49 @@ struct Server::Impl {
         c.idle_timer.cancel();
     }
 
+    // The server side of the TLS handshake; the idle timeout (if any) bounds it too.
+    asio::awaitable<bool> handshake(std::shared_ptr<Conn> c) {
+        c->tls = std::make_unique<TlsStream>(c->socket, *tls_context);
+        arm_idle_timer(c);
+        auto [ec] = co_await c->tls->async_handshake(asio::ssl::stream_base::server, kToken);
+        disarm_idle_timer(*c);
+        if (ec) {
+            if (!stopping) {
+                ++self.tls_failures_;
+                self.notify_change();
+            }
+            co_return false;
+        }
+        co_return true;
+    }
+
     asio::awaitable<void> session(std::shared_ptr<Conn> c) {
+        bool ready = true;
+        if (tls_context) ready = co_await handshake(c);
         for (;;) {
-            if (stopping) break;
+            if (stopping || !ready) break;
             http::request_parser<http::string_body> parser;
             parser.header_limit(kHeaderLimit);
             parser.body_limit(kBodyLimit);
             arm_idle_timer(c);
-            auto [ec, n] = co_await http::async_read_header(c->socket, c->buffer, parser, kToken);
+            auto [ec, n] = co_await c->io([&](auto& stream) {
+                return http::async_read_header(stream, c->buffer, parser, kToken);
+            });
             disarm_idle_timer(*c);
             if (!ec && !parser.is_done()) {
                 if (iequals(parser.get()[http::field::expect], "100-continue")) {
                     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-                    auto [wec, wn] = co_await asio::async_write(
-                        c->socket, asio::buffer(kContinue.data(), kContinue.size()), kToken);
+                    auto [wec, wn] = co_await c->io([&](auto& stream) {
+                        return asio::async_write(
+                            stream, asio::buffer(kContinue.data(), kContinue.size()), kToken);
+                    });
                     ec = wec;
                 }
-                if (!ec)
-                    std::tie(ec, n) =
-                        co_await http::async_read(c->socket, c->buffer, parser, kToken);
+                if (!ec) {
+                    std::tie(ec, n) = co_await c->io([&](auto& stream) {
+                        return http::async_read(stream, c->buffer, parser, kToken);
+                    });
+                }
             }
             if (ec) {
                 const bool malformed =
@@ -424,7 +513,9 @@ struct Server::Impl {
                     std::string resp = "HTTP/1.1 " + std::to_string(status) + " " +
                                        reason_phrase(status) +
                                        "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-                    co_await asio::async_write(c->socket, asio::buffer(resp), kToken);
+                    co_await c->io([&](auto& stream) {
+                        return asio::async_write(stream, asio::buffer(resp), kToken);
+                    });
                 }
                 break;
             }
@@ -455,10 +546,25 @@ struct Server::Impl {
     }
 };
 
-Server::Server(Handler handler, std::string host, std::uint16_t port)
+Server::Server(Handler handler, std::string host, std::uint16_t port, std::optional<TlsOptions> tls)
     : impl_(std::make_unique<Impl>(*this, std::move(handler))),
       host_(std::move(host)),
-      port_(port) {}
+      port_(port) {
+    if (tls) impl_->set_tls(*tls);
+}
+
+void Server::enable_tls(const TlsOptions& tls) {
+    std::lock_guard lock(impl_->lifecycle);
+    if (impl_->started) throw std::logic_error("sim::Server::enable_tls must precede start()");
+    impl_->set_tls(tls);
+}
+
+bool Server::tls_enabled() const { return impl_->tls_context != nullptr; }
+
+std::vector<std::string> Server::sni_names() const {
+    std::lock_guard lock(impl_->sni_mutex);
+    return impl_->sni_names;
+}
 
 Server::~Server() { stop(); }
 
@@ -493,7 +599,7 @@ void Server::stop() {
 
 std::string Server::base_url() const {
     std::string h = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
-    return "http://" + h + ":" + std::to_string(port());
+    return (tls_enabled() ? "https://" : "http://") + h + ":" + std::to_string(port());
 }
 
 void Server::refuse_connections(bool refuse) {

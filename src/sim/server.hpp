@@ -63,15 +63,25 @@ struct Reply {
     std::size_t body_size() const;
 };
 
+/// A certificate chain and its private key, both PEM, for serving HTTPS.
+struct TlsOptions {
+    std::string cert_pem;  // leaf first, then any intermediates
+    std::string key_pem;   // PKCS#8 or traditional format, unencrypted
+};
+
 /// Decides the reply to one request. Called on the server thread; must be thread-safe with respect
 /// to whatever else touches its state.
 using Handler = std::function<Reply(const Request&)>;
 
 /// An HTTP/1.1 server (Boost.Beast, C++20 coroutines) on its own thread and io_context. Keep-alive,
 /// TCP_NODELAY, any number of concurrent connections; no per-request thread or logging.
+/// With TLS every accepted connection does a server handshake first; TLS connections end without a
+/// close_notify (a plain TCP close), as many relays do.
 class Server {
   public:
-    explicit Server(Handler handler, std::string host = "127.0.0.1", std::uint16_t port = 0);
+    /// `tls` set: serve HTTPS with that certificate (throws std::system_error on bad PEM).
+    explicit Server(Handler handler, std::string host = "127.0.0.1", std::uint16_t port = 0,
+                    std::optional<TlsOptions> tls = std::nullopt);
     ~Server();  // stops
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -82,8 +92,18 @@ class Server {
     void stop();
 
     std::uint16_t port() const { return port_.load(); }
-    /// "http://<host>:<port>" (IPv6 hosts in brackets).
+    /// "http://<host>:<port>", or "https://..." with TLS (IPv6 hosts in brackets).
     std::string base_url() const;
+
+    /// Serves HTTPS from now on. Only before start() (throws std::logic_error after it); throws
+    /// std::system_error when the certificate or key cannot be loaded.
+    void enable_tls(const TlsOptions& tls);
+    bool tls_enabled() const;
+    /// The SNI host name of every TLS ClientHello received, in arrival order; "" for a ClientHello
+    /// without SNI. Recorded before the handshake completes, so failed handshakes appear too.
+    std::vector<std::string> sni_names() const;
+    /// TLS handshakes that failed (e.g. the client rejected the certificate).
+    std::size_t tls_handshake_failures() const { return tls_failures_.load(); }
 
     /// true: close the listening socket so connects are refused; false: listen again on the same
     /// port (throws std::system_error if the port was taken meanwhile). Open connections are kept.
@@ -115,6 +135,7 @@ class Server {
     std::atomic<std::size_t> open_{0};
     std::atomic<std::size_t> served_{0};
     std::atomic<std::size_t> aborts_{0};
+    std::atomic<std::size_t> tls_failures_{0};
     mutable std::mutex change_mutex_;
     mutable std::condition_variable change_cv_;
 };

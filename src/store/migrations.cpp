@@ -101,7 +101,17 @@ CREATE TABLE request_log (
 CREATE INDEX request_log_by_ts ON request_log (ts);
 )sql";
 
-constexpr std::string_view kMigrations[] = {kMigration1};
+// Resilience state (SPEC §4, §5, §7): the breaker's open period and re-open count, so that period
+// doubling survives a restart, and why an endpoint is cooling down. Unset times stay NULL as in
+// migration 1. The index serves recent_events filtered by endpoint (rowid order comes free).
+constexpr std::string_view kMigration2 = R"sql(
+ALTER TABLE endpoint_state ADD COLUMN open_for_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE endpoint_state ADD COLUMN reopens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE endpoint_state ADD COLUMN cooldown_reason TEXT;
+CREATE INDEX events_by_endpoint ON events (endpoint_id);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kMigration1, kMigration2};
 
 }  // namespace
 

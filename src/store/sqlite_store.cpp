@@ -1,9 +1,11 @@
 // SQLite implementation of Store. One connection guarded by a mutex: callers are the admin API,
 // the CLI and the store-writer thread, none of them latency-critical.
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -132,7 +134,10 @@ constexpr const char* kEndpointColumns =
 
 class SqliteStore final : public Store {
   public:
-    explicit SqliteStore(std::string path) : path_(std::move(path)) {
+    SqliteStore(std::string path, const SqliteOptions& options)
+        : path_(std::move(path)),
+          max_events_(static_cast<std::int64_t>(std::min<std::size_t>(
+              options.max_events, std::numeric_limits<std::int64_t>::max()))) {
         const bool memory = path_ == kMemory;
         if (!memory) {
             make_private_dirs(std::filesystem::path(path_).parent_path(), path_);
@@ -319,16 +324,147 @@ class SqliteStore final : public Store {
         return q.integer(0);
     }
 
+    void save_endpoint_states(const std::vector<EndpointStateRecord>& states) override {
+        if (states.empty()) return;
+        std::lock_guard lock(mu_);
+        Transaction tx(*this);
+        const std::int64_t now = now_ms();
+        Query q(*this,
+                "INSERT INTO endpoint_state (endpoint_id, breaker_state, opened_at, open_for_ms, "
+                "reopens, cooldown_until, cooldown_reason, quarantined, quarantine_reason, "
+                "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                "ON CONFLICT (endpoint_id) DO UPDATE SET breaker_state = excluded.breaker_state, "
+                "opened_at = excluded.opened_at, open_for_ms = excluded.open_for_ms, "
+                "reopens = excluded.reopens, cooldown_until = excluded.cooldown_until, "
+                "cooldown_reason = excluded.cooldown_reason, quarantined = excluded.quarantined, "
+                "quarantine_reason = excluded.quarantine_reason, updated_at = excluded.updated_at");
+        for (const auto& s : states) {
+            q.bind_text(1, s.endpoint_id)
+                .bind_text(2, s.breaker_state)
+                .bind_int_or_null(3, s.opened_at_unix_ms)
+                .bind_int(4, s.open_for_ms)
+                .bind_int(5, s.reopens)
+                .bind_int_or_null(6, s.cooldown_until_unix_ms)
+                .bind_text_or_null(7, s.cooldown_reason)
+                .bind_int(8, s.quarantined ? 1 : 0)
+                .bind_text_or_null(9, s.quarantine_reason)
+                .bind_int(10, s.updated_at != 0 ? s.updated_at : now);
+            q.run();
+            q.reset();
+        }
+        tx.commit();
+    }
+
+    std::vector<EndpointStateRecord> load_endpoint_states() override {
+        std::lock_guard lock(mu_);
+        std::vector<EndpointStateRecord> out;
+        // NULL columns read as 0 / "" (sqlite3_column_* convert NULL that way).
+        Query q(*this,
+                "SELECT endpoint_id, breaker_state, opened_at, open_for_ms, reopens, "
+                "cooldown_until, cooldown_reason, quarantined, quarantine_reason, updated_at "
+                "FROM endpoint_state ORDER BY endpoint_id");
+        while (q.step()) {
+            EndpointStateRecord r;
+            r.endpoint_id = q.text(0);
+            r.breaker_state = q.text(1);
+            r.opened_at_unix_ms = q.integer(2);
+            r.open_for_ms = q.integer(3);
+            r.reopens = static_cast<int>(q.integer(4));
+            r.cooldown_until_unix_ms = q.integer(5);
+            r.cooldown_reason = q.text(6);
+            r.quarantined = q.integer(7) != 0;
+            r.quarantine_reason = q.text(8);
+            r.updated_at = q.integer(9);
+            out.push_back(std::move(r));
+        }
+        return out;
+    }
+
+    void save_bindings(const std::vector<BindingRecord>& bindings) override {
+        if (bindings.empty()) return;
+        std::lock_guard lock(mu_);
+        Transaction tx(*this);
+        Query q(*this,
+                "INSERT INTO session_bindings (session_key, endpoint_id, last_used) "
+                "VALUES (?1, ?2, ?3) ON CONFLICT (session_key) DO UPDATE SET "
+                "endpoint_id = excluded.endpoint_id, last_used = excluded.last_used");
+        for (const auto& b : bindings) {
+            q.bind_text(1, b.session_key)
+                .bind_text(2, b.endpoint_id)
+                .bind_int(3, b.last_used_unix_ms)
+                .run();
+            q.reset();
+        }
+        tx.commit();
+    }
+
+    std::size_t delete_bindings_before(std::int64_t unix_ms) override {
+        std::lock_guard lock(mu_);
+        Transaction tx(*this);
+        Query q(*this, "DELETE FROM session_bindings WHERE last_used < ?1");
+        q.bind_int(1, unix_ms).run();
+        const auto deleted = static_cast<std::size_t>(sqlite3_changes64(db_));
+        tx.commit();
+        return deleted;
+    }
+
+    std::vector<BindingRecord> load_bindings() override {
+        std::lock_guard lock(mu_);
+        std::vector<BindingRecord> out;
+        Query q(*this,
+                "SELECT session_key, endpoint_id, last_used FROM session_bindings "
+                "ORDER BY last_used, session_key");
+        while (q.step()) out.push_back({q.text(0), q.text(1), q.integer(2)});
+        return out;
+    }
+
+    void append_events(const std::vector<EventRecord>& events) override {
+        if (events.empty()) return;
+        std::lock_guard lock(mu_);
+        Transaction tx(*this);
+        const std::int64_t now = now_ms();
+        {
+            Query q(*this,
+                    "INSERT INTO events (ts, endpoint_id, kind, detail) VALUES (?1, ?2, ?3, ?4)");
+            for (const auto& e : events) {
+                q.bind_int(1, e.ts_unix_ms != 0 ? e.ts_unix_ms : now)
+                    .bind_text_or_null(2, e.endpoint)
+                    .bind_text(3, e.kind)
+                    .bind_text_or_null(4, e.detail)
+                    .run();
+                q.reset();
+            }
+        }
+        trim_events();
+        tx.commit();
+    }
+
+    std::vector<EventRecord> recent_events(std::size_t limit, std::string_view endpoint) override {
+        std::lock_guard lock(mu_);
+        std::vector<EventRecord> out;
+        if (limit == 0) return out;
+        const auto bound = static_cast<std::int64_t>(
+            std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+        // Two statements rather than "?2 = '' OR endpoint_id = ?2", which defeats the index.
+        const bool all = endpoint.empty();
+        Query q(*this, all ? "SELECT id, ts, endpoint_id, kind, detail FROM events "
+                             "ORDER BY id DESC LIMIT ?1"
+                           : "SELECT id, ts, endpoint_id, kind, detail FROM events "
+                             "WHERE endpoint_id = ?2 ORDER BY id DESC LIMIT ?1");
+        q.bind_int(1, bound);
+        if (!all) q.bind_text(2, endpoint);
+        while (q.step())
+            out.push_back({q.integer(0), q.integer(1), q.text(2), q.text(3), q.text(4)});
+        return out;
+    }
+
   private:
     // A cached prepared statement in use: reset and unbound when the Query goes out of scope.
     class Query {
       public:
         Query(SqliteStore& store, const std::string& sql)
             : store_(store), stmt_(store.prepare(sql)) {}
-        ~Query() {
-            sqlite3_reset(stmt_);
-            sqlite3_clear_bindings(stmt_);
-        }
+        ~Query() { reset(); }
         Query(const Query&) = delete;
         Query& operator=(const Query&) = delete;
 
@@ -341,6 +477,18 @@ class SqliteStore final : public Store {
         }
         Query& bind_int(int index, std::int64_t value) {
             check(sqlite3_bind_int64(stmt_, index, value));
+            return *this;
+        }
+        /// Binds NULL for 0 (the schema's "unset").
+        Query& bind_int_or_null(int index, std::int64_t value) {
+            if (value != 0) return bind_int(index, value);
+            check(sqlite3_bind_null(stmt_, index));
+            return *this;
+        }
+        /// Binds NULL for the empty string (the schema's "unset").
+        Query& bind_text_or_null(int index, std::string_view value) {
+            if (!value.empty()) return bind_text(index, value);
+            check(sqlite3_bind_null(stmt_, index));
             return *this;
         }
         Query& bind_millis(int index, const std::optional<config::Millis>& value) {
@@ -367,6 +515,11 @@ class SqliteStore final : public Store {
                        : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
         }
         std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+        /// Makes the statement ready to be bound and run again (batches reuse one statement).
+        void reset() {
+            sqlite3_reset(stmt_);
+            sqlite3_clear_bindings(stmt_);
+        }
         bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
       private:
@@ -459,6 +612,25 @@ class SqliteStore final : public Store {
         }
     }
 
+    // Keeps the newest max_events_ rows. ids grow by one per insert, so the id span bounds the row
+    // count from above and is O(log n) to read; only past the bound do we walk the index to find
+    // the exact cut-off (gaps left by other deletions must not make us drop too much).
+    void trim_events() {
+        std::int64_t span = 0;
+        {
+            Query q(*this,
+                    "SELECT COALESCE((SELECT MAX(id) FROM events) - (SELECT MIN(id) FROM events) "
+                    "+ 1, 0)");
+            q.step();
+            span = q.integer(0);
+        }
+        if (span <= max_events_) return;
+        Query q(*this,
+                "DELETE FROM events WHERE id < "
+                "(SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?1)");
+        q.bind_int(1, max_events_ - 1).run();
+    }
+
     std::optional<EndpointRecord> find_endpoint(std::string_view name) {
         Query q(*this,
                 std::string("SELECT ") + kEndpointColumns + " FROM endpoints WHERE name = ?1");
@@ -509,6 +681,7 @@ class SqliteStore final : public Store {
     }
 
     std::string path_;
+    std::int64_t max_events_;
     sqlite3* db_ = nullptr;
     std::mutex mu_;
     std::unordered_map<std::string, StmtPtr> stmts_;  // keyed by SQL text
@@ -516,8 +689,13 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> open_sqlite(const std::string& path) {
-    return std::make_unique<SqliteStore>(path);
+std::unique_ptr<Store> open_sqlite(const std::string& path) { return open_sqlite(path, {}); }
+
+std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options) {
+    if (options.max_events == 0) {
+        throw std::invalid_argument("sqlite store " + path + ": max_events must be at least 1");
+    }
+    return std::make_unique<SqliteStore>(path, options);
 }
 
 std::string endpoint_id(std::string_view base_url, std::string_view credential) {

@@ -5,6 +5,23 @@
 
 namespace qcc::upstream {
 
+std::string EndpointState::quarantine_reason() const {
+    std::lock_guard lock(reason_mu_);
+    return quarantine_reason_;
+}
+std::string EndpointState::cooldown_reason() const {
+    std::lock_guard lock(reason_mu_);
+    return cooldown_reason_;
+}
+void EndpointState::set_quarantine_reason(std::string reason) {
+    std::lock_guard lock(reason_mu_);
+    quarantine_reason_ = std::move(reason);
+}
+void EndpointState::set_cooldown_reason(std::string reason) {
+    std::lock_guard lock(reason_mu_);
+    cooldown_reason_ = std::move(reason);
+}
+
 Endpoint make_endpoint(std::string id, const config::EndpointConfig& cfg,
                        const config::Timeouts& defaults, std::shared_ptr<EndpointState> state) {
     auto parsed = boost::urls::parse_uri(cfg.base_url);

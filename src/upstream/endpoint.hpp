@@ -5,24 +5,45 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "config/config.hpp"
+#include "upstream/breaker.hpp"
+#include "upstream/health.hpp"
 
 namespace qcc::upstream {
 
 using Millis = std::chrono::milliseconds;
 
-/// Runtime state of one endpoint, shared by every worker. All fields are atomics: the data path
-/// reads and updates them without locks. Times are steady-clock nanoseconds since epoch.
+/// Runtime state of one endpoint, shared by every worker. Counters are atomics read and updated
+/// without locks; the breaker and the passive statistics synchronise internally. Times are
+/// steady-clock nanoseconds since its epoch.
 struct EndpointState {
     std::atomic<int> in_flight{0};
-    std::atomic<int> consecutive_failures{0};
     std::atomic<std::int64_t> cooldown_until_ns{0};
     std::atomic<bool> quarantined{false};
     std::atomic<std::uint64_t> successes{0};
     std::atomic<std::uint64_t> failures{0};
     std::atomic<std::uint64_t> attempts{0};
+    /// Until then, `anthropic-ratelimit-unified-status: allowed_warning` lowers the weight.
+    std::atomic<std::int64_t> soft_limited_until_ns{0};
+    /// Adaptive weight (SPEC §6); 0 until computed, then used instead of the configured weight.
+    std::atomic<double> adaptive_weight{0.0};
+    /// Set whenever persisted state (breaker, cooldown, quarantine) changes.
+    std::atomic<bool> dirty{false};
+    CircuitBreaker breaker;
+    PassiveStats stats;
+
+    /// Why the endpoint is quarantined / cooling down ("" when it is not). Rarely touched.
+    std::string quarantine_reason() const;
+    std::string cooldown_reason() const;
+    void set_quarantine_reason(std::string reason);
+    void set_cooldown_reason(std::string reason);
+
+private:
+    mutable std::mutex reason_mu_;
+    std::string quarantine_reason_, cooldown_reason_;
 };
 
 /// One upstream as configured, with its base URL split for fast request building. Immutable.

@@ -2,62 +2,72 @@
 
 #include <algorithm>
 
+#include "upstream/affinity.hpp"
+
 namespace qcc::upstream {
 
 bool is_usable(const Endpoint& ep, SteadyTime now) {
     if (!ep.cfg.enabled) return false;
     if (ep.state->quarantined.load(std::memory_order_relaxed)) return false;
-    const auto until = ep.state->cooldown_until_ns.load(std::memory_order_relaxed);
-    return until <= now.time_since_epoch().count();
+    if (ep.state->cooldown_until_ns.load(std::memory_order_relaxed) >
+        now.time_since_epoch().count()) {
+        return false;
+    }
+    return ep.state->breaker.would_allow(now);
 }
 
-std::vector<const Endpoint*> WeightedSelector::order(const EndpointSet& set, SteadyTime now,
-                                                     const Endpoint* preferred) {
-    const auto n = set.endpoints.size();
-    if (generation_ != set.generation || current_.size() != n) {
-        generation_ = set.generation;
-        current_.assign(n, 0);
+double effective_weight(const Endpoint& ep, SteadyTime now, double soft_limit_factor) {
+    const double adaptive = ep.state->adaptive_weight.load(std::memory_order_relaxed);
+    double w = adaptive > 0 ? adaptive : static_cast<double>(ep.cfg.weight);
+    if (ep.state->soft_limited_until_ns.load(std::memory_order_relaxed) >
+        now.time_since_epoch().count()) {
+        w *= soft_limit_factor;
     }
-    std::vector<const Endpoint*> out;
-    out.reserve(n);
-    std::vector<std::size_t> usable;
-    usable.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        if (is_usable(*set.endpoints[i], now)) usable.push_back(i);
+    return std::max(w, 0.001);
+}
+
+Selection Selector::select(const SelectionRequest& r) {
+    Selection out;
+    const auto& all = r.set->endpoints;
+    std::vector<const Endpoint*> usable;
+    usable.reserve(all.size());
+    for (const auto& ep : all) {
+        if (is_usable(*ep, r.now)) usable.push_back(ep.get());
     }
     if (usable.empty()) {
-        // Fail open: better to try a cooling or quarantined endpoint than to refuse outright.
-        for (const auto& ep : set.endpoints) {
-            if (ep->cfg.enabled) out.push_back(ep.get());
+        for (const auto& ep : all) {
+            if (ep->cfg.enabled) out.candidates.push_back(ep.get());
         }
+        std::stable_sort(out.candidates.begin(), out.candidates.end(),
+                         [](const Endpoint* a, const Endpoint* b) {
+                             return a->state->breaker.opened_at() < b->state->breaker.opened_at();
+                         });
+        out.fail_open = true;
         return out;
     }
-    if (preferred != nullptr && is_usable(*preferred, now)) out.push_back(preferred);
+
+    const auto ttfb = [](const Endpoint& ep) { return ep.state->stats.ewma_ttfb_ms(); };
+    const auto weight = [&](const Endpoint& ep) {
+        return effective_weight(ep, r.now, r.soft_limit_factor);
+    };
+    const Endpoint* first = nullptr;
+    if (r.bound != nullptr && is_usable(*r.bound, r.now)) first = r.bound;
+    out.candidates.reserve(usable.size());
+    std::vector<const Endpoint*> tier;
     // The set is sorted by tier, so `usable` is grouped by tier already.
     for (std::size_t begin = 0; begin < usable.size();) {
-        const int tier = set.endpoints[usable[begin]]->cfg.tier;
+        const int t = usable[begin]->cfg.tier;
         std::size_t end = begin;
-        std::int64_t total = 0;
-        while (end < usable.size() && set.endpoints[usable[end]]->cfg.tier == tier) {
-            total += set.endpoints[usable[end]]->cfg.weight;
-            ++end;
+        while (end < usable.size() && usable[end]->cfg.tier == t) ++end;
+        tier.assign(usable.begin() + static_cast<std::ptrdiff_t>(begin),
+                    usable.begin() + static_cast<std::ptrdiff_t>(end));
+        strategy_.order(r.strategy, tier, ttfb, weight);
+        if (begin == 0 && first == nullptr && !r.session.empty()) {
+            first = rendezvous_pick(r.session, tier);
         }
-        // One smooth-weighted-round-robin pick leads the tier; the rest follow by weight.
-        std::size_t best = usable[begin];
-        for (std::size_t k = begin; k < end; ++k) {
-            const auto i = usable[k];
-            current_[i] += set.endpoints[i]->cfg.weight;
-            if (current_[i] > current_[best]) best = i;
-        }
-        current_[best] -= total;
-        std::vector<std::size_t> rest(usable.begin() + static_cast<std::ptrdiff_t>(begin),
-                                      usable.begin() + static_cast<std::ptrdiff_t>(end));
-        std::stable_sort(rest.begin(), rest.end(), [&](std::size_t a, std::size_t b) {
-            if (a == best || b == best) return a == best && b != best;
-            return set.endpoints[a]->cfg.weight > set.endpoints[b]->cfg.weight;
-        });
-        for (auto i : rest) {
-            if (set.endpoints[i].get() != preferred) out.push_back(set.endpoints[i].get());
+        if (first != nullptr && out.candidates.empty()) out.candidates.push_back(first);
+        for (const auto* ep : tier) {
+            if (ep != first) out.candidates.push_back(ep);
         }
         begin = end;
     }

@@ -1,29 +1,50 @@
-// Selection (SPEC §6): turns the endpoint set into the ordered candidate list a request walks.
+// Selection (SPEC §5-§6): turns the endpoint set into the ordered candidate list one request
+// walks. Failover is walking that list.
 #pragma once
-#include <cstdint>
-#include <memory>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.hpp"
 #include "upstream/endpoint_set.hpp"
+#include "upstream/strategy.hpp"
 
 namespace qcc::upstream {
 
-/// True when selection may route new requests to `ep` now: enabled, not quarantined, not cooling down.
+/// Usable = enabled, not quarantined, not cooling down, and the breaker would admit a request.
 bool is_usable(const Endpoint& ep, SteadyTime now);
 
-/// Smooth weighted round robin (nginx style) within each tier, best tier first; unusable endpoints
-/// are left out unless none is usable (fail open: then every enabled endpoint, by tier).
-/// One instance per worker thread: it holds per-worker round-robin state and takes no locks.
-class WeightedSelector {
+/// The weight selection uses now: the adaptive weight when computed, else the configured one,
+/// times `soft_limit_factor` while the endpoint reports a soft rate-limit warning.
+double effective_weight(const Endpoint& ep, SteadyTime now, double soft_limit_factor);
+
+struct SelectionRequest {
+    const EndpointSet* set = nullptr;
+    SteadyTime now{};
+    Strategy strategy = Strategy::kWeighted;
+    double soft_limit_factor = 0.5;
+    std::string_view session;        // "" = no affinity
+    const Endpoint* bound = nullptr;  // the session's bound endpoint, if any
+};
+
+struct Selection {
+    std::vector<const Endpoint*> candidates;
+    /// True when no endpoint was usable and the list is the fail-open order (SPEC §6.4).
+    bool fail_open = false;
+};
+
+/// One per worker thread (it holds per-worker strategy state and takes no locks).
+class Selector {
 public:
-    /// The ordered candidates for one request. `preferred` (may be null) goes first if usable.
-    std::vector<const Endpoint*> order(const EndpointSet& set, SteadyTime now,
-                                       const Endpoint* preferred = nullptr);
+    explicit Selector(std::uint64_t seed = 0) : strategy_(seed) {}
+
+    /// Best tier first, each tier ordered by the strategy. A usable bound endpoint goes first;
+    /// an unbound session's first choice is the rendezvous pick over the best tier, so instances
+    /// agree without coordination. With nothing usable: every enabled endpoint, the one whose
+    /// breaker opened longest ago first.
+    Selection select(const SelectionRequest& request);
 
 private:
-    std::uint64_t generation_ = ~std::uint64_t{0};
-    std::vector<std::int64_t> current_;  // SWRR current weight per index in the set
+    StrategyState strategy_;
 };
 
 }  // namespace qcc::upstream

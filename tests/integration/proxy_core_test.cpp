@@ -291,7 +291,7 @@ TEST(Failover, MovesOnAfter5xx) {
     auto res = t.send();
     EXPECT_EQ(res.status, 200);
     EXPECT_EQ(res.header("x-qcc-endpoint"), "b");
-    EXPECT_EQ(t.proxy.state("a").consecutive_failures.load(), 1);
+    EXPECT_EQ(t.proxy.state("a").stats.consecutive_failures(), 1);
 }
 
 TEST(Failover, MovesOnAfter529AndCoolsTheEndpointDown) {

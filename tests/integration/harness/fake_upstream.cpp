@@ -4,14 +4,19 @@
 
 namespace qcc::test {
 
-FakeUpstream::FakeUpstream() {
+FakeUpstream::FakeUpstream() { start(std::nullopt); }
+
+FakeUpstream::FakeUpstream(const sim::TlsOptions& tls) { start(tls); }
+
+void FakeUpstream::start(std::optional<sim::TlsOptions> tls) {
     sim::Usage usage;
     usage.input_tokens = 12;
     usage.output_tokens = 6;
     default_ = sim::Reply::json(200, sim::text_message_json("claude-sonnet-4-5-20250929",
                                                             "Hello from FakeUpstream.", usage));
     server_ =
-        std::make_unique<sim::Server>([this](const sim::Request& req) { return next_reply(req); });
+        std::make_unique<sim::Server>([this](const sim::Request& req) { return next_reply(req); },
+                                      "127.0.0.1", 0, std::move(tls));
     server_->start();
 }
 

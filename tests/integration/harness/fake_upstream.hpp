@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ class FakeUpstream {
   public:
     /// Starts on 127.0.0.1 with an OS-chosen port.
     FakeUpstream();
+    /// Same, serving HTTPS with `tls` (see sim::Server::sni_names() for the SNI it saw).
+    explicit FakeUpstream(const sim::TlsOptions& tls);
     ~FakeUpstream();
     FakeUpstream(const FakeUpstream&) = delete;
     FakeUpstream& operator=(const FakeUpstream&) = delete;
@@ -53,6 +56,7 @@ class FakeUpstream {
     sim::Server& server();
 
   private:
+    void start(std::optional<sim::TlsOptions> tls);
     sim::Reply next_reply(const sim::Request& req);
 
     mutable std::mutex mutex_;

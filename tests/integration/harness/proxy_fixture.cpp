@@ -20,7 +20,8 @@ config::EndpointConfig endpoint_config(std::string name, std::string base_url, i
 }
 
 ProxyFixture::ProxyFixture(std::vector<config::EndpointConfig> endpoints,
-                           const std::function<void(config::Config&)>& tweak) {
+                           const std::function<void(config::Config&)>& tweak,
+                           std::string store_path, const Clock* clock) {
     config::Config cfg;
     cfg.listen = "127.0.0.1:0";
     cfg.workers = 1;
@@ -28,7 +29,8 @@ ProxyFixture::ProxyFixture(std::vector<config::EndpointConfig> endpoints,
     cfg.endpoints = std::move(endpoints);
     cfg.keys.push_back(config::KeyConfig{"test", kClientKey});
     if (tweak) tweak(cfg);
-    gateway_ = std::make_unique<proxy::Gateway>(cfg, store::open_sqlite(":memory:"));
+    gateway_ = std::make_unique<proxy::Gateway>(
+        cfg, store::open_sqlite(store_path.empty() ? ":memory:" : store_path), clock);
     gateway_->seed_from_config();
     gateway_->start();
 }

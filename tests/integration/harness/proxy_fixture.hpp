@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "config/config.hpp"
 #include "proxy/gateway.hpp"
 #include "upstream/endpoint.hpp"
@@ -23,8 +24,11 @@ config::EndpointConfig endpoint_config(std::string name, std::string base_url, i
 
 class ProxyFixture {
 public:
+    /// `store_path` "" = a private in-memory store; a file path lets a second fixture reopen the
+    /// same state (restart tests). `clock` (may be null) drives breakers, cooldowns and TTLs.
     explicit ProxyFixture(std::vector<config::EndpointConfig> endpoints,
-                          const std::function<void(config::Config&)>& tweak = {});
+                          const std::function<void(config::Config&)>& tweak = {},
+                          std::string store_path = "", const Clock* clock = nullptr);
     ~ProxyFixture();
 
     std::uint16_t port() const { return gateway_->port(); }

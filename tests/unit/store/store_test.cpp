@@ -1,8 +1,10 @@
 #include "store/store.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -361,6 +363,7 @@ TEST_F(StoreTest, ConcurrentWritersLoseNoChange) {
     auto other = open_sqlite(db_path_);  // a second connection contends for the write lock
     constexpr int kThreads = 4, kWrites = 25;
     std::vector<std::thread> threads;
+    threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
             Store& s = t % 2 == 0 ? *shared : *other;
@@ -378,6 +381,335 @@ TEST_F(StoreTest, InMemoryStoreWorks) {
     store->upsert_endpoint(full_endpoint());
     EXPECT_EQ(store->list_endpoints().at(0).config, full_endpoint());
     EXPECT_EQ(store->data_version(), 1);
+}
+
+// --- Runtime resilience state (breakers, cooldowns, quarantine, bindings, events) ---
+
+EndpointStateRecord open_state() {
+    EndpointStateRecord s;
+    s.endpoint_id = "0123456789abcdef";
+    s.breaker_state = "open";
+    s.opened_at_unix_ms = 1'700'000'000'000;
+    s.open_for_ms = 120'000;
+    s.reopens = 2;
+    s.cooldown_until_unix_ms = 1'700'000'030'000;
+    s.cooldown_reason = "rate_limited";
+    s.quarantined = true;
+    s.quarantine_reason = "auth_failed";
+    s.updated_at = 1'700'000'000'500;
+    return s;
+}
+
+EndpointStateRecord closed_state(std::string id) {
+    EndpointStateRecord s;
+    s.endpoint_id = std::move(id);
+    s.breaker_state = "closed";
+    s.updated_at = 42;
+    return s;
+}
+
+EventRecord event(std::string endpoint, std::string kind, std::int64_t ts = 1000,
+                  std::string detail = {}) {
+    EventRecord e;
+    e.ts_unix_ms = ts;
+    e.endpoint = std::move(endpoint);
+    e.kind = std::move(kind);
+    e.detail = std::move(detail);
+    return e;
+}
+
+std::vector<std::string> kinds(const std::vector<EventRecord>& events) {
+    std::vector<std::string> out;
+    out.reserve(events.size());
+    for (const auto& e : events) out.push_back(e.kind);
+    return out;
+}
+
+TEST_F(StoreTest, EndpointStatesRoundTripAndUpsert) {
+    auto store = open_sqlite(db_path_);
+    EXPECT_TRUE(store->load_endpoint_states().empty());
+    store->save_endpoint_states({});  // nothing to do, must not fail
+
+    const EndpointStateRecord open = open_state();
+    const EndpointStateRecord closed = closed_state("aaaa000000000000");
+    store->save_endpoint_states({open, closed});
+    auto loaded = store->load_endpoint_states();
+    ASSERT_EQ(loaded.size(), 2u);
+    EXPECT_EQ(loaded[0], open);  // ordered by endpoint id
+    EXPECT_EQ(loaded[1], closed);
+
+    // Overwrite: every field replaced, including back to "unset"; the other row untouched.
+    EndpointStateRecord released = closed_state(open.endpoint_id);
+    released.breaker_state = "half_open";
+    released.open_for_ms = 60'000;
+    released.cooldown_reason = "overloaded";
+    released.cooldown_until_unix_ms = 5;
+    store->save_endpoint_states({released});
+    loaded = store->load_endpoint_states();
+    ASSERT_EQ(loaded.size(), 2u);
+    EXPECT_EQ(loaded[0], released);
+    EXPECT_FALSE(loaded[0].quarantined);
+    EXPECT_EQ(loaded[0].quarantine_reason, "");
+    EXPECT_EQ(loaded[0].opened_at_unix_ms, 0);
+    EXPECT_EQ(loaded[1], closed);
+
+    // Unset values are NULL in the table, like the rest of the schema.
+    EXPECT_EQ(raw_query("SELECT COUNT(*) FROM endpoint_state WHERE endpoint_id = '" +
+                        open.endpoint_id + "' AND opened_at IS NULL AND quarantine_reason IS NULL"),
+              "1");
+}
+
+TEST_F(StoreTest, EndpointStateWithoutUpdateTimeGetsTheSaveTime) {
+    auto store = open_sqlite(db_path_);
+    EndpointStateRecord s = closed_state("x");
+    s.updated_at = 0;
+    const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    store->save_endpoint_states({s});
+    const auto loaded = store->load_endpoint_states();
+    ASSERT_EQ(loaded.size(), 1u);
+    EXPECT_GE(loaded[0].updated_at, before);
+}
+
+TEST_F(StoreTest, BindingsRoundTripUpsertAndExpiry) {
+    auto store = open_sqlite(db_path_);
+    EXPECT_TRUE(store->load_bindings().empty());
+    store->save_bindings({});
+    store->save_bindings(
+        {{"s-new", "ep-b", 3000}, {"s-old", "ep-a", 1000}, {"s-mid", "ep-a", 2000}});
+    EXPECT_EQ(store->load_bindings(),
+              (std::vector<BindingRecord>{
+                  {"s-old", "ep-a", 1000}, {"s-mid", "ep-a", 2000}, {"s-new", "ep-b", 3000}}));
+
+    // Re-pin and refresh by session key: one row per session, least recently used first.
+    store->save_bindings({{"s-old", "ep-c", 4000}});
+    EXPECT_EQ(store->load_bindings(),
+              (std::vector<BindingRecord>{
+                  {"s-mid", "ep-a", 2000}, {"s-new", "ep-b", 3000}, {"s-old", "ep-c", 4000}}));
+
+    EXPECT_EQ(store->delete_bindings_before(2000), 0u);  // strictly before
+    EXPECT_EQ(store->delete_bindings_before(3001), 2u);
+    EXPECT_EQ(store->load_bindings(), (std::vector<BindingRecord>{{"s-old", "ep-c", 4000}}));
+    EXPECT_EQ(store->delete_bindings_before(3001), 0u);
+    EXPECT_EQ(store->delete_bindings_before(std::numeric_limits<std::int64_t>::max()), 1u);
+    EXPECT_TRUE(store->load_bindings().empty());
+}
+
+TEST_F(StoreTest, EventsAppendAndRecent) {
+    auto store = open_sqlite(db_path_);
+    EXPECT_TRUE(store->recent_events(10).empty());
+    store->append_events({});
+    store->append_events({event("ep-a", "breaker_open", 100, "3 consecutive failures"),
+                          event("ep-b", "cooldown_start", 200, "rate_limited until 230"),
+                          event("", "re_pin", 300)});
+    store->append_events({event("ep-a", "breaker_half_open", 50)});  // ts out of order on purpose
+
+    const auto all = store->recent_events(10);
+    ASSERT_EQ(all.size(), 4u);
+    // Newest = most recently appended, whatever the timestamps say.
+    EXPECT_EQ(kinds(all), (std::vector<std::string>{"breaker_half_open", "re_pin", "cooldown_start",
+                                                    "breaker_open"}));
+    for (std::size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i - 1].id, all[i].id);
+    EXPECT_GT(all[3].id, 0);
+    EXPECT_EQ(all[3].ts_unix_ms, 100);
+    EXPECT_EQ(all[3].endpoint, "ep-a");
+    EXPECT_EQ(all[3].detail, "3 consecutive failures");
+    EXPECT_EQ(all[1].endpoint, "");
+    EXPECT_EQ(all[1].detail, "");
+    EXPECT_EQ(all[0].ts_unix_ms, 50);
+
+    EXPECT_EQ(kinds(store->recent_events(2)),
+              (std::vector<std::string>{"breaker_half_open", "re_pin"}));
+    EXPECT_TRUE(store->recent_events(0).empty());
+    EXPECT_EQ(kinds(store->recent_events(10, "ep-a")),
+              (std::vector<std::string>{"breaker_half_open", "breaker_open"}));
+    EXPECT_EQ(kinds(store->recent_events(1, "ep-a")),
+              (std::vector<std::string>{"breaker_half_open"}));
+    EXPECT_EQ(kinds(store->recent_events(10, "ep-b")),
+              (std::vector<std::string>{"cooldown_start"}));
+    EXPECT_TRUE(store->recent_events(10, "ep-unknown").empty());
+    EXPECT_EQ(store->recent_events(std::numeric_limits<std::size_t>::max()).size(), 4u);
+}
+
+TEST_F(StoreTest, EventWithoutTimestampGetsTheAppendTime) {
+    auto store = open_sqlite(db_path_);
+    const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    store->append_events({event("ep", "quarantine", 0)});
+    const auto got = store->recent_events(1);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_GE(got[0].ts_unix_ms, before);
+}
+
+TEST_F(StoreTest, EventsAreBoundedOldestFirst) {
+    SqliteOptions options;
+    options.max_events = 5;
+    auto store = open_sqlite(db_path_, options);
+    store->append_events({event("a", "e1"), event("a", "e2"), event("a", "e3")});
+    store->append_events({event("a", "e4"), event("a", "e5"), event("a", "e6"), event("a", "e7")});
+    EXPECT_EQ(raw_query("SELECT COUNT(*) FROM events"), "5");
+    EXPECT_EQ(kinds(store->recent_events(100)),
+              (std::vector<std::string>{"e7", "e6", "e5", "e4", "e3"}));
+
+    // One batch larger than the bound keeps its own newest rows.
+    std::vector<EventRecord> batch;
+    batch.reserve(12);
+    for (int i = 0; i < 12; ++i) batch.push_back(event("b", "f" + std::to_string(i)));
+    store->append_events(batch);
+    EXPECT_EQ(kinds(store->recent_events(100)),
+              (std::vector<std::string>{"f11", "f10", "f9", "f8", "f7"}));
+
+    // A gap left by another deletion must not make the trim drop more than needed.
+    raw_query("DELETE FROM events WHERE kind = 'f9'");
+    store->append_events({event("c", "g0")});
+    EXPECT_EQ(kinds(store->recent_events(100)),
+              (std::vector<std::string>{"g0", "f11", "f10", "f8", "f7"}));
+    store->append_events({event("c", "g1")});
+    EXPECT_EQ(kinds(store->recent_events(100)),
+              (std::vector<std::string>{"g1", "g0", "f11", "f10", "f8"}));
+}
+
+TEST_F(StoreTest, DefaultEventBoundIsOneHundredThousand) {
+    EXPECT_EQ(kDefaultMaxEvents, 100'000u);
+    auto store = open_sqlite(":memory:");  // no file I/O: 100k rows in one batch stay fast
+    std::vector<EventRecord> batch(kDefaultMaxEvents + 3, event("ep", "k"));
+    batch.front().kind = "first";
+    batch.back().kind = "last";
+    store->append_events(batch);
+    EXPECT_EQ(store->recent_events(1).at(0).kind, "last");
+    // At the bound each append drops exactly as many as it adds: ids 1..5 ("first" is id 1) go.
+    store->append_events({event("ep", "one"), event("ep", "two")});
+    const auto kept = store->recent_events(kDefaultMaxEvents + 10);
+    ASSERT_EQ(kept.size(), kDefaultMaxEvents);
+    EXPECT_EQ(kept.front().kind, "two");
+    EXPECT_EQ(kept.back().id, 6);
+}
+
+TEST_F(StoreTest, ZeroEventBoundIsRejected) {
+    SqliteOptions options;
+    options.max_events = 0;
+    EXPECT_THROW((void)open_sqlite(db_path_, options), std::invalid_argument);
+}
+
+TEST_F(StoreTest, BatchWritesAreAllOrNothing) {
+    auto store = open_sqlite(db_path_);
+    // A trigger makes the second row of each batch fail after the first one was written.
+    raw_query(
+        "CREATE TRIGGER fail_binding BEFORE INSERT ON session_bindings WHEN NEW.session_key = "
+        "'bad' BEGIN SELECT RAISE(ABORT, 'boom'); END;"
+        "CREATE TRIGGER fail_state BEFORE INSERT ON endpoint_state WHEN NEW.endpoint_id = "
+        "'bad' BEGIN SELECT RAISE(ABORT, 'boom'); END;"
+        "CREATE TRIGGER fail_event BEFORE INSERT ON events WHEN NEW.kind = "
+        "'bad' BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+    EXPECT_THROW(store->save_bindings({{"good", "ep", 1}, {"bad", "ep", 2}}), std::runtime_error);
+    EXPECT_THROW(store->save_endpoint_states({closed_state("good"), closed_state("bad")}),
+                 std::runtime_error);
+    EXPECT_THROW(store->append_events({event("ep", "good"), event("ep", "bad")}),
+                 std::runtime_error);
+    EXPECT_TRUE(store->load_bindings().empty());
+    EXPECT_TRUE(store->load_endpoint_states().empty());
+    EXPECT_TRUE(store->recent_events(10).empty());
+    // The store stays usable after a failed batch.
+    store->save_bindings({{"good", "ep", 1}});
+    EXPECT_EQ(store->load_bindings().size(), 1u);
+}
+
+TEST_F(StoreTest, RuntimeStateSurvivesReopen) {
+    {
+        auto store = open_sqlite(db_path_);
+        store->save_endpoint_states({open_state(), closed_state("b")});
+        store->save_bindings({{"sess", "ep-a", 1234}});
+        store->append_events({event("ep-a", "breaker_open", 10, "why")});
+    }
+    auto store = open_sqlite(db_path_);
+    EXPECT_EQ(store->load_endpoint_states(),
+              (std::vector<EndpointStateRecord>{open_state(), closed_state("b")}));
+    EXPECT_EQ(store->load_bindings(), (std::vector<BindingRecord>{{"sess", "ep-a", 1234}}));
+    const auto events = store->recent_events(10);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].kind, "breaker_open");
+    EXPECT_EQ(events[0].detail, "why");
+    EXPECT_EQ(events[0].ts_unix_ms, 10);
+    // Ids keep growing after a reopen.
+    store->append_events({event("ep-a", "breaker_close")});
+    EXPECT_GT(store->recent_events(1).at(0).id, events[0].id);
+}
+
+TEST_F(StoreTest, RuntimeStateDoesNotChangeDataVersion) {
+    auto store = open_sqlite(db_path_);
+    auto other = open_sqlite(db_path_);
+    store->set_setting("a", "1");
+    ASSERT_EQ(store->data_version(), 1);
+    store->save_endpoint_states({open_state()});
+    store->save_endpoint_states({closed_state(open_state().endpoint_id)});
+    store->save_bindings({{"s", "e", 1}});
+    store->save_bindings({{"s", "f", 2}});
+    EXPECT_EQ(store->delete_bindings_before(10), 1u);
+    store->append_events({event("e", "k")});
+    (void)store->load_endpoint_states();
+    (void)store->load_bindings();
+    (void)store->recent_events(5);
+    EXPECT_EQ(store->data_version(), 1);
+    EXPECT_EQ(other->data_version(), 1);
+}
+
+TEST_F(StoreTest, UpgradesDatabaseFromSchemaVersion1) {
+    ASSERT_GE(migrations().size(), 2u);
+    fs::create_directories(fs::path(db_path_).parent_path());
+    {
+        // A database as written by a build that only knew migration 1, with state in it.
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+        const std::string v1 =
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT "
+            "NULL);" +
+            std::string(migrations()[0]) +
+            "INSERT INTO schema_version (version, applied_at) VALUES (1, 0);"
+            "INSERT INTO settings (key, value, updated_at) VALUES ('strategy', 'random', 1);"
+            "INSERT INTO endpoint_state (endpoint_id, breaker_state, opened_at, cooldown_until, "
+            "quarantined, quarantine_reason, updated_at) "
+            "VALUES ('ep-old', 'open', 111, 222, 1, 'billing', 333);"
+            "INSERT INTO session_bindings (session_key, endpoint_id, last_used) "
+            "VALUES ('sess', 'ep-old', 444);"
+            "INSERT INTO events (ts, endpoint_id, kind, detail) "
+            "VALUES (555, 'ep-old', 'quarantine', NULL);";
+        char* error = nullptr;
+        const int rc = sqlite3_exec(db, v1.c_str(), nullptr, nullptr, &error);
+        EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
+        sqlite3_free(error);
+        sqlite3_close(db);
+        ASSERT_EQ(rc, SQLITE_OK);
+    }
+
+    auto store = open_sqlite(db_path_);
+    EXPECT_EQ(raw_query("SELECT MAX(version) FROM schema_version"),
+              std::to_string(migrations().size()));
+    EXPECT_EQ(store->get_setting("strategy"), "random");
+    EXPECT_EQ(store->data_version(), 0);
+
+    EndpointStateRecord expected;
+    expected.endpoint_id = "ep-old";
+    expected.breaker_state = "open";
+    expected.opened_at_unix_ms = 111;
+    expected.cooldown_until_unix_ms = 222;
+    expected.quarantined = true;
+    expected.quarantine_reason = "billing";
+    expected.updated_at = 333;  // the new columns read as their defaults
+    EXPECT_EQ(store->load_endpoint_states(), (std::vector<EndpointStateRecord>{expected}));
+    EXPECT_EQ(store->load_bindings(), (std::vector<BindingRecord>{{"sess", "ep-old", 444}}));
+    const auto events = store->recent_events(10, "ep-old");
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].kind, "quarantine");
+    EXPECT_EQ(events[0].ts_unix_ms, 555);
+
+    // The new columns are writable on the upgraded table.
+    store->save_endpoint_states({open_state()});
+    EXPECT_EQ(store->load_endpoint_states().at(0), open_state());
+    EXPECT_EQ(raw_query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND "
+                        "name = 'events_by_endpoint'"),
+              "1");
 }
 
 TEST(EndpointId, KnownValues) {

@@ -261,7 +261,9 @@ TEST(StableHash, IsPinnedSoInstancesAndVersionsAgree) {
     EXPECT_NE(stable_hash64("a"), stable_hash64("b"));
     EXPECT_NE(stable_hash64("abc", 1), stable_hash64("abc", 2));
     EXPECT_NE(stable_hash64(std::string_view("a\0", 2)), stable_hash64("a"));
-    EXPECT_EQ(stable_hash64("0123456789abcdef-session"), 0x0ULL);
+    EXPECT_EQ(stable_hash64("0123456789abcdef-session"), 11853383186472224385ULL);
+    EXPECT_EQ(stable_hash64(""), 7175312947680778460ULL);
+    EXPECT_EQ(stable_hash64("abc", 42), 3322078234449254787ULL);
 }
 
 std::vector<const Endpoint*> raw(const std::vector<std::shared_ptr<const Endpoint>>& eps) {

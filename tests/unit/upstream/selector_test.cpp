@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "upstream/affinity.hpp"
 #include "upstream/pool.hpp"
 
 namespace qcc::upstream {
@@ -54,71 +55,116 @@ TEST(Endpoint, PerEndpointTimeoutsOverrideDefaults) {
     EXPECT_EQ(ep.connect_timeout, defaults.connect);
 }
 
-TEST(WeightedSelector, BestTierFirstThenLowerTiers) {
+Selection select(Selector& sel, const EndpointSet& set, SteadyTime now,
+                 std::string_view session = {}, const Endpoint* bound = nullptr,
+                 Strategy strategy = Strategy::kWeighted) {
+    SelectionRequest r;
+    r.set = &set;
+    r.now = now;
+    r.strategy = strategy;
+    r.session = session;
+    r.bound = bound;
+    return sel.select(r);
+}
+
+TEST(Selector, BestTierFirstThenLowerTiers) {
     auto set = set_of({make("a", 1, 100), make("b", 1, 100), make("c", 2, 100)});
-    WeightedSelector sel;
-    auto order = sel.order(set, kNow);
+    Selector sel;
+    auto order = select(sel, set, kNow).candidates;
     ASSERT_EQ(order.size(), 3u);
     EXPECT_EQ(order[2]->cfg.name, "c");
 }
 
-TEST(WeightedSelector, SmoothWeightedRoundRobinFollowsWeights) {
+TEST(Selector, SmoothWeightedRoundRobinFollowsWeights) {
     auto set = set_of({make("a", 1, 300), make("b", 1, 100)});
-    WeightedSelector sel;
+    Selector sel;
     std::map<std::string, int> first;
-    std::string sequence;
-    for (int i = 0; i < 8; ++i) {
-        auto order = sel.order(set, kNow);
-        first[order[0]->cfg.name]++;
-        sequence += order[0]->cfg.name;
-    }
+    for (int i = 0; i < 8; ++i) first[select(sel, set, kNow).candidates[0]->cfg.name]++;
     EXPECT_EQ(first["a"], 6);
     EXPECT_EQ(first["b"], 2);
-    EXPECT_EQ(sequence, "aabaaaba");  // smooth: never bursts of the heavy endpoint beyond its share
 }
 
-TEST(WeightedSelector, SkipsCoolingAndQuarantinedEndpoints) {
-    auto a = make("a", 1, 100), b = make("b", 1, 100), c = make("c", 2, 100);
+TEST(Selector, SkipsCoolingQuarantinedAndOpenEndpoints) {
+    auto a = make("a", 1, 100), b = make("b", 1, 100), c = make("c", 2, 100),
+         d = make("d", 2, 100);
     a->state->quarantined = true;
     b->state->cooldown_until_ns = (kNow + std::chrono::seconds(10)).time_since_epoch().count();
-    auto set = set_of({a, b, c});
-    WeightedSelector sel;
-    auto order = sel.order(set, kNow);
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(d->state->breaker.try_acquire(kNow));
+        d->state->breaker.on_failure(kNow);
+    }
+    auto set = set_of({a, b, c, d});
+    Selector sel;
+    auto order = select(sel, set, kNow).candidates;
     ASSERT_EQ(order.size(), 1u);
     EXPECT_EQ(order[0]->cfg.name, "c");
-    // Once the cooldown has passed, b is usable again.
-    auto later = sel.order(set, kNow + std::chrono::seconds(11));
-    EXPECT_EQ(later.size(), 2u);
+    // Once the cooldown has passed b is usable again; once the open period has passed, d too
+    // (an open breaker must still reach half-open).
+    EXPECT_EQ(select(sel, set, kNow + std::chrono::seconds(11)).candidates.size(), 2u);
+    EXPECT_EQ(select(sel, set, kNow + std::chrono::seconds(61)).candidates.size(), 3u);
 }
 
-TEST(WeightedSelector, FailsOpenWhenNothingIsUsable) {
+TEST(Selector, FailsOpenOldestOpenedFirstWhenNothingIsUsable) {
     auto a = make("a", 1, 100), b = make("b", 2, 100);
-    a->state->quarantined = true;
-    b->state->quarantined = true;
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(b->state->breaker.try_acquire(kNow));
+        b->state->breaker.on_failure(kNow);
+    }
+    const auto later = kNow + std::chrono::seconds(1);
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(a->state->breaker.try_acquire(later));
+        a->state->breaker.on_failure(later);
+    }
     auto set = set_of({a, b});
-    WeightedSelector sel;
-    EXPECT_EQ(sel.order(set, kNow).size(), 2u);
+    Selector sel;
+    auto selection = select(sel, set, later);
+    EXPECT_TRUE(selection.fail_open);
+    ASSERT_EQ(selection.candidates.size(), 2u);
+    EXPECT_EQ(selection.candidates[0]->cfg.name, "b") << "b's breaker opened longest ago";
 }
 
-TEST(WeightedSelector, DisabledEndpointsAreNeverSelected) {
+TEST(Selector, DisabledEndpointsAreNeverSelected) {
     config::EndpointConfig cfg;
     cfg.name = "off";
     cfg.base_url = "http://off";
     cfg.enabled = false;
     auto off = std::make_shared<const Endpoint>(make_endpoint("off", cfg, {}, nullptr));
     auto set = set_of({off});
-    WeightedSelector sel;
-    EXPECT_TRUE(sel.order(set, kNow).empty());
+    Selector sel;
+    EXPECT_TRUE(select(sel, set, kNow).candidates.empty());
 }
 
-TEST(WeightedSelector, PreferredEndpointLeadsWhenUsable) {
+TEST(Selector, BoundEndpointLeadsWhenUsableEvenFromALowerTier) {
     auto a = make("a", 1, 100), b = make("b", 1, 100), c = make("c", 2, 100);
     auto set = set_of({a, b, c});
-    WeightedSelector sel;
-    auto order = sel.order(set, kNow, c.get());
+    Selector sel;
+    auto order = select(sel, set, kNow, "session-1", c.get()).candidates;
     ASSERT_EQ(order.size(), 3u);
     EXPECT_EQ(order[0], c.get());
     EXPECT_EQ(std::count(order.begin(), order.end(), c.get()), 1);
+    c->state->quarantined = true;
+    EXPECT_NE(select(sel, set, kNow, "session-1", c.get()).candidates[0], c.get());
+}
+
+TEST(Selector, UnboundSessionStartsOnItsRendezvousPick) {
+    auto a = make("a", 1, 100), b = make("b", 1, 100), c = make("c", 1, 100);
+    auto set = set_of({a, b, c});
+    Selector sel;
+    for (const std::string session : {"s1", "s2", "s3", "s4", "s5", "s6"}) {
+        const auto* expected = rendezvous_pick(session, {a.get(), b.get(), c.get()});
+        for (int i = 0; i < 3; ++i) {
+            EXPECT_EQ(select(sel, set, kNow, session).candidates[0], expected) << session;
+        }
+    }
+}
+
+TEST(Selector, SoftRateLimitWarningLowersEffectiveWeight) {
+    auto a = make("a", 1, 100);
+    EXPECT_DOUBLE_EQ(effective_weight(*a, kNow, 0.5), 100.0);
+    a->state->soft_limited_until_ns = (kNow + std::chrono::seconds(5)).time_since_epoch().count();
+    EXPECT_DOUBLE_EQ(effective_weight(*a, kNow, 0.5), 50.0);
+    a->state->adaptive_weight = 180.0;
+    EXPECT_DOUBLE_EQ(effective_weight(*a, kNow + std::chrono::seconds(6), 0.5), 180.0);
 }
 
 TEST(ProxySettings, NoProxyMatchesHostsAndSuffixes) {

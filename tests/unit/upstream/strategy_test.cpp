@@ -132,21 +132,39 @@ TEST(StrategyWeighted, EffectiveWeightOverridesConfigAndNonPositiveFallsBack) {
 }
 
 TEST(StrategyWeighted, StateIsKeyedByEndpointIdSoTheListMayChange) {
-    auto a = make("a", 100);
-    auto b = make("b", 100);
-    auto c = make("c", 100);
+    auto a = make("a", 500);
+    auto b = make("b", 300);
+    auto c = make("c", 200);
     StrategyState st;
+    // The list arrives in a different order every call: state kept by position would drift.
     std::map<std::string, int> count;
-    for (int i = 0; i < 3000; ++i) {
-        // b is usable only every other call; a and c must still share evenly between them.
-        std::vector<const Endpoint*> order =
-            i % 2 == 0 ? std::vector<const Endpoint*>{a.get(), b.get(), c.get()}
-                       : std::vector<const Endpoint*>{c.get(), a.get()};
+    for (int i = 0; i < 10'000; ++i) {
+        std::vector<const Endpoint*> order{a.get(), b.get(), c.get()};
+        std::rotate(order.begin(), order.begin() + i % 3, order.end());
         st.order(Strategy::kWeighted, order, kNoTtfb, kConfigWeight);
         count[order.front()->cfg.name]++;
     }
-    EXPECT_NEAR(count["a"], count["c"], 30);
-    EXPECT_GT(count["b"], 500);
+    EXPECT_NEAR(count["a"], 5000, 10);
+    EXPECT_NEAR(count["b"], 3000, 10);
+    EXPECT_NEAR(count["c"], 2000, 10);
+    // b drops out for a while (cooling down), then returns: the shares recover.
+    count.clear();
+    for (int i = 0; i < 700; ++i) {
+        std::vector<const Endpoint*> order{a.get(), c.get()};
+        st.order(Strategy::kWeighted, order, kNoTtfb, kConfigWeight);
+        count[order.front()->cfg.name]++;
+    }
+    EXPECT_NEAR(count["a"], 500, 10);
+    EXPECT_NEAR(count["c"], 200, 10);
+    count.clear();
+    for (int i = 0; i < 10'000; ++i) {
+        std::vector<const Endpoint*> order{a.get(), b.get(), c.get()};
+        st.order(Strategy::kWeighted, order, kNoTtfb, kConfigWeight);
+        count[order.front()->cfg.name]++;
+    }
+    EXPECT_NEAR(count["a"], 5000, 10);
+    EXPECT_NEAR(count["b"], 3000, 10);
+    EXPECT_NEAR(count["c"], 2000, 10);
 }
 
 TEST(StrategyRoundRobin, RotatesOneStepPerCall) {

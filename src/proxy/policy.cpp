@@ -1,0 +1,128 @@
+#include "proxy/policy.hpp"
+
+#include <charconv>
+
+#include "config/config.hpp"
+#include "store/store.hpp"
+
+namespace qcc::proxy {
+
+namespace {
+
+const std::vector<SettingInfo> kSettings = {
+    {"breaker.consecutive_failures", "int", "3", "open the breaker after this many consecutive failures"},
+    {"breaker.failure_ratio", "ratio", "0.5", "or when the failure ratio in the window reaches this"},
+    {"breaker.min_volume", "int", "10", "minimum attempts in the window for the ratio trigger"},
+    {"breaker.window", "duration", "60s", "sliding window of the ratio trigger"},
+    {"breaker.open", "duration", "60s", "first open period (doubles on each re-open)"},
+    {"breaker.open_max", "duration", "10m", "cap of the open period"},
+    {"retry.max_attempts", "int", "5", "attempts per request"},
+    {"retry.max_per_endpoint", "int", "2", "attempts per request on one endpoint"},
+    {"retry.budget_ratio", "ratio", "0.2", "process-wide retries as a share of requests"},
+    {"retry.budget_window", "duration", "10s", "window of the retry budget"},
+    {"retry.budget_min_per_second", "int", "10", "retries always allowed per second"},
+    {"cooldown.overloaded", "duration", "5s", "cooldown after a 529 / overloaded_error"},
+    {"cooldown.rate_limited", "duration", "30s", "cooldown after a 429 without reset headers"},
+    {"balance.strategy", "strategy", "weighted",
+     "weighted | round-robin | least-inflight | latency | random"},
+    {"balance.soft_limit_factor", "ratio", "0.5",
+     "weight factor while anthropic-ratelimit-unified-status is allowed_warning"},
+    {"balance.adaptive_weights", "bool", "false", "recompute weights from passive statistics"},
+    {"balance.adaptive_interval", "duration", "30s", "how often adaptive weights are recomputed"},
+    {"affinity.ttl", "duration", "5h", "idle time after which a session binding expires"},
+    {"affinity.max_sessions", "int", "100000", "bound of the session binding table (LRU)"},
+    {"affinity.sweep", "duration", "5m", "how often expired bindings are swept"},
+};
+
+const SettingInfo* find(std::string_view key) {
+    for (const auto& s : kSettings) {
+        if (s.key == key) return &s;
+    }
+    return nullptr;
+}
+
+std::optional<long long> parse_int(std::string_view v) {
+    long long out = 0;
+    auto r = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (r.ec != std::errc{} || r.ptr != v.data() + v.size()) return std::nullopt;
+    return out;
+}
+
+std::optional<double> parse_double(std::string_view v) {
+    double out = 0;
+    auto r = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (r.ec != std::errc{} || r.ptr != v.data() + v.size()) return std::nullopt;
+    return out;
+}
+
+std::string check(const SettingInfo& s, std::string_view value) {
+    if (s.kind == "int") {
+        auto v = parse_int(value);
+        if (!v || *v < 1 || *v > 10'000'000) return "expected an integer from 1 to 10000000";
+    } else if (s.kind == "ratio") {
+        auto v = parse_double(value);
+        if (!v || *v < 0 || *v > 1) return "expected a number from 0 to 1";
+    } else if (s.kind == "duration") {
+        auto v = config::parse_duration(value);
+        if (!v || v->count() <= 0) return "expected a duration such as 500ms, 10s, 5m or 1h";
+    } else if (s.kind == "bool") {
+        if (value != "true" && value != "false") return "expected true or false";
+    } else if (s.kind == "strategy") {
+        if (!upstream::parse_strategy(value)) {
+            return "expected weighted, round-robin, least-inflight, latency or random";
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+const std::vector<SettingInfo>& known_settings() { return kSettings; }
+
+std::string validate_setting(std::string_view key, std::string_view value) {
+    const auto* s = find(key);
+    if (s == nullptr) return "unknown setting '" + std::string(key) + "'";
+    auto err = check(*s, value);
+    return err.empty() ? err : std::string(key) + ": " + err;
+}
+
+Policy load_policy(store::Store& store, std::vector<std::string>* warnings) {
+    auto value = [&](std::string_view key) -> std::string {
+        const auto* s = find(key);
+        auto stored = store.get_setting(key);
+        if (stored) {
+            auto err = check(*s, *stored);
+            if (err.empty()) return *stored;
+            if (warnings) warnings->push_back(std::string(key) + ": " + err + " (using default)");
+        }
+        return std::string(s->default_value);
+    };
+    auto integer = [&](std::string_view key) { return static_cast<int>(*parse_int(value(key))); };
+    auto ratio = [&](std::string_view key) { return *parse_double(value(key)); };
+    auto duration = [&](std::string_view key) { return *config::parse_duration(value(key)); };
+
+    Policy p;
+    p.breaker.consecutive_failures = integer("breaker.consecutive_failures");
+    p.breaker.failure_ratio = ratio("breaker.failure_ratio");
+    p.breaker.min_volume = integer("breaker.min_volume");
+    p.breaker.window = duration("breaker.window");
+    p.breaker.open_base = duration("breaker.open");
+    p.breaker.open_max = std::max(duration("breaker.open_max"), p.breaker.open_base);
+    p.max_attempts = integer("retry.max_attempts");
+    p.max_attempts_per_endpoint = integer("retry.max_per_endpoint");
+    p.retry_budget.ratio = ratio("retry.budget_ratio");
+    p.retry_budget.window = duration("retry.budget_window");
+    p.retry_budget.min_per_second = integer("retry.budget_min_per_second");
+    p.overload_cooldown = duration("cooldown.overloaded");
+    p.rate_limit_cooldown = duration("cooldown.rate_limited");
+    p.strategy = *upstream::parse_strategy(value("balance.strategy"));
+    p.soft_limit_factor = ratio("balance.soft_limit_factor");
+    p.adaptive_weights = value("balance.adaptive_weights") == "true";
+    p.adaptive_interval = duration("balance.adaptive_interval");
+    p.affinity.ttl = duration("affinity.ttl");
+    p.affinity.max_sessions = static_cast<std::size_t>(integer("affinity.max_sessions"));
+    p.affinity_sweep = duration("affinity.sweep");
+    return p;
+}
+
+}  // namespace qcc::proxy

@@ -1,0 +1,58 @@
+// Policy: the resilience knobs (SPEC §4-§7) as runtime settings. Each has a SPEC default, lives in
+// the store's settings table under a dotted key, and is re-read within 1 s of a change.
+#pragma once
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "upstream/affinity.hpp"
+#include "upstream/breaker.hpp"
+#include "upstream/retry_budget.hpp"
+#include "upstream/strategy.hpp"
+
+namespace qcc::store {
+class Store;
+}
+
+namespace qcc::proxy {
+
+using Millis = std::chrono::milliseconds;
+
+/// Every resilience knob, with SPEC defaults. Immutable once built; swapped as a whole.
+struct Policy {
+    upstream::BreakerPolicy breaker;
+    upstream::AffinityPolicy affinity;
+    upstream::RetryBudgetPolicy retry_budget;
+    upstream::Strategy strategy = upstream::Strategy::kWeighted;
+    int max_attempts = 5;               // per request
+    int max_attempts_per_endpoint = 2;  // per request and endpoint
+    Millis overload_cooldown{5'000};    // after a 529 / overloaded_error
+    Millis rate_limit_cooldown{30'000}; // after a 429 without reset headers
+    double soft_limit_factor = 0.5;     // weight factor while unified-status is allowed_warning
+    Millis soft_limit_hold{60'000};     // how long a soft warning lowers the weight
+    bool adaptive_weights = false;      // SPEC §6 weight adjuster
+    Millis adaptive_interval{30'000};
+    Millis affinity_sweep{300'000};
+};
+
+/// One known setting: its key, a one-line description and how to read its value.
+struct SettingInfo {
+    std::string_view key;
+    std::string_view kind;  // "int", "ratio", "duration", "bool", "strategy"
+    std::string_view default_value;
+    std::string_view doc;
+};
+
+/// Every setting QCC understands, in documentation order.
+const std::vector<SettingInfo>& known_settings();
+
+/// Checks a value for a setting key; returns an error message ("" when valid).
+std::string validate_setting(std::string_view key, std::string_view value);
+
+/// Builds the policy from the store's settings; invalid stored values keep their default and are
+/// reported in `warnings` (key: message).
+Policy load_policy(store::Store& store, std::vector<std::string>* warnings = nullptr);
+
+}  // namespace qcc::proxy
