@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/admin_cmds.hpp"
 #include "cli/serve_cmd.hpp"
 #include "cli/sim_cmd.hpp"
 
@@ -13,6 +14,7 @@ int run(int argc, char** argv) {
     app.require_subcommand(1);
     add_serve_command(app);
     add_sim_command(app);
+    add_admin_commands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

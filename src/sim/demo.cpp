@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -90,10 +91,18 @@ Reply bench_reply(const Request& req) {
 // keeps the sequence identical across standard libraries.
 class Flaky {
   public:
-    explicit Flaky(std::uint64_t seed) : rng_(seed) {}
+    explicit Flaky(std::uint64_t seed) : rng_(seed), start_(std::chrono::steady_clock::now()) {}
 
     Reply operator()(const Request& req) {
         if (!is_messages_post(req)) return respond_like_anthropic(req, kFastShape);
+        // A 20 s outage every 90 s (the first 30 s after start): long enough for QCC's breaker
+        // to open, short enough that its half-open trial 60 s later finds the endpoint back.
+        const auto phase = (std::chrono::steady_clock::now() - start_) % kOutageCycle;
+        if (phase >= kOutageStart && phase < kOutageStart + kOutageLength) {
+            Reply r = Reply::error(503, "api_error", "simulated outage of the flaky demo endpoint");
+            r.head_delay = kFastShape.head_delay;
+            return r;
+        }
         std::uint64_t roll = 0;
         {
             std::lock_guard lock(mutex_);
@@ -120,8 +129,10 @@ class Flaky {
     }
 
   private:
+    static constexpr std::chrono::seconds kOutageCycle{90}, kOutageStart{30}, kOutageLength{20};
     std::mutex mutex_;
     std::mt19937_64 rng_;
+    std::chrono::steady_clock::time_point start_;
 };
 
 }  // namespace

@@ -3,10 +3,12 @@
 // CONNECT. The real gateway in-process against a TLS-serving fake upstream with a certificate
 // generated at test time.
 #include <atomic>
-#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -195,13 +197,15 @@ TEST_F(UpstreamTls, TrustedCertificateVerifiesForHostNameAndIpSan) {
     TempFile trust(localhost_cert().cert_pem);
     env_.set("SSL_CERT_FILE", trust.path());
     FakeUpstream up(localhost_cert().tls_options());
-    ProxyFixture proxy({tls_endpoint("name", "localhost", up.port(), /*verify=*/true, 1),
-                        tls_endpoint("ip", "127.0.0.1", up.port(), /*verify=*/true, 2)});
-    auto by_name = send(proxy);
-    ASSERT_EQ(by_name.status, 200) << by_name.body;
-    EXPECT_EQ(by_name.header("x-qcc-endpoint"), "name");
-    EXPECT_EQ(proxy.state("name").failures.load(), 0u);
+    for (const std::string host : {"localhost", "127.0.0.1"}) {
+        ProxyFixture proxy({tls_endpoint("verified", host, up.port(), /*verify=*/true)});
+        auto res = send(proxy);
+        ASSERT_EQ(res.status, 200) << host << ": " << res.body;
+        EXPECT_EQ(proxy.state("verified").failures.load(), 0u) << host;
+    }
+    EXPECT_EQ(up.request_count(), 2u);
     EXPECT_EQ(up.server().tls_handshake_failures(), 0u);
+    EXPECT_EQ(up.server().sni_names(), (Names{"localhost", ""}));
 }
 
 TEST_F(UpstreamTls, TrustedCertificateForAnotherHostFailsVerification) {
@@ -251,6 +255,29 @@ TEST_F(UpstreamTls, StreamsSseIntact) {
     EXPECT_TRUE(res.header("content-type").starts_with("text/event-stream"));
     EXPECT_EQ(res.body, joined(events));
     EXPECT_EQ(proxy.state("tls").successes.load(), 1u);
+}
+
+TEST_F(UpstreamTls, IdleTlsConnectionClosedByUpstreamIsNotReused) {
+    FakeUpstream up(localhost_cert().tls_options());
+    // The relay drops a keep-alive connection idle this long (a plain FIN, no close_notify); set
+    // before the first request so the timer is armed as soon as the first reply is sent.
+    up.server().set_idle_timeout(500ms);
+    ProxyFixture proxy({tls_endpoint("tls", "localhost", up.port(), /*verify=*/false)});
+    TestClient client(proxy.port());
+    auto first = client.request("POST", "/v1/messages", ProxyFixture::client_headers(),
+                                ProxyFixture::messages_body(false));
+    ASSERT_EQ(first.status, 200) << first.body;
+    ASSERT_TRUE(up.server().wait_until(
+        [](const sim::Server& s) { return s.open_connections() == 0; }, 10s));
+    // The pool must notice the closed socket and open a fresh connection, at no cost to the
+    // endpoint's health.
+    auto second = client.request("POST", "/v1/messages", ProxyFixture::client_headers(),
+                                 ProxyFixture::messages_body(false));
+    EXPECT_EQ(second.status, 200) << second.body;
+    EXPECT_EQ(second.header("x-qcc-attempts"), "1");
+    EXPECT_EQ(up.request_count(), 2u);
+    EXPECT_EQ(up.server().connections_accepted(), 2u);
+    EXPECT_EQ(proxy.state("tls").failures.load(), 0u);
 }
 
 // The plain-HTTP row "stale pooled connection closed before any response byte → retry once on a

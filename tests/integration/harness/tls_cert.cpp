@@ -1,5 +1,6 @@
 #include "harness/tls_cert.hpp"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -32,9 +33,9 @@ using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
     const unsigned long code = ERR_get_error();
     std::string detail = "unknown error";
     if (code != 0) {
-        char buf[256];
-        ERR_error_string_n(code, buf, sizeof buf);
-        detail = buf;
+        std::array<char, 256> buf{};
+        ERR_error_string_n(code, buf.data(), buf.size());
+        detail = buf.data();
     }
     ERR_clear_error();
     throw std::runtime_error("make_self_signed_cert: " + what + ": " + detail);
