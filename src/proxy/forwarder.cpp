@@ -672,8 +672,13 @@ asio::awaitable<bool> Exchange::run() {
             }
         }
     }
-    upstream::SelectionRequest request{set.get(),          rt.now(), policy_->strategy,
-                                       policy_->soft_limit_factor, ctx_.session_key, bound};
+    upstream::SelectionRequest request{set.get(),
+                                       rt.now(),
+                                       policy_->strategy,
+                                       policy_->soft_limit_factor,
+                                       ctx_.session_key,
+                                       bound,
+                                       static_cast<std::size_t>(policy_->max_attempts)};
     const auto selection = w_.selector().select(request);
     fail_open_ = selection.fail_open;
     if (fail_open_ && !selection.candidates.empty()) {

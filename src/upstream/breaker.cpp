@@ -100,6 +100,7 @@ void CircuitBreaker::clear_counters() {
 BreakerTransition CircuitBreaker::move_to(BreakerState to, SteadyTime now, std::string reason) {
     BreakerTransition t{state_, to, std::move(reason)};
     state_ = to;
+    closed_.store(to == BreakerState::kClosed, std::memory_order_release);
     ++epoch_;
     trial_in_flight_ = false;
     if (to == BreakerState::kOpen) opened_at_ = now;
@@ -114,6 +115,8 @@ bool CircuitBreaker::stale(const BreakerPermit* permit) const {
 }
 
 bool CircuitBreaker::would_allow(SteadyTime now) const {
+    // Fast path for the common case: selection asks this of every endpoint on every request.
+    if (closed_.load(std::memory_order_acquire)) return true;
     std::lock_guard lock(mu_);
     switch (state_) {
         case BreakerState::kClosed:
@@ -281,11 +284,13 @@ void CircuitBreaker::restore(const BreakerSnapshot& s, SteadyTime now, std::int6
     ++epoch_;
     if (s.state != BreakerState::kOpen && s.state != BreakerState::kHalfOpen) {
         state_ = BreakerState::kClosed;
+        closed_.store(true, std::memory_order_release);
         reopens_ = 0;
         open_period_ = period_for(0);
         return;
     }
     state_ = BreakerState::kOpen;
+    closed_.store(false, std::memory_order_release);
     reopens_ = std::clamp(s.reopens, 0, kMaxReopens);
     open_period_ = s.open_for_ms > 0 ? milliseconds(s.open_for_ms) : period_for(reopens_);
     // A wall clock that stepped backwards must not stretch the open period.

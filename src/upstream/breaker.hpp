@@ -2,6 +2,7 @@
 // by every worker. Pure policy: no I/O, time is passed in, transitions are returned for the caller
 // to log, persist and publish.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -135,6 +136,7 @@ class CircuitBreaker {
     mutable std::mutex mu_;
     BreakerPolicy policy_;
     BreakerState state_ = BreakerState::kClosed;
+    std::atomic<bool> closed_{true};  // state_ == kClosed, readable without the mutex
     std::uint64_t epoch_ = 1;  // bumped on every state change
     int consecutive_ = 0;
     Bucket buckets_[kBuckets];

@@ -29,8 +29,8 @@ double effective_weight(const Endpoint& ep, SteadyTime now, double soft_limit_fa
 Selection Selector::select(const SelectionRequest& r) {
     Selection out;
     const auto& all = r.set->endpoints;
-    std::vector<const Endpoint*> usable;
-    usable.reserve(all.size());
+    auto& usable = usable_;
+    usable.clear();
     for (const auto& ep : all) {
         if (is_usable(*ep, r.now)) usable.push_back(ep.get());
     }
@@ -53,7 +53,7 @@ Selection Selector::select(const SelectionRequest& r) {
     const Endpoint* first = nullptr;
     if (r.bound != nullptr && is_usable(*r.bound, r.now)) first = r.bound;
     out.candidates.reserve(usable.size());
-    std::vector<const Endpoint*> tier;
+    auto& tier = tier_;
     // The set is sorted by tier, so `usable` is grouped by tier already.
     for (std::size_t begin = 0; begin < usable.size();) {
         const int t = usable[begin]->cfg.tier;
@@ -61,7 +61,7 @@ Selection Selector::select(const SelectionRequest& r) {
         while (end < usable.size() && usable[end]->cfg.tier == t) ++end;
         tier.assign(usable.begin() + static_cast<std::ptrdiff_t>(begin),
                     usable.begin() + static_cast<std::ptrdiff_t>(end));
-        strategy_.order(r.strategy, tier, ttfb, weight);
+        strategy_.order(r.strategy, tier, ttfb, weight, r.limit);
         if (begin == 0 && first == nullptr && !r.session.empty()) {
             first = rendezvous_pick(r.session, tier);
         }

@@ -24,6 +24,9 @@ struct SelectionRequest {
     double soft_limit_factor = 0.5;
     std::string_view session;        // "" = no affinity
     const Endpoint* bound = nullptr;  // the session's bound endpoint, if any
+    /// > 0: a request makes at most this many attempts, so only that many positions per tier
+    /// need ordering (the rest follow in unspecified order).
+    std::size_t limit = 0;
 };
 
 struct Selection {
@@ -45,6 +48,7 @@ public:
 
 private:
     StrategyState strategy_;
+    std::vector<const Endpoint*> usable_, tier_;  // reused buffers (no allocation per request)
 };
 
 }  // namespace qcc::upstream

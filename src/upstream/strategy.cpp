@@ -94,14 +94,15 @@ std::size_t StrategyState::pick_weighted(const std::vector<double>& weights, std
 
 void StrategyState::order(Strategy s, std::vector<const Endpoint*>& tier,
                           const std::function<double(const Endpoint&)>& ttfb_ms,
-                          const std::function<double(const Endpoint&)>& effective_weight) {
+                          const std::function<double(const Endpoint&)>& effective_weight,
+                          std::size_t keep) {
     if (tier.empty()) return;
     std::vector<double> weights;
     weights.reserve(tier.size());
     for (const auto* ep : tier) weights.push_back(weight_of(*ep, effective_weight));
     switch (s) {
         case Strategy::kWeighted:
-            order_weighted(tier, weights);
+            order_weighted(tier, weights, keep);
             return;
         case Strategy::kRoundRobin:
             order_round_robin(tier);
@@ -119,31 +120,35 @@ void StrategyState::order(Strategy s, std::vector<const Endpoint*>& tier,
 }
 
 void StrategyState::order_weighted(std::vector<const Endpoint*>& tier,
-                                   const std::vector<double>& weights) {
+                                   const std::vector<double>& weights, std::size_t keep) {
     if (current_.size() > kMaxSwrrEntries) current_.clear();
     // Integer milli-weights keep SWRR exact (no float drift) while allowing fractional weights.
-    std::vector<std::int64_t> w(tier.size());
+    const auto n = tier.size();
     std::int64_t total = 0;
-    for (std::size_t i = 0; i < tier.size(); ++i) {
-        w[i] = std::max<std::int64_t>(1, std::llround(weights[i] * 1000.0));
-        total += w[i];
-    }
     std::size_t best = 0;
     std::int64_t best_current = 0;
-    for (std::size_t i = 0; i < tier.size(); ++i) {
-        auto& cur = current_[tier[i]->id];
-        cur += w[i];
+    std::int64_t* best_slot = nullptr;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto w = std::max<std::int64_t>(1, std::llround(weights[i] * 1000.0));
+        total += w;
+        auto& cur = current_[tier[i]->state.get()];
+        cur += w;
         if (i == 0 || cur > best_current) {
             best = i;
             best_current = cur;
+            best_slot = &cur;
         }
     }
-    current_[tier[best]->id] -= total;
-    auto idx = indices(tier.size());
-    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+    *best_slot -= total;
+    // The pick leads; the others follow by weight (ties by position), only as far as needed.
+    auto idx = indices(n);
+    const auto by_weight = [&](std::size_t a, std::size_t b) {
         if (a == best || b == best) return a == best && b != best;
-        return weights[a] > weights[b];
-    });
+        return weights[a] != weights[b] ? weights[a] > weights[b] : a < b;
+    };
+    const auto last = (keep == 0 || keep >= n) ? idx.end()
+                                               : idx.begin() + static_cast<std::ptrdiff_t>(keep);
+    std::partial_sort(idx.begin(), last, idx.end(), by_weight);
     reorder(tier, idx);
 }
 

@@ -37,9 +37,12 @@ class StrategyState {
     ///  - kLatency: power of two choices (weight-sampled pair, lower ttfb wins, unknown counts as
     ///    best so new endpoints get traffic), then unknown first and ascending ttfb;
     ///  - kRandom: a shuffle where each position is drawn with probability proportional to weight.
+    /// `keep` > 0: only the first `keep` positions need to be in order (a request makes at most
+    /// that many attempts); the rest follow in unspecified order. Saves sorting long tiers.
     void order(Strategy s, std::vector<const Endpoint*>& tier,
                const std::function<double(const Endpoint&)>& ttfb_ms,
-               const std::function<double(const Endpoint&)>& effective_weight);
+               const std::function<double(const Endpoint&)>& effective_weight,
+               std::size_t keep = 0);
 
   private:
     double weight_of(const Endpoint& ep,
@@ -49,7 +52,8 @@ class StrategyState {
     std::size_t rotate_step(int tier);
     std::size_t pick_weighted(const std::vector<double>& weights, std::size_t skip);
 
-    void order_weighted(std::vector<const Endpoint*>& tier, const std::vector<double>& weights);
+    void order_weighted(std::vector<const Endpoint*>& tier, const std::vector<double>& weights,
+                        std::size_t keep);
     void order_round_robin(std::vector<const Endpoint*>& tier);
     void order_least_inflight(std::vector<const Endpoint*>& tier,
                               const std::vector<double>& weights);
@@ -59,7 +63,9 @@ class StrategyState {
 
     std::uint64_t rng_;
     std::unordered_map<int, std::uint64_t> cursors_;         // per cfg.tier
-    std::unordered_map<std::string, std::int64_t> current_;  // SWRR, milli-weight units
+    // SWRR current weight per endpoint, in milli-weight units. Keyed by the endpoint's shared
+    // state, which lives as long as the endpoint id (it survives endpoint-set rebuilds).
+    std::unordered_map<const void*, std::int64_t> current_;
 };
 
 }  // namespace qcc::upstream

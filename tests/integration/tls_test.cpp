@@ -35,7 +35,7 @@ using Names = std::vector<std::string>;
 // SSL_CERT_FILE when a verifying TLS context is first made, so a guard must outlive the fixture.
 class ScopedEnv {
   public:
-    void set(const std::string& name, std::optional<std::string> value) {
+    void set(const std::string& name, const std::optional<std::string>& value) {
         if (!saved_.contains(name)) {
             const char* old = std::getenv(name.c_str());
             saved_.emplace(name, old ? std::optional<std::string>(old) : std::nullopt);

@@ -17,7 +17,9 @@ using tcp = asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 
 constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxHead = 16 * 1024;  // a CONNECT head larger than this is refused
+constexpr std::size_t kPumpBuffer = std::size_t{16} * 1024;
+constexpr std::size_t kMaxHead =
+    std::size_t{16} * 1024;  // a CONNECT head larger than this is refused
 
 // One client connection and, once the CONNECT succeeded, the connection to its target.
 struct Tunnel {
@@ -106,7 +108,7 @@ struct ConnectProxy::Impl {
     static asio::awaitable<void> pump(std::shared_ptr<Tunnel> t, bool client_to_target) {
         tcp::socket& from = client_to_target ? t->client : t->target;
         tcp::socket& to = client_to_target ? t->target : t->client;
-        std::array<char, 16 * 1024> buf;
+        std::array<char, kPumpBuffer> buf;
         for (;;) {
             auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kToken);
             if (ec) break;
@@ -203,7 +205,12 @@ ConnectProxy::ConnectProxy() : impl_(std::make_unique<Impl>(*this)) {
     thread_ = std::thread([this] { impl_->ioc.run(); });
 }
 
-ConnectProxy::~ConnectProxy() { stop(); }
+ConnectProxy::~ConnectProxy() {
+    try {
+        stop();
+    } catch (...) {  // a destructor must not throw; stop() only fails if the thread is broken
+    }
+}
 
 std::string ConnectProxy::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 

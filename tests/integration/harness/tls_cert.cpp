@@ -84,7 +84,7 @@ SelfSignedCert make_self_signed_cert(const std::string& dns_name, const std::str
     check(ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), static_cast<long>(serial >> 1)),
           "ASN1_INTEGER_set");
     if (X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) == nullptr ||
-        X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600) == nullptr) {
+        X509_gmtime_adj(X509_getm_notAfter(cert.get()), long{24} * 3600) == nullptr) {
         fail("X509_gmtime_adj");
     }
     check(X509_set_pubkey(cert.get(), key.get()), "X509_set_pubkey");
