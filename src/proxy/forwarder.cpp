@@ -203,6 +203,10 @@ void Exchange::cool_down(const Endpoint& ep, std::chrono::milliseconds d, std::s
     auto prev = s.cooldown_until_ns.load(std::memory_order_relaxed);
     while (prev < until && !s.cooldown_until_ns.compare_exchange_weak(prev, until)) {
     }
+    if (prev != 0 && prev <= now_ns) {
+        // The previous cooldown ended but the control thread has not reported it yet.
+        w_.runtime().emit(ep.cfg.name, "cooldown_end", s.cooldown_reason());
+    }
     if (prev < until) {
         s.set_cooldown_reason(std::string(why));
         s.dirty = true;
