@@ -1,6 +1,7 @@
 #include "proxy/forwarder.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -383,7 +384,8 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
         if (hec == beast::error::timeout) {
             kind = ErrorKind::kFirstByteTimeout;
         } else if (hec != http::error::end_of_stream && hec != asio::error::eof &&
-                   hec != asio::error::connection_reset && hec != asio::error::broken_pipe) {
+                   hec != asio::error::connection_reset && hec != asio::error::broken_pipe &&
+                   hec != asio::ssl::error::stream_truncated) {  // TLS close without close_notify
             kind = ErrorKind::kMalformedResponse;
         }
         const bool nothing_received = hn == 0;

@@ -85,10 +85,17 @@ bool ProxySettings::applies_to(std::string_view target) const {
 
 // ---- Connection ----------------------------------------------------------------------------
 
+// Beast sizes each read by the buffer's free capacity: give responses room for 16 KiB reads.
+constexpr std::size_t kResponseReadBytes = 16 * 1024;
+
 Connection::Connection(std::string endpoint_id, Plain stream)
-    : endpoint_id_(std::move(endpoint_id)), stream_(std::move(stream)) {}
+    : endpoint_id_(std::move(endpoint_id)), stream_(std::move(stream)) {
+    buffer_.reserve(kResponseReadBytes);
+}
 Connection::Connection(std::string endpoint_id, Tls stream)
-    : endpoint_id_(std::move(endpoint_id)), stream_(std::move(stream)) {}
+    : endpoint_id_(std::move(endpoint_id)), stream_(std::move(stream)) {
+    buffer_.reserve(kResponseReadBytes);
+}
 
 beast::tcp_stream& Connection::tcp() {
     if (auto* p = std::get_if<Plain>(&stream_)) return *p;
@@ -100,8 +107,11 @@ bool Connection::peer_closed_or_dirty() {
     if (!sock.is_open()) return true;
     char byte;
     const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0) return true;                                          // orderly close
-    if (n > 0) return true;                                           // unexpected bytes
+    if (n == 0) return true;  // orderly close
+    // Bytes on an idle plain connection are a protocol error. On TLS they may be a session
+    // ticket or key update the server sent late: keep the connection; if it was a close_notify,
+    // the next request fails before any response byte and is retried on a fresh connection.
+    if (n > 0) return !std::holds_alternative<Tls>(stream_);
     return !(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);  // error: reset
 }
 
@@ -184,9 +194,8 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Pool::connect(const Endpoin
 
     if (via_proxy) {
         // HTTP CONNECT tunnel; TLS to the endpoint then runs inside it.
-        const std::string target = ep.host_header.find(':') == std::string::npos
-                                       ? ep.host_header + ":" + ep.port
-                                       : ep.host_header;
+        const bool ipv6 = ep.host.find(':') != std::string::npos;
+        const std::string target = (ipv6 ? "[" + ep.host + "]" : ep.host) + ":" + ep.port;
         const std::string req =
             "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
         auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(req), kUseTuple);

@@ -284,7 +284,7 @@ TEST_F(UpstreamTls, IdleTlsConnectionClosedByUpstreamIsNotReused) {
 // fresh connection, same endpoint" (SPEC §4), over TLS. Disabled: over TLS the upstream's close
 // surfaces as ssl::error::stream_truncated, which the forwarder classifies as a malformed response
 // (an endpoint failure) rather than a stale connection; see the report to the lead.
-TEST_F(UpstreamTls, DISABLED_RetriesOnceOnFreshConnectionWhenPooledTlsSocketIsStale) {
+TEST_F(UpstreamTls, RetriesOnceOnFreshConnectionWhenPooledTlsSocketIsStale) {
     FakeUpstream up(localhost_cert().tls_options());
     ProxyFixture proxy({tls_endpoint("tls", "localhost", up.port(), /*verify=*/false)});
     TestClient client(proxy.port());
