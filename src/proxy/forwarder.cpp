@@ -34,7 +34,7 @@ using upstream::Lease;
 using ResponseParser = http::response_parser<http::buffer_body>;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
-constexpr std::size_t kRelayBufferBytes = 64 * 1024;   // per-stream bound (SPEC §2 backpressure)
+constexpr std::size_t kRelayBufferBytes = RelayBuffers::kBytes;  // per-stream bound (SPEC §2)
 constexpr std::size_t kMaxErrorBodyBytes = 256 * 1024;  // error bodies are read whole to classify
 constexpr std::size_t kMaxPreCommitBytes = 256 * 1024;  // SSE bytes held before the first event
 
@@ -527,19 +527,25 @@ asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, Respo
     ctx_.endpoint = ep.cfg.name;
     auto& a = current();
     a.status = status;
-    if (!co_await write_client(head, pending, chunked)) {
-        ctx_.error_class = "client_cancelled";
-        co_return Outcome::kClientGone;
+    // A plain (non-SSE) body goes out in the same write as the head when its first bytes are
+    // already here or come at once: one send instead of two. Streams are never held back.
+    bool head_sent = false;
+    if (sse || !pending.empty() || no_body) {
+        if (!co_await write_client(head, pending, chunked)) {
+            ctx_.error_class = "client_cancelled";
+            co_return Outcome::kClientGone;
+        }
+        head_sent = true;
+        ctx_.ttfb_ms = ms_since(ctx_.start);
     }
-    ctx_.ttfb_ms = ms_since(ctx_.start);
 
     const bool streaming = ctx_.stream || sse;
     const auto total_deadline = Clock::now() + ep.total_timeout;
-    std::unique_ptr<char[]> buf(new char[kRelayBufferBytes]);
+    auto buf = w_.relay_buffers().acquire();
     bool upstream_failed = false;
     std::string failure;
     while (!no_body && !p.is_done()) {
-        p.get().body().data = buf.get();
+        p.get().body().data = buf.data();
         p.get().body().size = kRelayBufferBytes;
         auto idle = std::chrono::duration_cast<std::chrono::nanoseconds>(ep.idle_timeout);
         if (!streaming) idle = std::min(idle, total_deadline - Clock::now());
@@ -549,12 +555,16 @@ asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, Respo
         if (ec == http::error::need_buffer) ec = {};
         const auto got = kRelayBufferBytes - p.get().body().size;
         if (got > 0) {
-            const std::string_view data(buf.get(), got);
+            const std::string_view data(buf.data(), got);
             if (sse) tap.feed(data);
-            if (!co_await write_client({}, data, chunked)) {
+            if (!co_await write_client(head_sent ? std::string_view{} : head, data, chunked)) {
                 ctx_.usage = tap.usage();
                 ctx_.error_class = "client_cancelled";
                 co_return Outcome::kClientGone;
+            }
+            if (!head_sent) {
+                head_sent = true;
+                ctx_.ttfb_ms = ms_since(ctx_.start);
             }
         }
         if (watch_->client_gone) {
@@ -569,6 +579,13 @@ asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, Respo
                           : "upstream connection failed mid-response: " + ec.message();
             break;
         }
+    }
+    if (!head_sent) {
+        if (!co_await write_client(head, {}, false)) {
+            ctx_.error_class = "client_cancelled";
+            co_return Outcome::kClientGone;
+        }
+        ctx_.ttfb_ms = ms_since(ctx_.start);
     }
     if (!upstream_failed && sse && status < 300 && !tap.message_stop_seen() && !tap.error_seen()) {
         upstream_failed = true;

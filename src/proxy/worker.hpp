@@ -8,12 +8,46 @@
 #include <memory>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include "proxy/runtime.hpp"
 #include "upstream/pool.hpp"
 #include "upstream/selector.hpp"
 
 namespace qcc::proxy {
+
+/// Per-worker free list of relay buffers: a stream borrows one 64 KiB buffer (its whole
+/// in-flight bound) instead of allocating it per request.
+class RelayBuffers {
+public:
+    static constexpr std::size_t kBytes = 64 * 1024;
+    class Handle {
+    public:
+        Handle(RelayBuffers& owner, std::unique_ptr<char[]> buf)
+            : owner_(owner), buf_(std::move(buf)) {}
+        Handle(const Handle&) = delete;
+        Handle& operator=(const Handle&) = delete;
+        ~Handle() { owner_.give_back(std::move(buf_)); }
+        char* data() const { return buf_.get(); }
+
+    private:
+        RelayBuffers& owner_;
+        std::unique_ptr<char[]> buf_;
+    };
+    Handle acquire() {
+        if (free_.empty()) return Handle(*this, std::make_unique_for_overwrite<char[]>(kBytes));
+        auto b = std::move(free_.back());
+        free_.pop_back();
+        return Handle(*this, std::move(b));
+    }
+
+private:
+    static constexpr std::size_t kMaxFree = 64;  // idle memory bound: 4 MiB per worker
+    void give_back(std::unique_ptr<char[]> b) {
+        if (free_.size() < kMaxFree) free_.push_back(std::move(b));
+    }
+    std::vector<std::unique_ptr<char[]>> free_;
+};
 
 class Worker {
 public:
@@ -34,6 +68,7 @@ public:
     boost::asio::io_context& io() { return *ioc_; }
     upstream::Pool& pool() { return *pool_; }
     upstream::Selector& selector() { return selector_; }
+    RelayBuffers& relay_buffers() { return relay_buffers_; }
     int index() const { return index_; }
     std::uint16_t port() const { return port_; }
     /// Client connections currently open on this worker (for draining).
@@ -51,6 +86,7 @@ private:
     std::unique_ptr<boost::asio::io_context> ioc_;
     std::unique_ptr<upstream::Pool> pool_;
     upstream::Selector selector_;
+    RelayBuffers relay_buffers_;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
     std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
     std::uint16_t port_ = 0;
