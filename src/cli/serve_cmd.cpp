@@ -126,7 +126,7 @@ int serve(const ServeOptions& o) {
         spdlog::warn(
             "no upstream endpoints configured: add [[endpoints]] to {} (see docs/configuration.md)"
             " or run `qcc serve --demo`",
-            cfg.source);
+            cfg.source == "<defaults>" ? config::expand_home("~/.qcc/config.toml") : cfg.source);
     }
 
     gateway->start();
@@ -136,7 +136,8 @@ int serve(const ServeOptions& o) {
                  gateway->server().workers().size(), db_path);
     if (!first_key.empty()) {
         std::cout << "\nCreated client key 'default' (shown once, store it now):\n  " << first_key
-                  << "\n\n";
+                  << "\n\n"
+                  << std::flush;
     }
     if (o.demo) {
         std::cout << "\nQCC demo on " << base << " with three simulated endpoints:\n";
