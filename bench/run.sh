@@ -46,6 +46,7 @@ if [[ -z "${QCC_BIN:-}" ]]; then
     QCC_BIN="$root/build/release/src/qcc"
 fi
 [[ -x "$QCC_BIN" ]] || die "QCC binary $QCC_BIN is missing"
+qcc_source_bin=$QCC_BIN
 
 # --- processes -----------------------------------------------------------------------------------
 
@@ -99,16 +100,17 @@ wait_listening() {
     die "$what did not listen on port $port within 15 s"
 }
 
-# Sum of user+system CPU clock ticks of the given PIDs (all their threads).
+# "USER SYSTEM": CPU clock ticks of the given PIDs (all their threads) in user and kernel mode.
 cpu_ticks() {
-    local total=0 pid stat
+    local user=0 system=0 pid stat
     local -a f
     for pid in "$@"; do
         stat=$(<"/proc/$pid/stat")
         read -r -a f <<<"${stat##*) }"  # fields from 3 (state) on: utime is 14, stime 15
-        total=$((total + f[11] + f[12]))
+        user=$((user + f[11]))
+        system=$((system + f[12]))
     done
-    echo "$total"
+    echo "$user $system"
 }
 
 # Two CPUs: the proxy under test on CPU 0, everything else (wrk, node clients, the upstream) on 1.
@@ -138,12 +140,17 @@ results="$out/results.jsonl"
 : >"$results"
 
 node "$lib/bodies.js" "$root/tests/fixtures/claude-code" "$run"
+# Measure a private copy: a rebuild of the shared build tree during the run must not change the
+# binary between phases.
+cp -p "$qcc_source_bin" "$run/qcc"
+QCC_BIN="$run/qcc"
 
-sim_port='' nginx_port='' qcc_port='' qcc_fo_port='' dead_port=''
+sim_port='' nginx_port='' qcc_port='' qcc_fo_port='' qcc_fo_default_port='' dead_port=''
 alloc_port sim_port
 alloc_port nginx_port
 alloc_port qcc_port
 alloc_port qcc_fo_port
+alloc_port qcc_fo_default_port
 alloc_port dead_port  # never listened on: connections to it are refused
 
 write_qcc_config() {  # file port data_dir endpoints-toml
@@ -241,6 +248,7 @@ url_of() {
         qcc) echo "$qcc_url" ;;
         qcc-live) echo "$qcc_url" ;;
         qcc-failover) echo "http://127.0.0.1:$qcc_fo_port" ;;
+        qcc-failover-default) echo "http://127.0.0.1:$qcc_fo_default_port" ;;
     esac
 }
 
@@ -322,10 +330,11 @@ for ((r = 0; r < rounds; r++)); do
     for t in $(rotate "$r" nginx qcc); do
         if [[ $t == nginx ]]; then watched=("${nginx_pids[@]}"); else watched=("$qcc_pid"); fi
         log "cpu round $((r + 1))/$rounds $t"
-        before=$(cpu_ticks "${watched[@]}")
+        read -r user0 sys0 < <(cpu_ticks "${watched[@]}")
         json=$(run_wrk "$(url_of "$t")" 64 "$duration" "$run/small.json")
-        after=$(cpu_ticks "${watched[@]}")
-        record "{\"phase\":\"cpu\",\"target\":\"$t\",\"round\":$r,\"ticks\":$((after - before))}" "$json"
+        read -r user1 sys1 < <(cpu_ticks "${watched[@]}")
+        ticks="\"ticks\":$((user1 - user0 + sys1 - sys0)),\"user_ticks\":$((user1 - user0)),\"sys_ticks\":$((sys1 - sys0))"
+        record "{\"phase\":\"cpu\",\"target\":\"$t\",\"round\":$r,$ticks}" "$json"
     done
 done
 
@@ -338,8 +347,12 @@ for t in direct nginx qcc; do
 done
 
 # 5. Refused first endpoint: QCC with "dead" (tier 1, nothing listening) before "live" (tier 2).
-log "starting QCC with a dead tier-1 endpoint on :$qcc_fo_port"
-write_qcc_config "$run/qcc-failover.toml" "$qcc_fo_port" "$run/qcc-failover-data" "[[endpoints]]
+#    Two instances: "failover" has the breaker and the retry budget relaxed so that every request
+#    meets the refusal and moves on (the cost of one failover); "failover-default" keeps the
+#    default settings, where the breaker soon stops trying "dead" (what a user sees over time).
+start_failover_qcc() {  # name port; sets fo_pid
+    local name=$1 port=$2
+    write_qcc_config "$run/qcc-$name.toml" "$port" "$run/qcc-$name-data" "[[endpoints]]
 name = \"dead\"
 base_url = \"http://127.0.0.1:$dead_port\"
 api_key = \"sk-ant-bench-dead\"
@@ -350,14 +363,28 @@ name = \"live\"
 base_url = \"http://127.0.0.1:$sim_port\"
 api_key = \"sk-ant-bench-upstream\"
 tier = 2"
-"${pin_proxy[@]}" "$QCC_BIN" serve --config "$run/qcc-failover.toml" --workers 1 \
-    >"$run/qcc-failover.log" 2>&1 &
-qcc_fo_pid=$!
-pids+=("$qcc_fo_pid")
-wait_listening "$qcc_fo_port" "$qcc_fo_pid" "qcc serve (failover)"
+    log "starting QCC ($name) with a dead tier-1 endpoint on :$port"
+    "${pin_proxy[@]}" "$QCC_BIN" serve --config "$run/qcc-$name.toml" --workers 1 \
+        >"$run/qcc-$name.log" 2>&1 &
+    fo_pid=$!
+    pids+=("$fo_pid")
+    wait_listening "$port" "$fo_pid" "qcc serve ($name)"
+}
+fo_pid=''
+start_failover_qcc failover "$qcc_fo_port"
+qcc_fo_pid=$fo_pid
+for setting in breaker.consecutive_failures=10000000 breaker.min_volume=10000000 \
+    retry.budget_ratio=1 retry.budget_min_per_second=10000000; do
+    "$QCC_BIN" settings set "${setting%%=*}" "${setting#*=}" --config "$run/qcc-failover.toml" \
+        >>"$run/qcc-failover.log" 2>&1 || die "qcc settings set $setting failed"
+done
+start_failover_qcc failover-default "$qcc_fo_default_port"
+qcc_fo_default_pid=$fo_pid
+sleep 1.5  # a running server applies store settings within 1 s
 preflight "$(url_of qcc-failover)" qcc-failover
+preflight "$(url_of qcc-failover-default)" qcc-failover-default
 for ((r = 0; r < rounds; r++)); do
-    for t in $(rotate "$r" qcc-live qcc-failover); do
+    for t in $(rotate "$r" qcc-live qcc-failover qcc-failover-default); do
         log "failover round $((r + 1))/$rounds $t"
         json=$(run_wrk "$(url_of "$t")" 1 "$duration" "$run/nosession.json" \
             "$run/headers-nosession.txt" 1)
@@ -365,6 +392,7 @@ for ((r = 0; r < rounds; r++)); do
     done
 done
 stop_pid "$qcc_fo_pid"
+stop_pid "$qcc_fo_default_pid"
 
 # 6. Optional (BENCH_PROFILE=1): system calls per request under strace, and a perf profile of
 #    QCC. strace slows both proxies down a lot, so this runs after every timed figure.
@@ -410,8 +438,11 @@ fi
 
 # --- report --------------------------------------------------------------------------------------
 
+# The binary may have been built from another state of the tree than the one checked out now:
+# name both the tree and the binary's build time.
 qcc_commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if ! git -C "$root" diff --quiet HEAD -- src 2>/dev/null; then qcc_commit+="+local changes"; fi
+if ! git -C "$root" diff --quiet HEAD -- src 2>/dev/null; then qcc_commit+=" with local changes"; fi
+qcc_commit+=", binary built $(date -u -r "$QCC_BIN" '+%Y-%m-%d %H:%M UTC')"
 json_str() { node -e 'process.stdout.write(JSON.stringify(process.argv[1]))' -- "$1"; }
 meta=$(
     cat <<EOF

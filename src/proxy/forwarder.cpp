@@ -411,15 +411,16 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
 
     // Not 2xx: read the (small) error body whole, then classify by status and error.type.
     std::string err_body;
-    std::array<char, 16 * 1024> buf;
+    // Borrowed from the worker, not on the coroutine frame: frames of held streams stay small.
+    const auto buf = w_.relay_buffers().acquire();
     while (!p.is_done() && err_body.size() < kMaxErrorBodyBytes) {
         p.get().body().data = buf.data();
-        p.get().body().size = buf.size();
+        p.get().body().size = kRelayBufferBytes;
         lease->tcp().expires_after(ep.idle_timeout);
         auto [ec, n] = co_await lease->visit(
             [&](auto& s) { return http::async_read_some(s, lease->buffer(), p, kUseTuple); });
         if (ec == http::error::need_buffer) ec = {};
-        err_body.append(buf.data(), buf.size() - p.get().body().size);
+        err_body.append(buf.data(), kRelayBufferBytes - p.get().body().size);
         if (watch_->client_gone) co_return Outcome::kClientGone;
         if (ec) break;
     }
@@ -454,15 +455,15 @@ asio::awaitable<Outcome> Exchange::pre_commit_sse(const Endpoint& ep, Lease& lea
                                                   anthropic::StreamTap& tap) {
     // Hold the stream until its first non-ping event: an `event: error` there (e.g. overloaded
     // after a 200) is a failed attempt that may still move to another endpoint (SPEC §2.6).
-    std::array<char, 16 * 1024> buf;
+    const auto buf = w_.relay_buffers().acquire();
     while (!p.is_done() && !tap.first_event_seen() && pending.size() < kMaxPreCommitBytes) {
         p.get().body().data = buf.data();
-        p.get().body().size = buf.size();
+        p.get().body().size = kRelayBufferBytes;
         lease->tcp().expires_after(ep.idle_timeout);
         auto [ec, n] = co_await lease->visit(
             [&](auto& s) { return http::async_read_some(s, lease->buffer(), p, kUseTuple); });
         if (ec == http::error::need_buffer) ec = {};
-        const auto got = buf.size() - p.get().body().size;
+        const auto got = kRelayBufferBytes - p.get().body().size;
         if (got > 0) {
             pending.append(buf.data(), got);
             tap.feed(std::string_view(buf.data(), got));
@@ -728,12 +729,19 @@ asio::awaitable<bool> Exchange::run() {
     int attempts = 0;
     bool budget_exhausted = false;
     const Endpoint* last_ep = nullptr;
-    std::unordered_map<const Endpoint*, int> per_endpoint;
+    // Attempts per endpoint for this request (a handful of entries: a flat list beats a map).
+    std::vector<std::pair<const Endpoint*, int>> tried;
+    auto per_endpoint_count = [&tried](const Endpoint* ep) -> int& {
+        for (auto& [e, n] : tried) {
+            if (e == ep) return n;
+        }
+        return tried.emplace_back(ep, 0).second;
+    };
     Outcome outcome = Outcome::kFailed;
     auto run_on = [&](const Endpoint* ep) -> asio::awaitable<Outcome> {
         bool fresh = false;
         Outcome o = Outcome::kSkipped;
-        while (attempts < max_attempts && per_endpoint[ep] < max_per_endpoint) {
+        while (attempts < max_attempts && per_endpoint_count(ep) < max_per_endpoint) {
             if (!fail_open_ && !ep->state->breaker.would_allow(rt.now())) break;
             // Every attempt after the first spends from the process-wide retry budget, so an
             // outage of every endpoint does not multiply the load (SPEC §4).
@@ -745,7 +753,7 @@ asio::awaitable<bool> Exchange::run() {
             o = co_await attempt(*ep, fresh);
             if (o == Outcome::kSkipped) break;
             ++attempts;
-            ++per_endpoint[ep];
+            ++per_endpoint_count(ep);
             if (o != Outcome::kRetryFresh || fresh) break;
             fresh = true;  // a stale pooled socket: once more on a fresh connection
         }
@@ -763,7 +771,7 @@ asio::awaitable<bool> Exchange::run() {
     // 529 with no candidate left: one jittered in-place retry (SPEC §4).
     if (outcome == Outcome::kFailed && last_ep != nullptr && !budget_exhausted &&
         last_verdict_.endpoint == EndpointEffect::kOverloaded && attempts < max_attempts &&
-        per_endpoint[last_ep] < max_per_endpoint && Clock::now() < deadline) {
+        per_endpoint_count(last_ep) < max_per_endpoint && Clock::now() < deadline) {
         static thread_local std::minstd_rand rng{std::random_device{}()};
         asio::steady_timer timer(client_.get_executor());
         timer.expires_after(std::chrono::milliseconds(100 + rng() % 401));

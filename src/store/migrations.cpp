@@ -111,7 +111,27 @@ ALTER TABLE endpoint_state ADD COLUMN cooldown_reason TEXT;
 CREATE INDEX events_by_endpoint ON events (endpoint_id);
 )sql";
 
-constexpr std::string_view kMigrations[] = {kMigration1, kMigration2};
+// Health check and probe results (SPEC §7): one row per finished check, bounded like events. The
+// index serves recent_health_checks filtered by endpoint (rowid order comes free).
+constexpr std::string_view kMigration3 = R"sql(
+CREATE TABLE health_checks (
+    id            INTEGER PRIMARY KEY,
+    ts            INTEGER NOT NULL,
+    endpoint      TEXT NOT NULL,
+    method        TEXT NOT NULL,
+    result        TEXT NOT NULL,
+    valid         INTEGER NOT NULL DEFAULT 0,
+    score         INTEGER NOT NULL DEFAULT 0,
+    latency_ms    INTEGER NOT NULL DEFAULT 0,
+    model         TEXT,
+    input_tokens  INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    error         TEXT
+);
+CREATE INDEX health_checks_by_endpoint ON health_checks (endpoint);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3};
 
 }  // namespace
 

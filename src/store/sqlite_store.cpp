@@ -136,8 +136,10 @@ class SqliteStore final : public Store {
   public:
     SqliteStore(std::string path, const SqliteOptions& options)
         : path_(std::move(path)),
-          max_events_(static_cast<std::int64_t>(std::min<std::size_t>(
-              options.max_events, std::numeric_limits<std::int64_t>::max()))) {
+          max_events_(static_cast<std::int64_t>(
+              std::min<std::size_t>(options.max_events, std::numeric_limits<std::int64_t>::max()))),
+          max_health_checks_(static_cast<std::int64_t>(std::min<std::size_t>(
+              options.max_health_checks, std::numeric_limits<std::int64_t>::max()))) {
         const bool memory = path_ == kMemory;
         if (!memory) {
             make_private_dirs(std::filesystem::path(path_).parent_path(), path_);
@@ -458,6 +460,72 @@ class SqliteStore final : public Store {
         return out;
     }
 
+    void append_health_checks(const std::vector<HealthCheckRecord>& checks) override {
+        if (checks.empty()) return;
+        std::lock_guard lock(mu_);
+        Transaction tx(*this);
+        const std::int64_t now = now_ms();
+        {
+            Query q(*this,
+                    "INSERT INTO health_checks (ts, endpoint, method, result, valid, score, "
+                    "latency_ms, model, input_tokens, output_tokens, error) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+            for (const auto& c : checks) {
+                q.bind_int(1, c.ts_unix_ms != 0 ? c.ts_unix_ms : now)
+                    .bind_text(2, c.endpoint)
+                    .bind_text(3, c.method)
+                    .bind_text(4, c.result)
+                    .bind_int(5, c.valid ? 1 : 0)
+                    .bind_int(6, c.score)
+                    .bind_int(7, c.latency_ms)
+                    .bind_text_or_null(8, c.model)
+                    .bind_int(9, c.input_tokens)
+                    .bind_int(10, c.output_tokens)
+                    .bind_text_or_null(11, c.error)
+                    .run();
+                q.reset();
+            }
+        }
+        trim_health_checks();
+        tx.commit();
+    }
+
+    std::vector<HealthCheckRecord> recent_health_checks(std::size_t limit,
+                                                        std::string_view endpoint) override {
+        std::lock_guard lock(mu_);
+        std::vector<HealthCheckRecord> out;
+        if (limit == 0) return out;
+        const auto bound = static_cast<std::int64_t>(
+            std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+        // Two statements for the same reason as recent_events: keep the endpoint index usable.
+        const bool all = endpoint.empty();
+        constexpr const char* kColumns =
+            "SELECT id, ts, endpoint, method, result, valid, score, latency_ms, model, "
+            "input_tokens, output_tokens, error FROM health_checks ";
+        Query q(*this,
+                std::string(kColumns) + (all ? "ORDER BY id DESC LIMIT ?1"
+                                             : "WHERE endpoint = ?2 ORDER BY id DESC LIMIT ?1"));
+        q.bind_int(1, bound);
+        if (!all) q.bind_text(2, endpoint);
+        while (q.step()) {
+            HealthCheckRecord r;
+            r.id = q.integer(0);
+            r.ts_unix_ms = q.integer(1);
+            r.endpoint = q.text(2);
+            r.method = q.text(3);
+            r.result = q.text(4);
+            r.valid = q.integer(5) != 0;
+            r.score = static_cast<int>(q.integer(6));
+            r.latency_ms = q.integer(7);
+            r.model = q.text(8);
+            r.input_tokens = q.integer(9);
+            r.output_tokens = q.integer(10);
+            r.error = q.text(11);
+            out.push_back(std::move(r));
+        }
+        return out;
+    }
+
   private:
     // A cached prepared statement in use: reset and unbound when the Query goes out of scope.
     class Query {
@@ -631,6 +699,23 @@ class SqliteStore final : public Store {
         q.bind_int(1, max_events_ - 1).run();
     }
 
+    // Keeps the newest max_health_checks_ rows, the same way trim_events does.
+    void trim_health_checks() {
+        std::int64_t span = 0;
+        {
+            Query q(*this,
+                    "SELECT COALESCE((SELECT MAX(id) FROM health_checks) - "
+                    "(SELECT MIN(id) FROM health_checks) + 1, 0)");
+            q.step();
+            span = q.integer(0);
+        }
+        if (span <= max_health_checks_) return;
+        Query q(*this,
+                "DELETE FROM health_checks WHERE id < "
+                "(SELECT id FROM health_checks ORDER BY id DESC LIMIT 1 OFFSET ?1)");
+        q.bind_int(1, max_health_checks_ - 1).run();
+    }
+
     std::optional<EndpointRecord> find_endpoint(std::string_view name) {
         Query q(*this,
                 std::string("SELECT ") + kEndpointColumns + " FROM endpoints WHERE name = ?1");
@@ -682,6 +767,7 @@ class SqliteStore final : public Store {
 
     std::string path_;
     std::int64_t max_events_;
+    std::int64_t max_health_checks_;
     sqlite3* db_ = nullptr;
     std::mutex mu_;
     std::unordered_map<std::string, StmtPtr> stmts_;  // keyed by SQL text
@@ -694,6 +780,10 @@ std::unique_ptr<Store> open_sqlite(const std::string& path) { return open_sqlite
 std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options) {
     if (options.max_events == 0) {
         throw std::invalid_argument("sqlite store " + path + ": max_events must be at least 1");
+    }
+    if (options.max_health_checks == 0) {
+        throw std::invalid_argument("sqlite store " + path +
+                                    ": max_health_checks must be at least 1");
     }
     return std::make_unique<SqliteStore>(path, options);
 }

@@ -67,6 +67,25 @@ struct EventRecord {
     bool operator==(const EventRecord&) const = default;
 };
 
+/// One finished health check or probe (SPEC §7). `endpoint` identifies the endpoint as the caller
+/// chooses (the recovery loop uses the endpoint name); `id` is assigned by the store; `ts_unix_ms`
+/// 0 when appending = now. Empty `model` / `error` are stored as NULL and read back as "".
+struct HealthCheckRecord {
+    std::int64_t id = 0;
+    std::int64_t ts_unix_ms = 0;
+    std::string endpoint;
+    std::string method;  // "conversation" | "models" | "connect"
+    std::string result;  // "pass" | "fail" | "timeout" | "error"
+    bool valid = false;
+    int score = 0;  // 0..100
+    std::int64_t latency_ms = 0;
+    std::string model;
+    std::int64_t input_tokens = 0, output_tokens = 0;
+    std::string error;
+
+    bool operator==(const HealthCheckRecord&) const = default;
+};
+
 /// Persistent state of QCC (SPEC §11). Implementations are thread-safe. Methods throw
 /// std::runtime_error when the database fails (they are never called on I/O threads).
 class Store {
@@ -119,22 +138,38 @@ class Store {
     /// otherwise only events whose `endpoint` equals it.
     virtual std::vector<EventRecord> recent_events(std::size_t limit,
                                                    std::string_view endpoint = {}) = 0;
+
+    /// Appends the check results in order, in one transaction; ids increase with each record.
+    /// The table is bounded (kDefaultMaxHealthChecks): the oldest rows beyond the bound are
+    /// deleted in the same transaction.
+    virtual void append_health_checks(const std::vector<HealthCheckRecord>& checks) = 0;
+    /// At most `limit` check results, most recently appended first; `endpoint` empty = every
+    /// endpoint, otherwise only results whose `endpoint` equals it.
+    virtual std::vector<HealthCheckRecord> recent_health_checks(std::size_t limit,
+                                                                std::string_view endpoint = {}) = 0;
 };
 
 /// How many health events the SQLite store keeps (older ones are deleted as new ones arrive).
 inline constexpr std::size_t kDefaultMaxEvents = 100'000;
 
+/// How many health check results the SQLite store keeps (older ones are deleted as new ones
+/// arrive).
+inline constexpr std::size_t kDefaultMaxHealthChecks = 100'000;
+
 /// Tuning of the SQLite store; the defaults are what production uses.
 struct SqliteOptions {
     /// Upper bound on rows in the events table; at least 1 (tests use small bounds).
     std::size_t max_events = kDefaultMaxEvents;
+    /// Upper bound on rows in the health_checks table; at least 1.
+    std::size_t max_health_checks = kDefaultMaxHealthChecks;
 };
 
 /// Opens (creating if needed) the SQLite store: parent directory created 0700, file 0600, WAL,
 /// synchronous=NORMAL, busy_timeout 5000 ms, schema migrations applied. ":memory:" opens a private
 /// in-memory database (tests). Throws std::runtime_error with the path and SQLite's message.
 std::unique_ptr<Store> open_sqlite(const std::string& path);
-/// As open_sqlite(path), with explicit options; throws std::invalid_argument when max_events = 0.
+/// As open_sqlite(path), with explicit options; throws std::invalid_argument when max_events or
+/// max_health_checks is 0.
 std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options);
 
 /// Stable endpoint id: first 16 hex chars of sha256(base_url + "\n" + credential).

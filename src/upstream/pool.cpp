@@ -85,8 +85,9 @@ bool ProxySettings::applies_to(std::string_view target) const {
 
 // ---- Connection ----------------------------------------------------------------------------
 
-// Beast sizes each read by the buffer's free capacity: give responses room for 16 KiB reads.
-constexpr std::size_t kResponseReadBytes = 16 * 1024;
+// Beast sizes each read by the buffer's free capacity: give responses room for 8 KiB reads
+// (SSE events are far smaller; large JSON bodies take a few reads).
+constexpr std::size_t kResponseReadBytes = 8 * 1024;
 
 Connection::Connection(std::string endpoint_id, Plain stream)
     : endpoint_id_(std::move(endpoint_id)), stream_(std::move(stream)) {
