@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/admin_cmds.hpp"
+#include "cli/health_cmd.hpp"
 #include "cli/serve_cmd.hpp"
 #include "cli/sim_cmd.hpp"
 
@@ -15,6 +16,7 @@ int run(int argc, char** argv) {
     add_serve_command(app);
     add_sim_command(app);
     add_admin_commands(app);
+    add_health_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,4 +1,5 @@
 #include "cli/serve_cmd.hpp"
+#include "cli/admin_token.hpp"
 
 #include <signal.h>
 
@@ -99,6 +100,21 @@ int serve(const ServeOptions& o) {
     }
 
     const auto [host, port] = config::parse_listen(cfg.listen);
+    if (!is_loopback(host) && cfg.admin_token.empty()) {
+        std::cerr << "qcc: refusing to listen on " << cfg.listen
+                  << " without an admin token (set admin_token or QCC_ADMIN_TOKEN)\n";
+        return 2;
+    }
+    if (cfg.admin_token.empty()) {
+        // Loopback without a configured token: a generated one in the data directory (0600),
+        // which the CLI on this machine reads.
+        try {
+            cfg.admin_token = load_or_create_admin_token(data_dir);
+        } catch (const std::exception& e) {
+            std::cerr << "qcc: " << e.what() << "\n";
+            return 1;
+        }
+    }
     std::unique_ptr<proxy::Gateway> gateway;
     try {
         gateway = std::make_unique<proxy::Gateway>(cfg, std::move(store));
@@ -116,11 +132,6 @@ int serve(const ServeOptions& o) {
         // First start: QCC is never an open relay, so it makes a key and shows it once.
         first_key = new_client_key();
         st.upsert_client_key("default", proxy::hash_client_key(first_key), first_key.substr(0, 8));
-    }
-    if (!is_loopback(host) && cfg.admin_token.empty()) {
-        std::cerr << "qcc: refusing to listen on " << cfg.listen
-                  << " without an admin token (set admin_token or QCC_ADMIN_TOKEN)\n";
-        return 2;
     }
     if (st.list_endpoints().empty()) {
         spdlog::warn(

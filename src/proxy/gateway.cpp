@@ -7,6 +7,11 @@
 #include "upstream/adaptive_weight.hpp"
 #include "upstream/endpoint.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
 namespace qcc::proxy {
 
 std::string hash_client_key(std::string_view key) { return crypto::sha256_hex(key); }
@@ -170,15 +175,7 @@ bool Gateway::release(const std::string& endpoint_name, const std::string& why) 
     const auto set = runtime_.endpoints();
     const auto* ep = set->find(endpoint_name);
     if (ep == nullptr) return false;
-    auto& s = *ep->state;
-    const bool was_quarantined = s.quarantined.exchange(false);
-    s.set_quarantine_reason("");
-    s.cooldown_until_ns = 0;
-    if (auto t = s.breaker.reset(runtime_.now())) {
-        runtime_.emit(ep->cfg.name, "breaker_closed", t->reason);
-    }
-    s.dirty = true;
-    if (was_quarantined) runtime_.emit(ep->cfg.name, "release", why);
+    runtime_.release_endpoint(*ep, why);
     return true;
 }
 
@@ -186,12 +183,7 @@ bool Gateway::quarantine(const std::string& endpoint_name, const std::string& wh
     const auto set = runtime_.endpoints();
     const auto* ep = set->find(endpoint_name);
     if (ep == nullptr) return false;
-    auto& s = *ep->state;
-    if (!s.quarantined.exchange(true)) {
-        s.set_quarantine_reason(why);
-        s.dirty = true;
-        runtime_.emit(ep->cfg.name, "quarantine", why);
-    }
+    runtime_.quarantine_endpoint(*ep, why);
     return true;
 }
 
@@ -246,7 +238,32 @@ void Gateway::tick() {
     } else if (!policy->adaptive_weights) {
         for (const auto& ep : runtime_.endpoints()->endpoints) ep->state->adaptive_weight = 0.0;
     }
+    // SPEC §7 recovery: quarantined and broken endpoints are re-checked; a pass releases them.
+    if (runner_ && now - last_recovery_ >= policy->recovery_interval) {
+        last_recovery_ = now;
+        std::vector<std::shared_ptr<const upstream::Endpoint>> due;
+        for (const auto& ep : runtime_.endpoints()->endpoints) {
+            if (!ep->cfg.enabled) continue;
+            if (ep->state->quarantined.load() ||
+                ep->state->breaker.state(now) != upstream::BreakerState::kClosed) {
+                due.push_back(ep);
+            }
+        }
+        if (!due.empty()) schedule_checks(due);
+    }
+    if (runner_ && policy->health_interval.count() > 0 &&
+        now - last_health_ >= policy->health_interval) {
+        last_health_ = now;
+        std::vector<std::shared_ptr<const upstream::Endpoint>> all;
+        for (const auto& ep : runtime_.endpoints()->endpoints) {
+            if (ep->cfg.enabled) all.push_back(ep);
+        }
+        schedule_checks(all);
+    }
     persist_state(false);
+    if (auto checks = runtime_.drain_health_checks(); !checks.empty()) {
+        store_->append_health_checks(checks);
+    }
     if (now - last_sweep_ >= policy->affinity_sweep) {
         last_sweep_ = now;
         persist_bindings();
@@ -260,8 +277,115 @@ void Gateway::start() {
     run_operator_commands();
     last_sweep_ = runtime_.now();
     last_adaptive_ = runtime_.now();
+    last_recovery_ = runtime_.now();
+    last_health_ = runtime_.now();
+    const auto policy = runtime_.policy();
+    check_ioc_ = std::make_unique<boost::asio::io_context>(1);
+    check_pool_ = std::make_unique<upstream::Pool>(*check_ioc_, runtime_.config().pool,
+                                                   upstream::ProxySettings::from_env());
+    runner_ = std::make_unique<upstream::CheckRunner>(
+        *check_ioc_, *check_pool_,
+        [this](const upstream::Endpoint& ep, const upstream::CheckResult& r) { on_check(ep, r); },
+        static_cast<std::size_t>(std::max(1, policy->health_concurrency)));
+    check_thread_ = std::thread([this] {
+        auto guard = boost::asio::make_work_guard(*check_ioc_);
+        check_ioc_->run();
+    });
     server_->start();
+    start_warmup();
     control_ = std::thread([this] { control_loop(); });
+}
+
+void Gateway::schedule_checks(const std::vector<std::shared_ptr<const upstream::Endpoint>>& eps) {
+    const auto policy = runtime_.policy();
+    upstream::CheckOptions options;
+    options.method = policy->health_method == "models"    ? upstream::CheckMethod::kModels
+                     : policy->health_method == "connect" ? upstream::CheckMethod::kConnect
+                                                          : upstream::CheckMethod::kConversation;
+    options.model = policy->health_model;
+    options.timeout = policy->health_timeout;
+    // The runner belongs to the check thread: hand the work over rather than touch it here.
+    boost::asio::post(*check_ioc_, [this, eps, options] { runner_->submit(eps, options); });
+}
+
+void Gateway::on_check(const upstream::Endpoint& ep, const upstream::CheckResult& r) {
+    runtime_.record_check(ep, r);
+}
+
+void Gateway::start_warmup() {
+    // SPEC §7 warm-up: every worker pre-opens (and TLS-handshakes) connections to every enabled
+    // endpoint, concurrently; no tokens are spent. One summary line per endpoint, then a total.
+    const auto policy = runtime_.policy();
+    std::vector<std::shared_ptr<const upstream::Endpoint>> eps;
+    for (const auto& ep : runtime_.endpoints()->endpoints) {
+        if (ep->cfg.enabled) eps.push_back(ep);
+    }
+    if (policy->warmup_check && !eps.empty()) schedule_checks(eps);
+    if (policy->warmup_connections <= 0 || eps.empty()) return;
+    struct Summary {
+        std::mutex mu;
+        std::map<std::string, std::pair<int, std::string>> by_endpoint;  // opened, first error
+        std::map<std::string, std::int64_t> ms;
+        int pending = 0;
+        std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    };
+    auto summary = std::make_shared<Summary>();
+    auto& workers = server_->workers();
+    summary->pending = static_cast<int>(workers.size() * eps.size());
+    {
+        std::lock_guard lock(warm_mu_);
+        warm_pending_ = 1;
+    }
+    const int n = policy->warmup_connections;
+    for (auto& w : workers) {
+        for (const auto& ep : eps) {
+            auto* worker = w.get();
+            boost::asio::co_spawn(
+                worker->io(),
+                [this, worker, ep, n, summary]() -> boost::asio::awaitable<void> {
+                    const auto t0 = std::chrono::steady_clock::now();
+                    auto opened = co_await worker->pool().warm(*ep, n);
+                    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - t0)
+                                        .count();
+                    std::lock_guard lock(summary->mu);
+                    auto& [count, error] = summary->by_endpoint[ep->cfg.name];
+                    if (opened) {
+                        count += opened.value();
+                    } else if (error.empty()) {
+                        error = opened.error().context;
+                    }
+                    summary->ms[ep->cfg.name] = std::max(summary->ms[ep->cfg.name], ms);
+                    if (--summary->pending > 0) co_return;
+                    int ok = 0;
+                    for (const auto& [name, result] : summary->by_endpoint) {
+                        if (result.second.empty()) {
+                            ++ok;
+                            spdlog::info("warm-up: {} ok ({} connection(s), {} ms)", name,
+                                         result.first, summary->ms[name]);
+                        } else {
+                            spdlog::warn("warm-up: {} failed: {}", name, result.second);
+                        }
+                    }
+                    spdlog::info("warm-up: {} of {} endpoint(s) ok in {} ms", ok,
+                                 summary->by_endpoint.size(),
+                                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - summary->start)
+                                     .count());
+                    {
+                        std::lock_guard warm_lock(warm_mu_);
+                        warm_pending_ = 0;
+                    }
+                    warm_cv_.notify_all();
+                },
+                boost::asio::detached);
+        }
+    }
+}
+
+bool Gateway::wait_warmup(std::chrono::milliseconds deadline) {
+    std::unique_lock lock(warm_mu_);
+    return warm_cv_.wait_for(lock, deadline, [this] { return warm_pending_ == 0; });
 }
 
 void Gateway::control_loop() {
@@ -288,6 +412,13 @@ void Gateway::stop() {
     cv_.notify_all();
     if (control_.joinable()) control_.join();
     server_->drain_and_stop();
+    if (check_ioc_) {
+        check_ioc_->stop();
+        if (check_thread_.joinable()) check_thread_.join();
+        runner_.reset();
+        check_pool_.reset();
+        check_ioc_.reset();
+    }
     if (started_) {
         try {
             std::lock_guard lock(tick_mu_);

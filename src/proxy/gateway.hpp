@@ -9,11 +9,15 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/asio/io_context.hpp>
+
 #include "common/clock.hpp"
 #include "config/config.hpp"
 #include "proxy/runtime.hpp"
 #include "proxy/server.hpp"
 #include "store/store.hpp"
+#include "upstream/checker.hpp"
+#include "upstream/pool.hpp"
 
 namespace qcc::proxy {
 
@@ -36,6 +40,8 @@ public:
 
     /// Runs one control-loop pass now (tests; the control thread does this every second).
     void tick();
+    /// Waits until the start-up warm-up finished (or the deadline passed); true when finished.
+    bool wait_warmup(std::chrono::milliseconds deadline);
     /// Operator actions (also reachable through the store, see `qcc endpoint release`).
     bool release(const std::string& endpoint_name, const std::string& why);
     bool quarantine(const std::string& endpoint_name, const std::string& why);
@@ -51,6 +57,9 @@ private:
     void persist_state(bool force);
     void persist_bindings();
     void run_operator_commands();
+    void start_warmup();
+    void schedule_checks(const std::vector<std::shared_ptr<const upstream::Endpoint>>& eps);
+    void on_check(const upstream::Endpoint& ep, const upstream::CheckResult& r);
 
     Runtime runtime_;
     std::unique_ptr<store::Store> store_;
@@ -67,6 +76,16 @@ private:
     SteadyTime last_adaptive_{};
     std::map<std::string, std::string> seen_commands_;  // operator command setting -> value
     std::map<std::string, store::EndpointStateRecord> saved_states_;
+    // Health checks run on their own io_context and pool (never on a worker).
+    std::unique_ptr<boost::asio::io_context> check_ioc_;
+    std::unique_ptr<upstream::Pool> check_pool_;
+    std::unique_ptr<upstream::CheckRunner> runner_;
+    std::thread check_thread_;
+    SteadyTime last_recovery_{};
+    SteadyTime last_health_{};
+    std::mutex warm_mu_;
+    std::condition_variable warm_cv_;
+    int warm_pending_ = 0;
 };
 
 /// Hashes a client key the way the store keeps it.

@@ -32,6 +32,15 @@ const std::vector<SettingInfo> kSettings = {
     {"affinity.ttl", "duration", "5h", "idle time after which a session binding expires"},
     {"affinity.max_sessions", "int", "100000", "bound of the session binding table (LRU)"},
     {"affinity.sweep", "duration", "5m", "how often expired bindings are swept"},
+    {"health.recovery_interval", "duration", "60s",
+     "how often quarantined or broken endpoints are re-checked (a pass releases them)"},
+    {"health.interval", "duration_or_off", "off", "periodic checks of healthy endpoints"},
+    {"health.method", "method", "conversation", "conversation | models | connect"},
+    {"health.model", "text", "claude-haiku-4-5", "model of the conversational check"},
+    {"health.timeout", "duration", "30s", "deadline of one check"},
+    {"health.concurrency", "int", "2", "checks running at once (read at start)"},
+    {"warmup.connections", "count", "1", "connections opened per endpoint and worker at start"},
+    {"warmup.check", "bool", "false", "one conversational check per endpoint at start"},
 };
 
 const SettingInfo* find(std::string_view key) {
@@ -67,6 +76,20 @@ std::string check(const SettingInfo& s, std::string_view value) {
         if (!v || v->count() <= 0) return "expected a duration such as 500ms, 10s, 5m or 1h";
     } else if (s.kind == "bool") {
         if (value != "true" && value != "false") return "expected true or false";
+    } else if (s.kind == "count") {
+        auto v = parse_int(value);
+        if (!v || *v < 0 || *v > 1000) return "expected an integer from 0 to 1000";
+    } else if (s.kind == "duration_or_off") {
+        auto v = config::parse_duration(value);
+        if (value != "off" && (!v || v->count() <= 0)) {
+            return "expected off or a duration such as 30s, 5m or 1h";
+        }
+    } else if (s.kind == "method") {
+        if (value != "conversation" && value != "models" && value != "connect") {
+            return "expected conversation, models or connect";
+        }
+    } else if (s.kind == "text") {
+        if (value.empty() || value.size() > 200) return "expected a non-empty value";
     } else if (s.kind == "strategy") {
         if (!upstream::parse_strategy(value)) {
             return "expected weighted, round-robin, least-inflight, latency or random";
@@ -122,6 +145,15 @@ Policy load_policy(store::Store& store, std::vector<std::string>* warnings) {
     p.affinity.ttl = duration("affinity.ttl");
     p.affinity.max_sessions = static_cast<std::size_t>(integer("affinity.max_sessions"));
     p.affinity_sweep = duration("affinity.sweep");
+    p.recovery_interval = duration("health.recovery_interval");
+    const auto interval = value("health.interval");
+    p.health_interval = interval == "off" ? Millis{0} : *config::parse_duration(interval);
+    p.health_method = value("health.method");
+    p.health_model = value("health.model");
+    p.health_timeout = duration("health.timeout");
+    p.health_concurrency = integer("health.concurrency");
+    p.warmup_connections = static_cast<int>(*parse_int(value("warmup.connections")));
+    p.warmup_check = value("warmup.check") == "true";
     return p;
 }
 

@@ -35,12 +35,21 @@ struct Policy {
     bool adaptive_weights = false;      // SPEC §6 weight adjuster
     Millis adaptive_interval{30'000};
     Millis affinity_sweep{300'000};
+    // Health (SPEC §7).
+    Millis recovery_interval{60'000};   // re-check quarantined / broken endpoints this often
+    Millis health_interval{0};          // periodic checks of healthy endpoints; 0 = off
+    std::string health_method = "conversation";  // conversation | models | connect
+    std::string health_model = "claude-haiku-4-5";
+    Millis health_timeout{30'000};
+    int health_concurrency = 2;         // read at start
+    int warmup_connections = 1;         // per endpoint and worker, at start
+    bool warmup_check = false;          // one conversational check per endpoint at start
 };
 
 /// One known setting: its key, a one-line description and how to read its value.
 struct SettingInfo {
     std::string_view key;
-    std::string_view kind;  // "int", "ratio", "duration", "bool", "strategy"
+    std::string_view kind;  // int, count, ratio, duration, duration_or_off, bool, strategy, method, text
     std::string_view default_value;
     std::string_view doc;
 };

@@ -82,6 +82,67 @@ void Runtime::emit(std::string endpoint, std::string kind, std::string detail) {
     events_.push_back(StateEvent{unix_ms(), std::move(endpoint), std::move(kind), std::move(detail)});
 }
 
+bool Runtime::release_endpoint(const upstream::Endpoint& ep, const std::string& why) {
+    auto& s = *ep.state;
+    const bool was_quarantined = s.quarantined.exchange(false);
+    s.set_quarantine_reason("");
+    s.cooldown_until_ns = 0;
+    if (auto t = s.breaker.reset(now())) emit(ep.cfg.name, "breaker_closed", t->reason);
+    s.dirty = true;
+    if (was_quarantined) emit(ep.cfg.name, "release", why);
+    return was_quarantined;
+}
+
+void Runtime::quarantine_endpoint(const upstream::Endpoint& ep, const std::string& why) {
+    auto& s = *ep.state;
+    if (!s.quarantined.exchange(true)) {
+        s.set_quarantine_reason(why);
+        s.dirty = true;
+        emit(ep.cfg.name, "quarantine", why);
+    }
+}
+
+void Runtime::record_check(const upstream::Endpoint& ep, const upstream::CheckResult& r) {
+    store::HealthCheckRecord rec;
+    rec.ts_unix_ms = unix_ms();
+    rec.endpoint = ep.cfg.name;
+    rec.method = r.method;
+    rec.result = r.result;
+    rec.valid = r.valid;
+    rec.score = r.score;
+    rec.latency_ms = r.latency_ms;
+    rec.model = r.model;
+    rec.input_tokens = r.input_tokens;
+    rec.output_tokens = r.output_tokens;
+    rec.error = r.error;
+    push_health_check(std::move(rec));
+    const bool broken = ep.state->quarantined.load() ||
+                        ep.state->breaker.state(now()) != upstream::BreakerState::kClosed;
+    if (r.result == "pass") {
+        if (broken) {
+            release_endpoint(ep, "health check passed (" + r.method + ", score " +
+                                     std::to_string(r.score) + ")");
+        }
+    } else {
+        spdlog::info("endpoint {}: health check {} {}: {}", ep.cfg.name, r.method, r.result,
+                     r.error.empty() ? "the reply did not contain the code" : r.error);
+    }
+}
+
+void Runtime::push_health_check(store::HealthCheckRecord record) {
+    std::lock_guard lock(events_mu_);
+    if (health_checks_.size() >= kMaxQueuedEvents) health_checks_.pop_front();
+    health_checks_.push_back(std::move(record));
+}
+
+std::vector<store::HealthCheckRecord> Runtime::drain_health_checks() {
+    std::lock_guard lock(events_mu_);
+    std::vector<store::HealthCheckRecord> out(std::make_move_iterator(health_checks_.begin()),
+                                              std::make_move_iterator(health_checks_.end()));
+    health_checks_.clear();
+    return out;
+}
+
 std::vector<StateEvent> Runtime::drain_events() {
     std::lock_guard lock(events_mu_);
     std::vector<StateEvent> out(std::make_move_iterator(events_.begin()),

@@ -15,7 +15,9 @@
 #include "config/config.hpp"
 #include "proxy/policy.hpp"
 #include "proxy/request_ctx.hpp"
+#include "store/store.hpp"
 #include "upstream/affinity.hpp"
+#include "upstream/checker.hpp"
 #include "upstream/endpoint_set.hpp"
 #include "upstream/retry_budget.hpp"
 
@@ -85,6 +87,19 @@ public:
     /// Takes every queued event (control thread).
     std::vector<StateEvent> drain_events();
 
+    /// Releases an endpoint: quarantine lifted, cooldown ended, breaker reset. Returns whether it
+    /// was quarantined. Safe from any thread.
+    bool release_endpoint(const upstream::Endpoint& ep, const std::string& why);
+    /// Quarantines an endpoint (operator, failed authentication or billing). Safe from any thread.
+    void quarantine_endpoint(const upstream::Endpoint& ep, const std::string& why);
+
+    /// Records a health-check result (queued for the store) and applies it: a pass releases a
+    /// quarantined or broken endpoint and resets its breaker (SPEC §7). Safe from any thread.
+    void record_check(const upstream::Endpoint& ep, const upstream::CheckResult& r);
+    /// Health-check results waiting to be written to the store by the control thread.
+    void push_health_check(store::HealthCheckRecord record);
+    std::vector<store::HealthCheckRecord> drain_health_checks();
+
     /// Called on the worker thread when a request ends; must not block (queue the work).
     std::function<void(const RequestContext&)> on_request_done;
 
@@ -108,6 +123,7 @@ private:
     Counters counters_;
     std::mutex events_mu_;
     std::deque<StateEvent> events_;
+    std::deque<store::HealthCheckRecord> health_checks_;
 };
 
 }  // namespace qcc::proxy

@@ -13,6 +13,7 @@
 #include "protocol/anthropic/request_view.hpp"
 #include "protocol/anthropic/session_key.hpp"
 #include "protocol/http/headers.hpp"
+#include "proxy/admin.hpp"
 #include "proxy/forwarder.hpp"
 #include "proxy/http_io.hpp"
 #include "proxy/worker.hpp"
@@ -78,6 +79,9 @@ asio::awaitable<bool> handle(Worker& w, beast::tcp_stream& client, ClientRequest
         co_return co_await write_simple(client, 200, "OK", "application/json",
                                         R"({"status":"ok"})", keep_alive) &&
             keep_alive;
+    }
+    if (path.starts_with("/api/")) {
+        co_return co_await handle_admin(w, client, req, keep_alive) && keep_alive;
     }
     if (!path.starts_with("/v1/")) {
         co_return co_await write_error(client, 404, "not_found_error",

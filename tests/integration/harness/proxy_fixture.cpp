@@ -21,17 +21,20 @@ config::EndpointConfig endpoint_config(std::string name, std::string base_url, i
 
 ProxyFixture::ProxyFixture(std::vector<config::EndpointConfig> endpoints,
                            const std::function<void(config::Config&)>& tweak,
-                           std::string store_path, const Clock* clock) {
+                           std::string store_path, const Clock* clock,
+                           int warmup_connections) {
     config::Config cfg;
     cfg.listen = "127.0.0.1:0";
     cfg.workers = 1;
     cfg.drain_timeout = std::chrono::milliseconds(2000);
     cfg.endpoints = std::move(endpoints);
     cfg.keys.push_back(config::KeyConfig{"test", kClientKey});
+    cfg.admin_token = kAdminToken;
     if (tweak) tweak(cfg);
     gateway_ = std::make_unique<proxy::Gateway>(
         cfg, store::open_sqlite(store_path.empty() ? ":memory:" : store_path), clock);
     gateway_->seed_from_config();
+    gateway_->store().set_setting("warmup.connections", std::to_string(warmup_connections));
     gateway_->start();
 }
 

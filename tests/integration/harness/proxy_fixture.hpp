@@ -17,6 +17,7 @@ namespace qcc::test {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 inline constexpr const char* kClientKey = "sk-qcc-test-0123456789abcdef";
+inline constexpr const char* kAdminToken = "qcc-admin-test-token";
 
 /// An endpoint config pointing at `base_url` with a recognisable credential "sk-ant-<name>".
 config::EndpointConfig endpoint_config(std::string name, std::string base_url, int tier = 1,
@@ -26,9 +27,11 @@ class ProxyFixture {
 public:
     /// `store_path` "" = a private in-memory store; a file path lets a second fixture reopen the
     /// same state (restart tests). `clock` (may be null) drives breakers, cooldowns and TTLs.
+    /// Warm-up is off unless asked for, so tests can count upstream connections exactly.
     explicit ProxyFixture(std::vector<config::EndpointConfig> endpoints,
                           const std::function<void(config::Config&)>& tweak = {},
-                          std::string store_path = "", const Clock* clock = nullptr);
+                          std::string store_path = "", const Clock* clock = nullptr,
+                          int warmup_connections = 0);
     ~ProxyFixture();
 
     std::uint16_t port() const { return gateway_->port(); }
