@@ -1,80 +1,25 @@
 #include "cli/health_cmd.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <filesystem>
 #include <iomanip>
 #include <iostream>
 
-#include "cli/admin_token.hpp"
-#include "config/config.hpp"
+#include "cli/admin_client.hpp"
 
 namespace qcc::cli {
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace json = boost::json;
-
-/// Exit codes: 0 every check passed; 1 a check failed; 2 usage/config error; 3 the server could
-/// not be reached or refused the request.
-constexpr int kFailed = 1, kUsage = 2, kUnreachable = 3;
 
 struct HealthOptions {
     std::vector<std::string> endpoints;
     std::string method;
-    std::string config_path;
-    std::string listen;
-    std::string token;
+    AdminTarget target;
     bool json = false;
 };
 
-std::string percent_encode(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            char buf[4];
-            std::snprintf(buf, sizeof buf, "%%%02X", c);
-            out += buf;
-        }
-    }
-    return out;
-}
-
 int run_health(const HealthOptions& o) {
-    config::Config cfg;
-    try {
-        std::string path = o.config_path;
-        if (path.empty()) {
-            const auto fallback = config::expand_home("~/.qcc/config.toml");
-            if (std::filesystem::exists(fallback)) path = fallback;
-        }
-        if (!path.empty()) cfg = config::load_file(path);
-    } catch (const config::ConfigError& e) {
-        std::cerr << "qcc: config error: " << e.what() << "\n";
-        return kUsage;
-    }
-    const std::string listen = o.listen.empty() ? cfg.listen : o.listen;
-    std::string host;
-    std::uint16_t port = 0;
-    try {
-        std::tie(host, port) = config::parse_listen(listen);
-    } catch (const config::ConfigError& e) {
-        std::cerr << "qcc: " << e.what() << "\n";
-        return kUsage;
-    }
-    if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
-    const auto token = o.token.empty()
-                           ? cli_admin_token(cfg.admin_token, config::expand_home(cfg.data_dir))
-                           : o.token;
     std::string target = "/api/health/check";
     char sep = '?';
     for (const auto& e : o.endpoints) {
@@ -83,42 +28,20 @@ int run_health(const HealthOptions& o) {
         sep = '&';
     }
     if (!o.method.empty()) target += std::string(1, sep) + "method=" + percent_encode(o.method);
-
-    asio::io_context ioc;
-    beast::tcp_stream stream(ioc);
-    http::response<http::string_body> res;
-    try {
-        asio::ip::tcp::resolver resolver(ioc);
-        stream.expires_after(std::chrono::seconds(5));
-        stream.connect(resolver.resolve(host, std::to_string(port)));
-        http::request<http::string_body> req{http::verb::post, target, 11};
-        req.set(http::field::host, host + ":" + std::to_string(port));
-        req.set(http::field::authorization, "Bearer " + token);
-        req.prepare_payload();
-        stream.expires_after(std::chrono::minutes(2));
-        http::write(stream, req);
-        beast::flat_buffer buf;
-        http::read(stream, buf, res);
-    } catch (const std::exception& e) {
-        std::cerr << "qcc: cannot reach QCC at http://" << host << ":" << port << " ("
-                  << e.what() << "); is `qcc serve` running? (--listen or --config select it)\n";
-        return kUnreachable;
-    }
-    if (res.result_int() != 200) {
-        std::cerr << "qcc: the server answered " << res.result_int() << ": " << res.body() << "\n";
-        return kUnreachable;
-    }
+    int exit_code = 0;
+    const auto res = admin_request(o.target, "POST", target, &exit_code);
+    if (exit_code != 0) return exit_code;
     json::value doc;
     try {
-        doc = json::parse(res.body());
+        doc = json::parse(res.body);
     } catch (const std::exception& e) {
         std::cerr << "qcc: unexpected answer from the server: " << e.what() << "\n";
-        return kUnreachable;
+        return kExitUnreachable;
     }
     const bool all_passed = doc.at("all_passed").as_bool();
     if (o.json) {
         std::cout << json::serialize(doc) << "\n";
-        return all_passed ? 0 : kFailed;
+        return all_passed ? 0 : kExitFailed;
     }
     std::cout << std::left << std::setw(18) << "ENDPOINT" << std::setw(9) << "RESULT"
               << std::setw(7) << "VALID" << std::setw(7) << "SCORE" << std::setw(10) << "LATENCY"
@@ -135,7 +58,63 @@ int run_health(const HealthOptions& o) {
                   << std::setw(20) << json::value_to<std::string>(r.at("model")) << std::setw(10)
                   << tokens << json::value_to<std::string>(r.at("error")) << "\n";
     }
-    return all_passed ? 0 : kFailed;
+    return all_passed ? 0 : kExitFailed;
+}
+
+struct StatusOptions {
+    AdminTarget target;
+    bool json = false;
+};
+
+int run_status(const StatusOptions& o) {
+    int exit_code = 0;
+    const auto res = admin_request(o.target, "GET", "/api/status", &exit_code);
+    if (exit_code != 0) return exit_code;
+    json::value doc;
+    try {
+        doc = json::parse(res.body);
+    } catch (const std::exception& e) {
+        std::cerr << "qcc: unexpected answer from the server: " << e.what() << "\n";
+        return kExitUnreachable;
+    }
+    if (o.json) {
+        std::cout << json::serialize(doc) << "\n";
+        return 0;
+    }
+    std::cout << std::left << std::setw(18) << "ENDPOINT" << std::setw(6) << "TIER"
+              << std::setw(8) << "WEIGHT" << std::setw(8) << "USABLE" << std::setw(11)
+              << "BREAKER" << std::setw(22) << "COOLDOWN" << std::setw(22) << "QUARANTINE"
+              << std::setw(9) << "INFLIGHT" << std::setw(10) << "OK/FAIL" << "TTFB\n";
+    for (const auto& row : doc.at("endpoints").as_array()) {
+        const auto& r = row.as_object();
+        const auto cooldown = r.at("cooldown_ms").to_number<std::int64_t>();
+        const auto quarantined = r.at("quarantined").as_bool();
+        std::cout << std::left << std::setw(18) << json::value_to<std::string>(r.at("name"))
+                  << std::setw(6) << r.at("tier").to_number<std::int64_t>() << std::setw(8)
+                  << static_cast<std::int64_t>(r.at("effective_weight").to_number<double>())
+                  << std::setw(8) << (r.at("usable").as_bool() ? "yes" : "no") << std::setw(11)
+                  << json::value_to<std::string>(r.at("breaker")) << std::setw(22)
+                  << (cooldown > 0 ? std::to_string(cooldown / 1000) + "s " +
+                                         json::value_to<std::string>(r.at("cooldown_reason"))
+                                   : std::string("-"))
+                  << std::setw(22)
+                  << (quarantined ? json::value_to<std::string>(r.at("quarantine_reason"))
+                                  : std::string("-"))
+                  << std::setw(9) << r.at("in_flight").to_number<std::int64_t>() << std::setw(10)
+                  << (std::to_string(r.at("successes").to_number<std::int64_t>()) + "/" +
+                      std::to_string(r.at("failures").to_number<std::int64_t>()))
+                  << static_cast<std::int64_t>(r.at("ewma_ttfb_ms").to_number<double>())
+                  << " ms\n";
+    }
+    std::cout << "\nsessions bound: " << doc.at("sessions").to_number<std::int64_t>()
+              << ", re-pins: " << doc.at("repins").to_number<std::int64_t>() << "\n";
+    return 0;
+}
+
+void add_target_options(CLI::App* cmd, AdminTarget& t) {
+    cmd->add_option("-c,--config", t.config_path, "TOML config (listen address, admin token)");
+    cmd->add_option("-l,--listen", t.listen, "Address of the running QCC (default from config)");
+    cmd->add_option("--token", t.token, "Admin token (default: QCC_ADMIN_TOKEN, config, data dir)");
 }
 
 }  // namespace
@@ -147,11 +126,16 @@ void add_health_command(CLI::App& app) {
     cmd->add_option("ENDPOINT", o->endpoints, "Endpoints to check (default: every enabled one)");
     cmd->add_option("-m,--method", o->method, "conversation (default setting), models or connect")
         ->check(CLI::IsMember({"conversation", "models", "connect"}));
-    cmd->add_option("-c,--config", o->config_path, "TOML config (listen address, admin token)");
-    cmd->add_option("-l,--listen", o->listen, "Address of the running QCC (default from config)");
-    cmd->add_option("--token", o->token, "Admin token (default: QCC_ADMIN_TOKEN, config, data dir)");
+    add_target_options(cmd, o->target);
     cmd->add_flag("--json", o->json, "JSON output");
     cmd->callback([o] { throw CLI::RuntimeError(run_health(*o)); });
+
+    auto s = std::make_shared<StatusOptions>();
+    auto* status = app.add_subcommand(
+        "status", "Live endpoint states: breaker, cooldown, quarantine, in-flight, weights");
+    add_target_options(status, s->target);
+    status->add_flag("--json", s->json, "JSON output");
+    status->callback([s] { throw CLI::RuntimeError(run_status(*s)); });
 }
 
 }  // namespace qcc::cli

@@ -13,6 +13,7 @@
 #include "protocol/http/headers.hpp"
 #include "proxy/worker.hpp"
 #include "upstream/checker.hpp"
+#include "upstream/selector.hpp"
 
 namespace qcc::proxy {
 
@@ -130,6 +131,42 @@ asio::awaitable<bool> health_check(Worker& w, beast::tcp_stream& client, ClientR
     co_return co_await write_json(client, 200, body, keep_alive);
 }
 
+/// GET /api/status: the live state of every endpoint (what selection sees now).
+json::object endpoint_status(Runtime& rt) {
+    const auto now = rt.now();
+    const auto now_ns = now.time_since_epoch().count();
+    const auto policy = rt.policy();
+    json::array rows;
+    for (const auto& ep : rt.endpoints()->endpoints) {
+        const auto& s = *ep->state;
+        const auto cooldown_ns = s.cooldown_until_ns.load();
+        const auto cooldown_ms = cooldown_ns > now_ns ? (cooldown_ns - now_ns) / 1'000'000 : 0;
+        json::object row;
+        row["name"] = ep->cfg.name;
+        row["tier"] = ep->cfg.tier;
+        row["enabled"] = ep->cfg.enabled;
+        row["usable"] = upstream::is_usable(*ep, now);
+        row["weight"] = ep->cfg.weight;
+        row["effective_weight"] = upstream::effective_weight(*ep, now, policy->soft_limit_factor);
+        row["breaker"] = std::string(upstream::to_string(s.breaker.state(now)));
+        row["cooldown_ms"] = cooldown_ms;
+        row["cooldown_reason"] = cooldown_ms > 0 ? s.cooldown_reason() : std::string();
+        row["quarantined"] = s.quarantined.load();
+        row["quarantine_reason"] = s.quarantine_reason();
+        row["in_flight"] = s.in_flight.load();
+        row["successes"] = s.successes.load();
+        row["failures"] = s.failures.load();
+        row["ewma_ttfb_ms"] = s.stats.ewma_ttfb_ms();
+        row["success_ratio"] = s.stats.success_ratio_window();
+        rows.push_back(std::move(row));
+    }
+    json::object body;
+    body["endpoints"] = std::move(rows);
+    body["sessions"] = rt.affinity().size();
+    body["repins"] = rt.counters().repins.load();
+    return body;
+}
+
 }  // namespace
 
 asio::awaitable<bool> handle_admin(Worker& w, beast::tcp_stream& client, ClientRequest& req,
@@ -145,6 +182,10 @@ asio::awaitable<bool> handle_admin(Worker& w, beast::tcp_stream& client, ClientR
     }
     const std::string_view target = req.target();
     const auto path = target.substr(0, target.find('?'));
+    if (path == "/api/status" && req.method() == http::verb::get) {
+        const auto body = endpoint_status(rt);
+        co_return co_await write_json(client, 200, body, keep_alive);
+    }
     if (path == "/api/health/check") {
         if (req.method() != http::verb::post) {
             co_return co_await write_error(client, 405, "invalid_request_error",
