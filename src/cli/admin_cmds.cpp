@@ -199,12 +199,51 @@ void add_events(CLI::App& app) {
     });
 }
 
+void add_checks(CLI::App& app) {
+    auto o = std::make_shared<StoreOptions>();
+    auto endpoint = std::make_shared<std::string>();
+    auto limit = std::make_shared<std::size_t>(20);
+    auto* cmd = app.add_subcommand("checks", "Stored health-check history (newest first)");
+    add_store_options(cmd, *o);
+    cmd->add_option("--endpoint", *endpoint, "Only this endpoint");
+    cmd->add_option("-n,--limit", *limit, "How many")->check(CLI::Range(1, 100000));
+    cmd->add_flag("--json", o->json, "JSON output");
+    cmd->callback([o, endpoint, limit] {
+        throw CLI::RuntimeError(guarded([&] {
+            const auto checks = open_store(*o)->recent_health_checks(*limit, *endpoint);
+            boost::json::array rows;
+            for (const auto& c : checks) {
+                if (o->json) {
+                    rows.push_back({{"ts_unix_ms", c.ts_unix_ms}, {"endpoint", c.endpoint},
+                                    {"method", c.method}, {"result", c.result},
+                                    {"valid", c.valid}, {"score", c.score},
+                                    {"latency_ms", c.latency_ms}, {"model", c.model},
+                                    {"error", c.error}});
+                    continue;
+                }
+                const std::time_t t = static_cast<std::time_t>(c.ts_unix_ms / 1000);
+                std::tm tm{};
+                localtime_r(&t, &tm);
+                std::cout << std::put_time(&tm, "%Y-%m-%d %H:%M:%S") << "  " << std::left
+                          << std::setw(16) << c.endpoint << std::setw(13) << c.method
+                          << std::setw(8) << c.result << "score " << std::setw(4) << c.score
+                          << std::setw(9) << (std::to_string(c.latency_ms) + " ms") << c.error
+                          << "\n";
+            }
+            if (o->json) std::cout << boost::json::serialize(rows) << "\n";
+            if (!o->json && checks.empty()) std::cout << "no health checks recorded\n";
+            return 0;
+        }));
+    });
+}
+
 }  // namespace
 
 void add_admin_commands(CLI::App& app) {
     add_settings(app);
     add_endpoint_actions(app);
     add_events(app);
+    add_checks(app);
 }
 
 }  // namespace qcc::cli
