@@ -1,10 +1,10 @@
 // Micro-benchmarks of the per-request selection cost (SPEC §6) — not tests; run with
 // `cmake --build --preset release --target qcc_micro_bench && build/release/bench/qcc_micro_bench`.
-#include <benchmark/benchmark.h>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "upstream/affinity.hpp"
 #include "upstream/endpoint.hpp"
@@ -45,9 +45,7 @@ void BM_Select(benchmark::State& state) {
         benchmark::DoNotOptimize(s.candidates.data());
     }
 }
-BENCHMARK(BM_Select)
-    ->ArgsProduct({{3, 50}, {0, 1, 2, 3, 4}})
-    ->ArgNames({"endpoints", "strategy"});
+BENCHMARK(BM_Select)->ArgsProduct({{3, 50}, {0, 1, 2, 3, 4}})->ArgNames({"endpoints", "strategy"});
 
 void BM_SelectWithSession(benchmark::State& state) {
     const auto set = make_set(static_cast<int>(state.range(0)), 3);

@@ -1,12 +1,13 @@
 #include "cli/admin_client.hpp"
 
+#include <filesystem>
+#include <iostream>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <filesystem>
-#include <iostream>
 
 #include "cli/admin_token.hpp"
 #include "config/config.hpp"
@@ -57,9 +58,9 @@ AdminResponse admin_request(const AdminTarget& t, std::string_view method,
         return {};
     }
     if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
-    const auto token =
-        t.token.empty() ? cli_admin_token(cfg.admin_token, config::expand_home(cfg.data_dir))
-                        : t.token;
+    const auto token = t.token.empty()
+                           ? cli_admin_token(cfg.admin_token, config::expand_home(cfg.data_dir))
+                           : t.token;
     try {
         asio::io_context ioc;
         beast::tcp_stream stream(ioc);
@@ -82,8 +83,8 @@ AdminResponse admin_request(const AdminTarget& t, std::string_view method,
         }
         return AdminResponse{static_cast<int>(res.result_int()), res.body()};
     } catch (const std::exception& e) {
-        std::cerr << "qcc: cannot reach QCC at http://" << host << ":" << port << " ("
-                  << e.what() << "); is `qcc serve` running? (--listen or --config select it)\n";
+        std::cerr << "qcc: cannot reach QCC at http://" << host << ":" << port << " (" << e.what()
+                  << "); is `qcc serve` running? (--listen or --config select it)\n";
         *exit_code = kExitUnreachable;
         return {};
     }

@@ -22,8 +22,8 @@ inline constexpr int kExitFailed = 1, kExitUsage = 2, kExitUnreachable = 3;
 
 /// Sends `method target` with the admin token. On failure prints a helpful message to stderr
 /// and returns nullopt-like status 0 with `exit_code` set (kExitUsage or kExitUnreachable).
-AdminResponse admin_request(const AdminTarget& t, std::string_view method, const std::string& target,
-                            int* exit_code);
+AdminResponse admin_request(const AdminTarget& t, std::string_view method,
+                            const std::string& target, int* exit_code);
 
 /// Percent-encodes a query parameter value.
 std::string percent_encode(std::string_view s);

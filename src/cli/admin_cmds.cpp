@@ -1,10 +1,11 @@
 #include "cli/admin_cmds.hpp"
 
-#include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+
+#include <boost/json.hpp>
 
 #include "config/config.hpp"
 #include "proxy/gateway.hpp"
@@ -68,7 +69,8 @@ std::int64_t unix_ms_now() {
 }
 
 void add_settings(CLI::App& app) {
-    auto* cmd = app.add_subcommand("settings", "Show or change runtime settings (SPEC §4-§7 knobs)");
+    auto* cmd =
+        app.add_subcommand("settings", "Show or change runtime settings (SPEC §4-§7 knobs)");
     cmd->require_subcommand(1);
     auto o = std::make_shared<StoreOptions>();
 
@@ -83,8 +85,10 @@ void add_settings(CLI::App& app) {
                 const auto stored = st->get_setting(s.key);
                 const std::string value = stored ? *stored : std::string(s.default_value);
                 if (o->json) {
-                    rows.push_back({{"key", s.key}, {"value", value},
-                                    {"default", s.default_value}, {"set", stored.has_value()},
+                    rows.push_back({{"key", s.key},
+                                    {"value", value},
+                                    {"default", s.default_value},
+                                    {"set", stored.has_value()},
                                     {"description", s.doc}});
                 } else {
                     std::cout << std::left << std::setw(30) << s.key << std::setw(12) << value
@@ -114,7 +118,8 @@ void add_settings(CLI::App& app) {
         }));
     });
 
-    auto* set = cmd->add_subcommand("set", "Change a setting; a running server applies it within 1 s");
+    auto* set =
+        cmd->add_subcommand("set", "Change a setting; a running server applies it within 1 s");
     add_store_options(set, *o);
     set->add_option("KEY", *key, "Setting key")->required();
     set->add_option("VALUE", *value, "New value")->required();
@@ -180,8 +185,10 @@ void add_events(CLI::App& app) {
             boost::json::array rows;
             for (const auto& e : events) {
                 if (o->json) {
-                    rows.push_back({{"id", e.id}, {"ts_unix_ms", e.ts_unix_ms},
-                                    {"endpoint", e.endpoint}, {"kind", e.kind},
+                    rows.push_back({{"id", e.id},
+                                    {"ts_unix_ms", e.ts_unix_ms},
+                                    {"endpoint", e.endpoint},
+                                    {"kind", e.kind},
                                     {"detail", e.detail}});
                     continue;
                 }
@@ -214,10 +221,14 @@ void add_checks(CLI::App& app) {
             boost::json::array rows;
             for (const auto& c : checks) {
                 if (o->json) {
-                    rows.push_back({{"ts_unix_ms", c.ts_unix_ms}, {"endpoint", c.endpoint},
-                                    {"method", c.method}, {"result", c.result},
-                                    {"valid", c.valid}, {"score", c.score},
-                                    {"latency_ms", c.latency_ms}, {"model", c.model},
+                    rows.push_back({{"ts_unix_ms", c.ts_unix_ms},
+                                    {"endpoint", c.endpoint},
+                                    {"method", c.method},
+                                    {"result", c.result},
+                                    {"valid", c.valid},
+                                    {"score", c.score},
+                                    {"latency_ms", c.latency_ms},
+                                    {"model", c.model},
                                     {"error", c.error}});
                     continue;
                 }

@@ -1,8 +1,9 @@
 #include "cli/health_cmd.hpp"
 
-#include <boost/json.hpp>
 #include <iomanip>
 #include <iostream>
+
+#include <boost/json.hpp>
 
 #include "cli/admin_client.hpp"
 
@@ -45,7 +46,8 @@ int run_health(const HealthOptions& o) {
     }
     std::cout << std::left << std::setw(18) << "ENDPOINT" << std::setw(9) << "RESULT"
               << std::setw(7) << "VALID" << std::setw(7) << "SCORE" << std::setw(10) << "LATENCY"
-              << std::setw(20) << "MODEL" << std::setw(10) << "TOKENS" << "ERROR\n";
+              << std::setw(20) << "MODEL" << std::setw(10) << "TOKENS"
+              << "ERROR\n";
     for (const auto& row : doc.at("checks").as_array()) {
         const auto& r = row.as_object();
         const auto tokens = r.at("input_tokens").to_number<std::int64_t>() +
@@ -81,10 +83,11 @@ int run_status(const StatusOptions& o) {
         std::cout << json::serialize(doc) << "\n";
         return 0;
     }
-    std::cout << std::left << std::setw(18) << "ENDPOINT" << std::setw(6) << "TIER"
-              << std::setw(8) << "WEIGHT" << std::setw(8) << "USABLE" << std::setw(11)
-              << "BREAKER" << std::setw(22) << "COOLDOWN" << std::setw(22) << "QUARANTINE"
-              << std::setw(9) << "INFLIGHT" << std::setw(10) << "OK/FAIL" << "TTFB\n";
+    std::cout << std::left << std::setw(18) << "ENDPOINT" << std::setw(6) << "TIER" << std::setw(8)
+              << "WEIGHT" << std::setw(8) << "USABLE" << std::setw(11) << "BREAKER" << std::setw(22)
+              << "COOLDOWN" << std::setw(22) << "QUARANTINE" << std::setw(9) << "INFLIGHT"
+              << std::setw(10) << "OK/FAIL"
+              << "TTFB\n";
     for (const auto& row : doc.at("endpoints").as_array()) {
         const auto& r = row.as_object();
         const auto cooldown = r.at("cooldown_ms").to_number<std::int64_t>();
@@ -103,8 +106,7 @@ int run_status(const StatusOptions& o) {
                   << std::setw(9) << r.at("in_flight").to_number<std::int64_t>() << std::setw(10)
                   << (std::to_string(r.at("successes").to_number<std::int64_t>()) + "/" +
                       std::to_string(r.at("failures").to_number<std::int64_t>()))
-                  << static_cast<std::int64_t>(r.at("ewma_ttfb_ms").to_number<double>())
-                  << " ms\n";
+                  << static_cast<std::int64_t>(r.at("ewma_ttfb_ms").to_number<double>()) << " ms\n";
     }
     std::cout << "\nsessions bound: " << doc.at("sessions").to_number<std::int64_t>()
               << ", re-pins: " << doc.at("repins").to_number<std::int64_t>() << "\n";

@@ -1,11 +1,11 @@
 #include "cli/serve_cmd.hpp"
-#include "cli/admin_token.hpp"
-
-#include <signal.h>
 
 #include <filesystem>
 #include <iostream>
 
+#include <signal.h>
+
+#include "cli/admin_token.hpp"
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
@@ -184,7 +184,8 @@ void add_serve_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("serve", "Run the gateway in the foreground");
     cmd->add_option("-c,--config", opts->config_path,
                     "TOML bootstrap config (default: ~/.qcc/config.toml if it exists)");
-    cmd->add_option("-l,--listen", opts->listen, "Listen address host:port (default 127.0.0.1:7860)");
+    cmd->add_option("-l,--listen", opts->listen,
+                    "Listen address host:port (default 127.0.0.1:7860)");
     cmd->add_option("-w,--workers", opts->workers, "Worker threads (0 = one per core)");
     cmd->add_flag("--demo", opts->demo,
                   "Start three simulated Anthropic endpoints on loopback and route to them");

@@ -10,14 +10,14 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 using Millis = std::chrono::milliseconds;
 
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     virtual SteadyTime now() const = 0;
 };
 
 /// The real monotonic clock.
 class SteadyClock final : public Clock {
-public:
+  public:
     SteadyTime now() const override { return std::chrono::steady_clock::now(); }
     /// A process-wide instance for code that has no injected clock.
     static const SteadyClock& instance() {
@@ -28,11 +28,11 @@ public:
 
 /// A clock that only moves when told to (tests).
 class FakeClock final : public Clock {
-public:
+  public:
     SteadyTime now() const override { return SteadyTime(std::chrono::nanoseconds(ns_.load())); }
     void advance(std::chrono::nanoseconds d) { ns_ += d.count(); }
 
-private:
+  private:
     std::atomic<long long> ns_{1'000'000'000'000};
 };
 

@@ -1,11 +1,11 @@
 #include "common/crypto.hpp"
 
+#include <stdexcept>
+#include <vector>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-
-#include <stdexcept>
-#include <vector>
 
 namespace qcc::crypto {
 namespace {

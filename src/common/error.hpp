@@ -6,15 +6,15 @@
 namespace qcc {
 
 enum class ErrorKind {
-    kConnectRefused,    // TCP connect refused
-    kConnectTimeout,    // TCP/TLS connect did not finish in time
-    kConnectionReset,   // peer reset / closed the connection unexpectedly
-    kTlsFailure,        // TLS handshake or verification failed
-    kDnsFailure,        // name resolution failed
-    kFirstByteTimeout,  // no response head within the first-byte timeout
-    kIdleTimeout,       // no bytes between stream chunks within the idle timeout
-    kStaleConnection,   // pooled connection closed before any response byte
-    kMalformedResponse, // upstream sent something that is not HTTP/1.1
+    kConnectRefused,     // TCP connect refused
+    kConnectTimeout,     // TCP/TLS connect did not finish in time
+    kConnectionReset,    // peer reset / closed the connection unexpectedly
+    kTlsFailure,         // TLS handshake or verification failed
+    kDnsFailure,         // name resolution failed
+    kFirstByteTimeout,   // no response head within the first-byte timeout
+    kIdleTimeout,        // no bytes between stream chunks within the idle timeout
+    kStaleConnection,    // pooled connection closed before any response byte
+    kMalformedResponse,  // upstream sent something that is not HTTP/1.1
     kClientDisconnected,
     kInternal,
 };

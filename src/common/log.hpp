@@ -1,8 +1,8 @@
 // Logging: spdlog behind one init call. Credentials must never be passed to a log call.
 #pragma once
-#include <spdlog/spdlog.h>
-
 #include <string_view>
+
+#include <spdlog/spdlog.h>
 
 namespace qcc::log {
 

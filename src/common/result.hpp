@@ -9,9 +9,9 @@ namespace qcc {
 
 template <class T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-    Result(ProxyError error) : v_(std::move(error)) {}   // NOLINT(google-explicit-constructor)
+  public:
+    Result(T value) : v_(std::move(value)) {}           // NOLINT(google-explicit-constructor)
+    Result(ProxyError error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     bool ok() const { return v_.index() == 0; }
     explicit operator bool() const { return ok(); }
@@ -21,7 +21,7 @@ public:
     T* operator->() { return &value(); }
     const ProxyError& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, ProxyError> v_;
 };
 

@@ -1,5 +1,7 @@
 #include "proxy/admin.hpp"
 
+#include <random>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -7,7 +9,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <random>
 
 #include "common/crypto.hpp"
 #include "protocol/http/headers.hpp"

@@ -132,8 +132,8 @@ std::chrono::milliseconds rate_limit_cooldown(std::string_view retry_after,
     using std::chrono::milliseconds;
     if (!retry_after.empty()) {
         double seconds = 0;
-        auto r = std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(),
-                                 seconds);
+        auto r =
+            std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds);
         if (r.ec == std::errc{} && seconds >= 0) {
             return milliseconds(static_cast<std::int64_t>(seconds * 1000));
         }

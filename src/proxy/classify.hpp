@@ -10,18 +10,18 @@
 namespace qcc::proxy {
 
 enum class EndpointEffect {
-    kNone,          // client's fault or not the endpoint's business
-    kSuccess,       // breaker success
-    kFailure,       // breaker failure
-    kOverloaded,    // breaker failure + short cooldown (529)
-    kRateLimited,   // cooldown until the rate limit resets (429)
-    kQuarantine,    // authentication / billing: excluded until a health check passes
+    kNone,         // client's fault or not the endpoint's business
+    kSuccess,      // breaker success
+    kFailure,      // breaker failure
+    kOverloaded,   // breaker failure + short cooldown (529)
+    kRateLimited,  // cooldown until the rate limit resets (429)
+    kQuarantine,   // authentication / billing: excluded until a health check passes
 };
 
 enum class RequestEffect {
-    kCommit,          // relay this response to the client (2xx, or a client error returned as is)
-    kNextCandidate,   // try the next endpoint
-    kRetryFresh,      // retry once on a fresh connection to the same endpoint (stale pooled socket)
+    kCommit,         // relay this response to the client (2xx, or a client error returned as is)
+    kNextCandidate,  // try the next endpoint
+    kRetryFresh,     // retry once on a fresh connection to the same endpoint (stale pooled socket)
 };
 
 struct Verdict {
@@ -48,7 +48,8 @@ int status_for_sse_error(std::string_view error_type);
 /// `fallback` (30 s by default).
 std::chrono::milliseconds rate_limit_cooldown(
     std::string_view retry_after, std::initializer_list<std::string_view> resets,
-    std::int64_t now_unix_ms, std::chrono::milliseconds fallback = std::chrono::milliseconds{30'000});
+    std::int64_t now_unix_ms,
+    std::chrono::milliseconds fallback = std::chrono::milliseconds{30'000});
 
 inline constexpr std::chrono::milliseconds kOverloadCooldown{5'000};
 inline constexpr std::chrono::milliseconds kDefaultRateLimitCooldown{30'000};

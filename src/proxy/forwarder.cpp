@@ -1,17 +1,18 @@
 #include "proxy/forwarder.hpp"
 
+#include <chrono>
+#include <random>
+
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <chrono>
-#include <random>
 #include <sys/socket.h>
 
 #include "common/log.hpp"
@@ -106,7 +107,7 @@ const std::string* mapped_model(const Endpoint& ep, std::string_view model) {
 
 /// Everything one forward() call shares between its attempts.
 class Exchange {
-public:
+  public:
     Exchange(Worker& worker, beast::tcp_stream& client, ClientRequest& req,
              const anthropic::RequestView* view, RequestContext& ctx, bool keep_alive)
         : w_(worker),
@@ -119,7 +120,7 @@ public:
 
     asio::awaitable<bool> run();
 
-private:
+  private:
     asio::awaitable<Outcome> attempt(const Endpoint& ep, bool fresh);
     asio::awaitable<Outcome> pre_commit_sse(const Endpoint& ep, Lease& lease, ResponseParser& p,
                                             std::string& pending, anthropic::StreamTap& tap);
@@ -285,8 +286,8 @@ asio::awaitable<Outcome> Exchange::fail(const Endpoint& ep, const Verdict& v, in
     auto& a = current();
     a.status = status;
     a.error_class = std::string(v.error_class);
-    a.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
-                                                                       attempt_start_);
+    a.duration =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - attempt_start_);
     last_verdict_ = v;
     co_return v.request == RequestEffect::kRetryFresh ? Outcome::kRetryFresh : Outcome::kFailed;
 }
@@ -300,9 +301,9 @@ asio::awaitable<bool> Exchange::write_client(std::string_view head, std::string_
             std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size()));
     }
     const bool framed = chunked && !data.empty();
-    std::array<asio::const_buffer, 4> bufs{
-        asio::buffer(head), asio::buffer(size_line, size_len), asio::buffer(data),
-        asio::buffer("\r\n", framed ? 2 : 0)};
+    std::array<asio::const_buffer, 4> bufs{asio::buffer(head), asio::buffer(size_line, size_len),
+                                           asio::buffer(data),
+                                           asio::buffer("\r\n", framed ? 2 : 0)};
     client_.expires_after(w_.runtime().config().timeouts.idle);
     auto [ec, n] = co_await asio::async_write(client_, bufs, kUseTuple);
     if (ec) {
@@ -319,8 +320,9 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
         const auto now = w_.runtime().now();
         std::optional<upstream::BreakerTransition> t;
         permit_ = {};
-        const bool admitted = fail_open_ ? ep.state->breaker.try_acquire_fail_open(now, &t, &permit_)
-                                         : ep.state->breaker.try_acquire(now, &t, &permit_);
+        const bool admitted = fail_open_
+                                  ? ep.state->breaker.try_acquire_fail_open(now, &t, &permit_)
+                                  : ep.state->breaker.try_acquire(now, &t, &permit_);
         if (t) emit_transition(ep, *t);
         if (!admitted) co_return Outcome::kSkipped;
     }
@@ -435,12 +437,12 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
         const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
-        cooldown = rate_limit_cooldown(h["retry-after"],
-                                       {h["anthropic-ratelimit-requests-reset"],
-                                        h["anthropic-ratelimit-tokens-reset"],
-                                        h["anthropic-ratelimit-input-tokens-reset"],
-                                        h["anthropic-ratelimit-output-tokens-reset"]},
-                                       now_ms, policy_->rate_limit_cooldown);
+        cooldown = rate_limit_cooldown(
+            h["retry-after"],
+            {h["anthropic-ratelimit-requests-reset"], h["anthropic-ratelimit-tokens-reset"],
+             h["anthropic-ratelimit-input-tokens-reset"],
+             h["anthropic-ratelimit-output-tokens-reset"]},
+            now_ms, policy_->rate_limit_cooldown);
     }
     last_ = SavedResponse{status, filtered_response_headers(p.get()), std::move(err_body)};
     if (p.is_done() && p.keep_alive()) {
@@ -470,18 +472,18 @@ asio::awaitable<Outcome> Exchange::pre_commit_sse(const Endpoint& ep, Lease& lea
         }
         if (watch_->client_gone) co_return Outcome::kClientGone;
         if (ec) {
-            const auto kind = ec == beast::error::timeout ? ErrorKind::kIdleTimeout
-                                                          : ErrorKind::kConnectionReset;
+            const auto kind =
+                ec == beast::error::timeout ? ErrorKind::kIdleTimeout : ErrorKind::kConnectionReset;
             co_return co_await fail(ep, classify_transport(kind, false), 200);
         }
     }
     if (tap.first_event_is_error()) {
         const auto& type = tap.error_type();
         const int as_status = status_for_sse_error(type);
-        last_ = SavedResponse{as_status, "content-type: application/json\r\n",
-                              anthropic::error_body(type.empty() ? "api_error" : type,
-                                                    "upstream " + ep.cfg.name +
-                                                        " opened the stream with an error")};
+        last_ = SavedResponse{
+            as_status, "content-type: application/json\r\n",
+            anthropic::error_body(type.empty() ? "api_error" : type,
+                                  "upstream " + ep.cfg.name + " opened the stream with an error")};
         co_return co_await fail(ep, classify_response(as_status, type), 200);
     }
     co_return Outcome::kCommitted;
@@ -619,7 +621,8 @@ asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, Respo
         const auto end = Clock::now();
         ep.state->stats.record(
             upstream::AttemptSample{
-                true, std::chrono::duration_cast<std::chrono::milliseconds>(head_at_ - attempt_start_),
+                true,
+                std::chrono::duration_cast<std::chrono::milliseconds>(head_at_ - attempt_start_),
                 std::chrono::duration_cast<std::chrono::milliseconds>(end - attempt_start_),
                 ctx_.usage.input_tokens + ctx_.usage.output_tokens},
             w_.runtime().now());
@@ -639,9 +642,8 @@ asio::awaitable<bool> Exchange::write_exhausted() {
     if (!last_) {
         ctx_.status = 502;
         ctx_.error_class = ctx_.attempts.empty() ? "no_endpoint" : "all_endpoints_failed";
-        const std::string msg = ctx_.attempts.empty()
-                                    ? "no usable upstream endpoint is configured"
-                                    : "all upstream endpoints failed: " + tried;
+        const std::string msg = ctx_.attempts.empty() ? "no usable upstream endpoint is configured"
+                                                      : "all upstream endpoints failed: " + tried;
         co_return co_await write_error(client_, 502, "api_error", msg, keep_alive_);
     }
     // Return the last real upstream response: Claude Code's own retries depend on its status.
@@ -711,8 +713,7 @@ asio::awaitable<bool> Exchange::run() {
     const auto budget = rt.retry_budget();
     budget->on_request(rt.now());
 
-    asio::co_spawn(client_.get_executor(), watch_client(&client_.socket(), watch_),
-                   asio::detached);
+    asio::co_spawn(client_.get_executor(), watch_client(&client_.socket(), watch_), asio::detached);
     struct StopWatch {
         Watch& w;
         beast::tcp_stream& client;

@@ -2,15 +2,15 @@
 
 #include <algorithm>
 
-#include "common/crypto.hpp"
-#include "common/log.hpp"
-#include "upstream/adaptive_weight.hpp"
-#include "upstream/endpoint.hpp"
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+
+#include "common/crypto.hpp"
+#include "common/log.hpp"
+#include "upstream/adaptive_weight.hpp"
+#include "upstream/endpoint.hpp"
 
 namespace qcc::proxy {
 
@@ -78,9 +78,8 @@ void Gateway::restore_state() {
                               now, now_ms);
         }
         if (rec.cooldown_until_unix_ms > now_ms) {
-            s.cooldown_until_ns = runtime_.from_unix_ms(rec.cooldown_until_unix_ms)
-                                      .time_since_epoch()
-                                      .count();
+            s.cooldown_until_ns =
+                runtime_.from_unix_ms(rec.cooldown_until_unix_ms).time_since_epoch().count();
             s.set_cooldown_reason(rec.cooldown_reason);
         }
         if (rec.quarantined) {
@@ -88,7 +87,8 @@ void Gateway::restore_state() {
             s.set_quarantine_reason(rec.quarantine_reason);
         }
         saved_states_[ep->id] = rec;
-        if (rec.quarantined || rec.breaker_state != "closed" || rec.cooldown_until_unix_ms > now_ms) {
+        if (rec.quarantined || rec.breaker_state != "closed" ||
+            rec.cooldown_until_unix_ms > now_ms) {
             spdlog::info("endpoint {}: restored breaker={} quarantined={} cooldown_ms={}",
                          ep->cfg.name, rec.breaker_state, rec.quarantined,
                          std::max<std::int64_t>(0, rec.cooldown_until_unix_ms - now_ms));
@@ -231,8 +231,8 @@ void Gateway::tick() {
         last_adaptive_ = now;
         for (const auto& ep : runtime_.endpoints()->endpoints) {
             auto& s = *ep->state;
-            const double current = s.adaptive_weight.load() > 0 ? s.adaptive_weight.load()
-                                                                 : ep->cfg.weight;
+            const double current =
+                s.adaptive_weight.load() > 0 ? s.adaptive_weight.load() : ep->cfg.weight;
             s.adaptive_weight = upstream::next_adaptive_weight(current, s.stats);
         }
     } else if (!policy->adaptive_weights) {

@@ -22,7 +22,7 @@
 namespace qcc::proxy {
 
 class Gateway {
-public:
+  public:
     /// Binds the listen address (throws std::runtime_error when it cannot). `clock` (optional)
     /// drives breakers, cooldowns and session TTLs — tests pass a FakeClock.
     Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock = nullptr);
@@ -51,7 +51,7 @@ public:
     store::Store& store() { return *store_; }
     std::uint16_t port() const { return server_->port(); }
 
-private:
+  private:
     void control_loop();
     void restore_state();
     void persist_state(bool force);
@@ -65,7 +65,7 @@ private:
     std::unique_ptr<store::Store> store_;
     std::unique_ptr<Server> server_;
     std::thread control_;
-    std::mutex mu_;        // guards stopping_ and serializes tick()
+    std::mutex mu_;  // guards stopping_ and serializes tick()
     std::mutex tick_mu_;
     std::condition_variable cv_;
     bool stopping_ = false;

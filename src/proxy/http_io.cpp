@@ -9,8 +9,7 @@
 
 namespace qcc::proxy {
 
-void PaddedBody::reader::init(const boost::optional<std::uint64_t>& length,
-                              beast::error_code& ec) {
+void PaddedBody::reader::init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
     if (length) body_.reserve(static_cast<std::size_t>(*length) + anthropic::kJsonPadding);
     ec = {};
 }
@@ -41,7 +40,7 @@ asio::awaitable<bool> write_simple(beast::tcp_stream& client, int status, std::s
     if (!keep_alive) head += "connection: close\r\n";
     head += "\r\n";
     std::array<asio::const_buffer, 2> bufs{asio::buffer(head),
-                                          asio::buffer(body.data(), head_only ? 0 : body.size())};
+                                           asio::buffer(body.data(), head_only ? 0 : body.size())};
     auto [ec, n] = co_await asio::async_write(client, bufs, asio::as_tuple(asio::use_awaitable));
     co_return !ec;
 }

@@ -1,12 +1,13 @@
 // Client-side HTTP plumbing shared by the session and the forwarder: the request body type that
 // leaves room for simdjson's padding, and helpers that write responses QCC makes itself.
 #pragma once
+#include <string>
+#include <string_view>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/optional.hpp>
-#include <string>
-#include <string_view>
 
 #include "protocol/anthropic/request_view.hpp"
 
@@ -23,7 +24,7 @@ struct PaddedBody {
     static std::uint64_t size(const value_type& v) { return v.size(); }
 
     class reader {
-    public:
+      public:
         template <bool isRequest, class Fields>
         reader(http::header<isRequest, Fields>& /*h*/, value_type& body) : body_(body) {}
         void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec);
@@ -41,7 +42,7 @@ struct PaddedBody {
         }
         void finish(beast::error_code& ec) { ec = {}; }
 
-    private:
+      private:
         value_type& body_;
     };
 };

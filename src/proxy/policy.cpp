@@ -10,8 +10,10 @@ namespace qcc::proxy {
 namespace {
 
 const std::vector<SettingInfo> kSettings = {
-    {"breaker.consecutive_failures", "int", "3", "open the breaker after this many consecutive failures"},
-    {"breaker.failure_ratio", "ratio", "0.5", "or when the failure ratio in the window reaches this"},
+    {"breaker.consecutive_failures", "int", "3",
+     "open the breaker after this many consecutive failures"},
+    {"breaker.failure_ratio", "ratio", "0.5",
+     "or when the failure ratio in the window reaches this"},
     {"breaker.min_volume", "int", "10", "minimum attempts in the window for the ratio trigger"},
     {"breaker.window", "duration", "60s", "sliding window of the ratio trigger"},
     {"breaker.open", "duration", "60s", "first open period (doubles on each re-open)"},

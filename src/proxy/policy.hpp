@@ -26,30 +26,31 @@ struct Policy {
     upstream::AffinityPolicy affinity;
     upstream::RetryBudgetPolicy retry_budget;
     upstream::Strategy strategy = upstream::Strategy::kWeighted;
-    int max_attempts = 5;               // per request
-    int max_attempts_per_endpoint = 2;  // per request and endpoint
-    Millis overload_cooldown{5'000};    // after a 529 / overloaded_error
-    Millis rate_limit_cooldown{30'000}; // after a 429 without reset headers
-    double soft_limit_factor = 0.5;     // weight factor while unified-status is allowed_warning
-    Millis soft_limit_hold{60'000};     // how long a soft warning lowers the weight
-    bool adaptive_weights = false;      // SPEC §6 weight adjuster
+    int max_attempts = 5;                // per request
+    int max_attempts_per_endpoint = 2;   // per request and endpoint
+    Millis overload_cooldown{5'000};     // after a 529 / overloaded_error
+    Millis rate_limit_cooldown{30'000};  // after a 429 without reset headers
+    double soft_limit_factor = 0.5;      // weight factor while unified-status is allowed_warning
+    Millis soft_limit_hold{60'000};      // how long a soft warning lowers the weight
+    bool adaptive_weights = false;       // SPEC §6 weight adjuster
     Millis adaptive_interval{30'000};
     Millis affinity_sweep{300'000};
     // Health (SPEC §7).
-    Millis recovery_interval{60'000};   // re-check quarantined / broken endpoints this often
-    Millis health_interval{0};          // periodic checks of healthy endpoints; 0 = off
+    Millis recovery_interval{60'000};  // re-check quarantined / broken endpoints this often
+    Millis health_interval{0};         // periodic checks of healthy endpoints; 0 = off
     std::string health_method = "conversation";  // conversation | models | connect
     std::string health_model = "claude-haiku-4-5";
     Millis health_timeout{30'000};
-    int health_concurrency = 2;         // read at start
-    int warmup_connections = 1;         // per endpoint and worker, at start
-    bool warmup_check = false;          // one conversational check per endpoint at start
+    int health_concurrency = 2;  // read at start
+    int warmup_connections = 1;  // per endpoint and worker, at start
+    bool warmup_check = false;   // one conversational check per endpoint at start
 };
 
 /// One known setting: its key, a one-line description and how to read its value.
 struct SettingInfo {
     std::string_view key;
-    std::string_view kind;  // int, count, ratio, duration, duration_or_off, bool, strategy, method, text
+    std::string_view
+        kind;  // int, count, ratio, duration, duration_or_off, bool, strategy, method, text
     std::string_view default_value;
     std::string_view doc;
 };

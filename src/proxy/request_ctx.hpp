@@ -12,26 +12,26 @@ namespace qcc::proxy {
 
 /// One try of one request against one endpoint.
 struct Attempt {
-    std::string endpoint;       // endpoint name
-    int status = 0;             // HTTP status received, 0 if none
-    std::string error_class;    // "" when the attempt was committed successfully
+    std::string endpoint;     // endpoint name
+    int status = 0;           // HTTP status received, 0 if none
+    std::string error_class;  // "" when the attempt was committed successfully
     std::chrono::milliseconds duration{0};
 };
 
 struct RequestContext {
-    std::string id;                 // request id (also in logs)
+    std::string id;  // request id (also in logs)
     std::int64_t start_unix_ms = 0;
     std::chrono::steady_clock::time_point start;
     std::string method, target;
-    std::string client_key;         // client key name
+    std::string client_key;  // client key name
     std::string session_key;
     std::string model_requested, model_sent;
     bool stream = false;
     std::vector<Attempt> attempts;
-    std::string endpoint;           // endpoint that served the response ("" if none)
-    int status = 0;                 // status sent to the client
-    std::string error_class;        // "" on success
-    std::int64_t ttfb_ms = -1;      // to the first response byte written to the client
+    std::string endpoint;       // endpoint that served the response ("" if none)
+    int status = 0;             // status sent to the client
+    std::string error_class;    // "" on success
+    std::int64_t ttfb_ms = -1;  // to the first response byte written to the client
     std::int64_t total_ms = 0;
     anthropic::Usage usage;
     std::uint64_t bytes_in = 0, bytes_out = 0;

@@ -79,7 +79,8 @@ void Runtime::emit(std::string endpoint, std::string kind, std::string detail) {
         events_.pop_front();
         counters_.events_dropped.fetch_add(1, std::memory_order_relaxed);
     }
-    events_.push_back(StateEvent{unix_ms(), std::move(endpoint), std::move(kind), std::move(detail)});
+    events_.push_back(
+        StateEvent{unix_ms(), std::move(endpoint), std::move(kind), std::move(detail)});
 }
 
 bool Runtime::release_endpoint(const upstream::Endpoint& ep, const std::string& why) {

@@ -47,7 +47,7 @@ struct Counters {
 };
 
 class Runtime {
-public:
+  public:
     /// `clock` (may be null: the steady clock) drives breakers, cooldowns and affinity TTLs.
     explicit Runtime(config::Config cfg, const Clock* clock = nullptr);
 
@@ -107,7 +107,7 @@ public:
     Counters& counters() { return counters_; }
     std::atomic<bool> draining{false};
 
-private:
+  private:
     config::Config cfg_;
     const Clock* clock_;
     SteadyTime base_steady_;

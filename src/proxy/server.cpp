@@ -1,8 +1,9 @@
 #include "proxy/server.hpp"
 
-#include <boost/asio/ip/address.hpp>
 #include <stdexcept>
 #include <thread>
+
+#include <boost/asio/ip/address.hpp>
 
 #include "common/log.hpp"
 

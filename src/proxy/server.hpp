@@ -10,7 +10,7 @@
 namespace qcc::proxy {
 
 class Server {
-public:
+  public:
     /// Binds the listen address of runtime.config() (or `port_override` when non-zero... see
     /// listen_port()); throws std::runtime_error with the address when it cannot bind.
     explicit Server(Runtime& runtime);
@@ -25,7 +25,7 @@ public:
     int open_sessions() const;
     std::vector<std::unique_ptr<Worker>>& workers() { return workers_; }
 
-private:
+  private:
     Runtime& runtime_;
     std::vector<std::unique_ptr<Worker>> workers_;
     bool stopped_ = false;

@@ -1,13 +1,14 @@
 #include "proxy/session.hpp"
 
+#include <chrono>
+#include <optional>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <chrono>
-#include <optional>
 
 #include "common/log.hpp"
 #include "protocol/anthropic/request_view.hpp"
@@ -76,18 +77,18 @@ asio::awaitable<bool> handle(Worker& w, beast::tcp_stream& client, ClientRequest
             keep_alive;
     }
     if (req.method() == http::verb::get && path == "/healthz") {
-        co_return co_await write_simple(client, 200, "OK", "application/json",
-                                        R"({"status":"ok"})", keep_alive) &&
+        co_return co_await write_simple(client, 200, "OK", "application/json", R"({"status":"ok"})",
+                                        keep_alive) &&
             keep_alive;
     }
     if (path.starts_with("/api/")) {
         co_return co_await handle_admin(w, client, req, keep_alive) && keep_alive;
     }
     if (!path.starts_with("/v1/")) {
-        co_return co_await write_error(client, 404, "not_found_error",
-                                       "QCC serves /v1/* (and HEAD /, GET /healthz); no route " +
-                                           std::string(path),
-                                       keep_alive) &&
+        co_return co_await write_error(
+            client, 404, "not_found_error",
+            "QCC serves /v1/* (and HEAD /, GET /healthz); no route " + std::string(path),
+            keep_alive) &&
             keep_alive;
     }
 
@@ -133,9 +134,9 @@ asio::awaitable<bool> handle(Worker& w, beast::tcp_stream& client, ClientRequest
         if (!view) {
             ctx.status = 400;
             ctx.error_class = "invalid_request";
-            const bool ok = co_await write_error(client, 400, "invalid_request_error",
-                                                 "request body is not valid JSON: " + error,
-                                                 keep_alive);
+            const bool ok =
+                co_await write_error(client, 400, "invalid_request_error",
+                                     "request body is not valid JSON: " + error, keep_alive);
             co_return finish(ok && keep_alive);
         }
         ctx.model_requested = view->model;
@@ -145,8 +146,7 @@ asio::awaitable<bool> handle(Worker& w, beast::tcp_stream& client, ClientRequest
                                              view ? view->metadata_user_id : std::string_view{},
                                              req["x-conversation-id"]);
     rt.counters().in_flight.fetch_add(1, std::memory_order_relaxed);
-    const bool keep =
-        co_await forward(w, client, req, view ? &*view : nullptr, ctx, keep_alive);
+    const bool keep = co_await forward(w, client, req, view ? &*view : nullptr, ctx, keep_alive);
     rt.counters().in_flight.fetch_sub(1, std::memory_order_relaxed);
     co_return finish(keep);
 }
@@ -168,15 +168,14 @@ asio::awaitable<void> session_loop(Worker& w, beast::tcp_stream& client) {
         w.idle_clients.erase(&client);
         if (hec) {
             if (hec == http::error::body_limit) {  // a declared Content-Length over the limit
-                co_await write_error(client, 413, "request_too_large",
-                                     "request body exceeds " +
-                                         std::to_string(cfg.max_body_bytes) + " bytes",
-                                     false);
+                co_await write_error(
+                    client, 413, "request_too_large",
+                    "request body exceeds " + std::to_string(cfg.max_body_bytes) + " bytes", false);
             } else if (hec == http::error::header_limit) {
-                co_await write_error(client, 431, "invalid_request_error",
-                                     "request headers exceed " +
-                                         std::to_string(cfg.max_header_bytes) + " bytes",
-                                     false);
+                co_await write_error(
+                    client, 431, "invalid_request_error",
+                    "request headers exceed " + std::to_string(cfg.max_header_bytes) + " bytes",
+                    false);
             } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
                        hec != asio::error::eof && hec != asio::error::connection_reset &&
                        hec != asio::error::operation_aborted) {
@@ -187,14 +186,14 @@ asio::awaitable<void> session_loop(Worker& w, beast::tcp_stream& client) {
         }
         if (hdr::iequals(parser.get()[http::field::expect], "100-continue")) {
             static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-            auto [cec, cn] =
-                co_await asio::async_write(client, asio::buffer(kContinue), kUseTuple);
+            auto [cec, cn] = co_await asio::async_write(client, asio::buffer(kContinue), kUseTuple);
             if (cec) co_return;
         }
         client.expires_after(std::chrono::seconds(60));  // time to receive the body
         const auto length = parser.content_length().value_or(0);
         if (length > buffer.capacity()) {
-            buffer.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(length, kBodyReadBytes)));
+            buffer.reserve(
+                static_cast<std::size_t>(std::min<std::uint64_t>(length, kBodyReadBytes)));
         }
         auto [bec, bn] = co_await http::async_read(client, buffer, parser, kUseTuple);
         if (buffer.capacity() > kHeaderReadBytes && buffer.size() <= kHeaderReadBytes) {
@@ -203,10 +202,9 @@ asio::awaitable<void> session_loop(Worker& w, beast::tcp_stream& client) {
         }
         if (bec) {
             if (bec == http::error::body_limit) {
-                co_await write_error(client, 413, "request_too_large",
-                                     "request body exceeds " +
-                                         std::to_string(cfg.max_body_bytes) + " bytes",
-                                     false);
+                co_await write_error(
+                    client, 413, "request_too_large",
+                    "request body exceeds " + std::to_string(cfg.max_body_bytes) + " bytes", false);
             } else if (bec != http::error::end_of_stream && bec != beast::error::timeout &&
                        bec != asio::error::eof && bec != asio::error::connection_reset) {
                 co_await write_error(client, 400, "invalid_request_error",

@@ -1,14 +1,15 @@
 // Worker: one thread's io_context, its listening socket (SO_REUSEPORT) and its own upstream pool
 // and selector. A request is handled start to finish on one worker, without locks.
 #pragma once
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <memory>
 #include <thread>
 #include <unordered_set>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include "proxy/runtime.hpp"
 #include "upstream/pool.hpp"
@@ -19,10 +20,10 @@ namespace qcc::proxy {
 /// Per-worker free list of relay buffers: a stream borrows one 64 KiB buffer (its whole
 /// in-flight bound) instead of allocating it per request.
 class RelayBuffers {
-public:
+  public:
     static constexpr std::size_t kBytes = 64 * 1024;
     class Handle {
-    public:
+      public:
         Handle(RelayBuffers& owner, std::unique_ptr<char[]> buf)
             : owner_(owner), buf_(std::move(buf)) {}
         Handle(const Handle&) = delete;
@@ -30,7 +31,7 @@ public:
         ~Handle() { owner_.give_back(std::move(buf_)); }
         char* data() const { return buf_.get(); }
 
-    private:
+      private:
         RelayBuffers& owner_;
         std::unique_ptr<char[]> buf_;
     };
@@ -41,7 +42,7 @@ public:
         return Handle(*this, std::move(b));
     }
 
-private:
+  private:
     static constexpr std::size_t kMaxFree = 64;  // idle memory bound: 4 MiB per worker
     void give_back(std::unique_ptr<char[]> b) {
         if (free_.size() < kMaxFree) free_.push_back(std::move(b));
@@ -50,7 +51,7 @@ private:
 };
 
 class Worker {
-public:
+  public:
     Worker(Runtime& runtime, int index, const boost::asio::ip::tcp::endpoint& listen,
            const upstream::ProxySettings& proxy);
     Worker(const Worker&) = delete;
@@ -79,7 +80,7 @@ public:
     /// Touched only on this worker's thread.
     std::unordered_set<boost::beast::tcp_stream*> idle_clients;
 
-private:
+  private:
     Runtime& runtime_;
     int index_;
     // I/O objects are pointers so that ~Worker can destroy them before the io_context.

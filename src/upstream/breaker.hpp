@@ -137,7 +137,7 @@ class CircuitBreaker {
     BreakerPolicy policy_;
     BreakerState state_ = BreakerState::kClosed;
     std::atomic<bool> closed_{true};  // state_ == kClosed, readable without the mutex
-    std::uint64_t epoch_ = 1;  // bumped on every state change
+    std::uint64_t epoch_ = 1;         // bumped on every state change
     int consecutive_ = 0;
     Bucket buckets_[kBuckets];
     bool trial_in_flight_ = false;

@@ -1,7 +1,8 @@
 #include "upstream/endpoint.hpp"
 
-#include <boost/url/parse.hpp>
 #include <stdexcept>
+
+#include <boost/url/parse.hpp>
 
 namespace qcc::upstream {
 
@@ -37,10 +38,12 @@ Endpoint make_endpoint(std::string id, const config::EndpointConfig& cfg,
     if (scheme == "https") {
         ep.https = true;
     } else if (scheme != "http") {
-        throw std::invalid_argument("endpoint " + cfg.name + ": base_url scheme must be http or https");
+        throw std::invalid_argument("endpoint " + cfg.name +
+                                    ": base_url scheme must be http or https");
     }
     ep.host = std::string(u.host_address());
-    if (ep.host.empty()) throw std::invalid_argument("endpoint " + cfg.name + ": base_url has no host");
+    if (ep.host.empty())
+        throw std::invalid_argument("endpoint " + cfg.name + ": base_url has no host");
     const bool default_port = !u.has_port();
     ep.port = default_port ? (ep.https ? "443" : "80") : std::string(u.port());
     const bool ipv6 = u.host_type() == boost::urls::host_type::ipv6;

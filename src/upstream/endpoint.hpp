@@ -41,7 +41,7 @@ struct EndpointState {
     void set_quarantine_reason(std::string reason);
     void set_cooldown_reason(std::string reason);
 
-private:
+  private:
     mutable std::mutex reason_mu_;
     std::string quarantine_reason_, cooldown_reason_;
 };
@@ -62,8 +62,9 @@ struct Endpoint {
     std::shared_ptr<EndpointState> state;  // never null
 };
 
-/// Builds an Endpoint from its config, applying global timeout defaults. Throws std::invalid_argument
-/// when the base URL cannot be used (config validation normally catches that first).
+/// Builds an Endpoint from its config, applying global timeout defaults. Throws
+/// std::invalid_argument when the base URL cannot be used (config validation normally catches that
+/// first).
 Endpoint make_endpoint(std::string id, const config::EndpointConfig& cfg,
                        const config::Timeouts& defaults, std::shared_ptr<EndpointState> state);
 

@@ -13,7 +13,7 @@ namespace qcc::upstream {
 
 /// An immutable snapshot, shared between workers with std::shared_ptr<const EndpointSet>.
 struct EndpointSet {
-    std::uint64_t generation = 0;                         // bumps with every rebuild
+    std::uint64_t generation = 0;                            // bumps with every rebuild
     std::vector<std::shared_ptr<const Endpoint>> endpoints;  // sorted by (tier, name)
     const Endpoint* find(std::string_view name) const;
 };
@@ -21,10 +21,10 @@ struct EndpointSet {
 /// Owns the EndpointState of every endpoint id ever seen, so that rebuilding the set (config
 /// change) keeps in-flight counts, cooldowns and failures. Thread-safe; used off the data path.
 class StateRegistry {
-public:
+  public:
     std::shared_ptr<EndpointState> state_for(const std::string& endpoint_id);
 
-private:
+  private:
     std::mutex mu_;
     std::unordered_map<std::string, std::shared_ptr<EndpointState>> states_;
 };

@@ -1,7 +1,6 @@
 #include "upstream/pool.hpp"
 
-#include <openssl/ssl.h>
-#include <sys/socket.h>
+#include <cstdlib>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -9,7 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
-#include <cstdlib>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include "common/log.hpp"
 
@@ -197,8 +197,7 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Pool::connect(const Endpoin
         // HTTP CONNECT tunnel; TLS to the endpoint then runs inside it.
         const bool ipv6 = ep.host.find(':') != std::string::npos;
         const std::string target = (ipv6 ? "[" + ep.host + "]" : ep.host) + ":" + ep.port;
-        const std::string req =
-            "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
+        const std::string req = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
         auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(req), kUseTuple);
         if (wec) co_return upstream_error(ErrorKind::kConnectionReset, "proxy: " + wec.message());
         beast::flat_buffer buf;
@@ -226,8 +225,8 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Pool::connect(const Endpoin
     beast::get_lowest_layer(tls).expires_after(ep.connect_timeout);
     auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client, kUseTuple);
     if (hec) {
-        const auto kind = hec == beast::error::timeout ? ErrorKind::kConnectTimeout
-                                                       : ErrorKind::kTlsFailure;
+        const auto kind =
+            hec == beast::error::timeout ? ErrorKind::kConnectTimeout : ErrorKind::kTlsFailure;
         co_return upstream_error(kind, "TLS handshake with " + ep.host + ": " + hec.message());
     }
     co_return std::make_unique<Connection>(ep.id, std::move(tls));

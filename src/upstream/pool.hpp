@@ -1,7 +1,14 @@
 // Per-worker keep-alive connection pool to upstream endpoints (SPEC §8): connection limits, idle
-// expiry, stale-socket detection, DNS cache, TLS with verification and SNI, HTTPS_PROXY via CONNECT.
-// One Pool per worker thread: it is only touched from that worker's io_context, so it takes no locks.
+// expiry, stale-socket detection, DNS cache, TLS with verification and SNI, HTTPS_PROXY via
+// CONNECT. One Pool per worker thread: it is only touched from that worker's io_context, so it
+// takes no locks.
 #pragma once
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <variant>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,11 +16,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <deque>
-#include <memory>
-#include <string>
-#include <unordered_map>
-#include <variant>
 
 #include "common/clock.hpp"
 #include "common/result.hpp"
@@ -28,7 +30,7 @@ using tcp = asio::ip::tcp;
 
 /// An upstream proxy for HTTPS endpoints, from HTTPS_PROXY / NO_PROXY.
 struct ProxySettings {
-    std::string host;   // empty: no proxy
+    std::string host;  // empty: no proxy
     std::string port;
     std::string no_proxy;  // comma-separated host suffixes; "*" = never proxy
     /// Reads HTTPS_PROXY/https_proxy and NO_PROXY/no_proxy from the environment.
@@ -39,7 +41,7 @@ struct ProxySettings {
 
 /// One upstream connection, plain or TLS, with the read buffer that belongs to it.
 class Connection {
-public:
+  public:
     using Plain = beast::tcp_stream;
     using Tls = beast::ssl_stream<beast::tcp_stream>;
 
@@ -60,7 +62,7 @@ public:
     /// True if the peer closed the idle socket or sent unexpected bytes (it cannot be reused).
     bool peer_closed_or_dirty();
 
-private:
+  private:
     std::string endpoint_id_;
     std::variant<Plain, Tls> stream_;
     beast::flat_buffer buffer_;
@@ -71,7 +73,7 @@ class Pool;
 /// A leased connection. Give it back with Pool::release() when the response was read completely
 /// and the upstream allows keep-alive; otherwise just drop it (the socket is closed).
 class Lease {
-public:
+  public:
     Lease() = default;
     Lease(std::unique_ptr<Connection> conn, std::shared_ptr<int> open_count, bool from_idle);
     Lease(Lease&&) noexcept = default;
@@ -83,7 +85,7 @@ public:
     /// True when the connection came from the idle list (it may have gone stale meanwhile).
     bool reused() const { return from_idle_; }
 
-private:
+  private:
     friend class Pool;
     void reset();
     std::unique_ptr<Connection> conn_;
@@ -96,7 +98,7 @@ struct PoolStats {
 };
 
 class Pool {
-public:
+  public:
     Pool(asio::io_context& ioc, config::PoolConfig options, ProxySettings proxy);
     Pool(const Pool&) = delete;
     Pool& operator=(const Pool&) = delete;
@@ -116,7 +118,7 @@ public:
     std::size_t idle_count(const std::string& endpoint_id) const;
     int open_count(const std::string& endpoint_id) const;
 
-private:
+  private:
     struct Bucket {
         std::deque<std::unique_ptr<Connection>> idle;  // back = most recently used
         std::shared_ptr<int> open = std::make_shared<int>(0);

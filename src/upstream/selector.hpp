@@ -22,7 +22,7 @@ struct SelectionRequest {
     SteadyTime now{};
     Strategy strategy = Strategy::kWeighted;
     double soft_limit_factor = 0.5;
-    std::string_view session;        // "" = no affinity
+    std::string_view session;         // "" = no affinity
     const Endpoint* bound = nullptr;  // the session's bound endpoint, if any
     /// > 0: a request makes at most this many attempts, so only that many positions per tier
     /// need ordering (the rest follow in unspecified order).
@@ -37,7 +37,7 @@ struct Selection {
 
 /// One per worker thread (it holds per-worker strategy state and takes no locks).
 class Selector {
-public:
+  public:
     explicit Selector(std::uint64_t seed = 0) : strategy_(seed) {}
 
     /// Best tier first, each tier ordered by the strategy. A usable bound endpoint goes first;
@@ -46,7 +46,7 @@ public:
     /// breaker opened longest ago first.
     Selection select(const SelectionRequest& request);
 
-private:
+  private:
     StrategyState strategy_;
     std::vector<const Endpoint*> usable_, tier_;  // reused buffers (no allocation per request)
 };

@@ -146,8 +146,8 @@ void StrategyState::order_weighted(std::vector<const Endpoint*>& tier,
         if (a == best || b == best) return a == best && b != best;
         return weights[a] != weights[b] ? weights[a] > weights[b] : a < b;
     };
-    const auto last = (keep == 0 || keep >= n) ? idx.end()
-                                               : idx.begin() + static_cast<std::ptrdiff_t>(keep);
+    const auto last =
+        (keep == 0 || keep >= n) ? idx.end() : idx.begin() + static_cast<std::ptrdiff_t>(keep);
     std::partial_sort(idx.begin(), last, idx.end(), by_weight);
     reorder(tier, idx);
 }

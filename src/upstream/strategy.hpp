@@ -62,7 +62,7 @@ class StrategyState {
     void order_random(std::vector<const Endpoint*>& tier, const std::vector<double>& weights);
 
     std::uint64_t rng_;
-    std::unordered_map<int, std::uint64_t> cursors_;         // per cfg.tier
+    std::unordered_map<int, std::uint64_t> cursors_;  // per cfg.tier
     // SWRR current weight per endpoint, in milli-weight units. Keyed by the endpoint's shared
     // state, which lives as long as the endpoint id (it survives endpoint-set rebuilds).
     std::unordered_map<const void*, std::int64_t> current_;

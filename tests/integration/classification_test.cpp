@@ -13,7 +13,7 @@ namespace {
 struct Row {
     int status;
     const char* error_type;
-    bool moves_on;        // the request goes to the next endpoint
+    bool moves_on;  // the request goes to the next endpoint
     bool breaker_failure;
     bool quarantined;
     bool cooled_down;
@@ -24,7 +24,8 @@ class ClassificationRow : public ::testing::TestWithParam<Row> {};
 TEST_P(ClassificationRow, ClientAndEndpointStateFollowTheTable) {
     const Row row = GetParam();
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)});
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)});
     a.push(sim::Reply::error(row.status, row.error_type, "row under test"));
     TestClient client(proxy.port());
     auto res = client.request("POST", "/v1/messages", ProxyFixture::client_headers(),
@@ -66,7 +67,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ClassificationTransport, ResetBeforeAnyResponseByteMovesOn) {
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)});
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)});
     sim::Reply drop;
     drop.close_without_response = true;
     a.push(drop);

@@ -1,9 +1,9 @@
 // Integration tests of SPEC §7 health: the recovery loop releases a quarantined endpoint only
 // when its conversational check passes; warm-up pre-opens pooled connections; the admin route
 // behind `qcc health` runs checks on demand.
-#include <gtest/gtest.h>
-
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "harness/fake_upstream.hpp"
 #include "harness/proxy_fixture.hpp"
@@ -40,8 +40,9 @@ void answer_like_anthropic(FakeUpstream& up) {
 TEST(Recovery, PassingConversationalCheckReleasesQuarantinedEndpoint) {
     FakeClock clock;
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)},
-                       {}, "", &clock);
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
+        &clock);
     a.push(sim::Reply::error(401, "authentication_error", "key revoked"));
     EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
     ASSERT_TRUE(proxy.state("a").quarantined.load());
@@ -58,9 +59,8 @@ TEST(Recovery, PassingConversationalCheckReleasesQuarantinedEndpoint) {
     EXPECT_NE(check.body.find("claude-haiku-4-5"), std::string::npos);
     EXPECT_EQ(check.header("x-app"), "cli");
     EXPECT_EQ(check.header("x-api-key"), "sk-ant-a");
-    ASSERT_TRUE(await_with_ticks(proxy, [&] {
-        return !proxy.gateway().store().recent_health_checks(10, "a").empty();
-    }));
+    ASSERT_TRUE(await_with_ticks(
+        proxy, [&] { return !proxy.gateway().store().recent_health_checks(10, "a").empty(); }));
     const auto history = proxy.gateway().store().recent_health_checks(10, "a");
     EXPECT_EQ(history[0].result, "pass");
     EXPECT_TRUE(history[0].valid);
@@ -73,16 +73,16 @@ TEST(Recovery, PassingConversationalCheckReleasesQuarantinedEndpoint) {
 TEST(Recovery, EmptyTwoHundredFailsTheCheckAndStaysQuarantined) {
     FakeClock clock;
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)},
-                       {}, "", &clock);
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
+        &clock);
     a.push(sim::Reply::error(403, "permission_error", "nope"));
     send(proxy);
     ASSERT_TRUE(proxy.state("a").quarantined.load());
     a.set_default(sim::Reply::json(200, ""));  // a relay that answers 200 with nothing
     clock.advance(61s);
-    ASSERT_TRUE(await_with_ticks(proxy, [&] {
-        return !proxy.gateway().store().recent_health_checks(10, "a").empty();
-    }));
+    ASSERT_TRUE(await_with_ticks(
+        proxy, [&] { return !proxy.gateway().store().recent_health_checks(10, "a").empty(); }));
     const auto history = proxy.gateway().store().recent_health_checks(10, "a");
     EXPECT_EQ(history[0].result, "fail");
     EXPECT_FALSE(history[0].valid);
@@ -93,8 +93,9 @@ TEST(Recovery, EmptyTwoHundredFailsTheCheckAndStaysQuarantined) {
 TEST(Recovery, OpenBreakerIsClosedByAPassingCheck) {
     FakeClock clock;
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)},
-                       {}, "", &clock);
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
+        &clock);
     for (int i = 0; i < 3; ++i) a.push(sim::Reply::error(500, "api_error", "down"));
     for (int i = 0; i < 3; ++i) send(proxy);
     const auto now = [&] { return proxy.gateway().runtime().now(); };
@@ -133,8 +134,8 @@ TEST(AdminHealth, RunsChecksNowAndReportsEachEndpoint) {
     FakeUpstream good, empty;
     answer_like_anthropic(good);
     empty.set_default(sim::Reply::json(200, R"({"content":[]})"));
-    ProxyFixture proxy({endpoint_config("good", good.base_url()),
-                        endpoint_config("empty", empty.base_url())});
+    ProxyFixture proxy(
+        {endpoint_config("good", good.base_url()), endpoint_config("empty", empty.base_url())});
     TestClient client(proxy.port());
     const Headers auth{{"authorization", std::string("Bearer ") + kAdminToken}};
     auto res = client.request("POST", "/api/health/check", auth, "");

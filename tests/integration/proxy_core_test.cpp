@@ -1,11 +1,11 @@
 // Integration tests of the gateway core (SPEC §2, §3, §4 failover rows, §8 timeouts): the real
 // server in-process against scripted fake upstreams, asserting what the client received and what
 // the endpoint state became.
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "harness/fake_upstream.hpp"
 #include "harness/proxy_fixture.hpp"
@@ -26,8 +26,9 @@ std::string read_file(const std::string& path) {
 }
 
 std::vector<std::string> demo_events(int pieces = 4) {
-    return sim::text_stream("claude-sonnet-4-5", "Hello from the fake upstream, streamed in pieces.",
-                            pieces, sim::Usage{12, 7, 3, 5});
+    return sim::text_stream("claude-sonnet-4-5",
+                            "Hello from the fake upstream, streamed in pieces.", pieces,
+                            sim::Usage{12, 7, 3, 5});
 }
 
 std::string joined(const std::vector<std::string>& v) {
@@ -129,8 +130,8 @@ TEST(ProxyCore, BothAuthModeSendsBothHeadersAndAddsVersionOnlyIfMissing) {
     ProxyFixture proxy({both});
     TestClient client(proxy.port());
     Headers h{{"content-type", "application/json"}, {"x-api-key", kClientKey}};
-    auto res = client.request("POST", "/v1/messages/count_tokens", h,
-                              ProxyFixture::messages_body(false));
+    auto res =
+        client.request("POST", "/v1/messages/count_tokens", h, ProxyFixture::messages_body(false));
     ASSERT_EQ(res.status, 200);
     const auto got = up.requests().at(0);
     EXPECT_EQ(got.target, "/v1/messages/count_tokens");
@@ -176,8 +177,7 @@ TEST(ProxyCore, RejectsMissingAndUnknownClientKeysWithAnthropicError) {
     EXPECT_NE(missing.body.find(R"("type":"authentication_error")"), std::string::npos);
     auto h = ProxyFixture::client_headers(false);
     h.emplace_back("authorization", "Bearer sk-qcc-not-a-real-key-000000");
-    auto unknown =
-        client.request("POST", "/v1/messages", h, ProxyFixture::messages_body(false));
+    auto unknown = client.request("POST", "/v1/messages", h, ProxyFixture::messages_body(false));
     EXPECT_EQ(unknown.status, 401);
     EXPECT_EQ(up.request_count(), 0u) << "QCC must never be an open relay";
     // The key as a Bearer token works.
@@ -233,8 +233,9 @@ TEST(ProxyCore, ReusesUpstreamConnectionsAcrossRequests) {
     ProxyFixture proxy({endpoint_config("a", up.base_url())});
     for (int i = 0; i < 3; ++i) {
         TestClient client(proxy.port());
-        ASSERT_EQ(client.request("POST", "/v1/messages", ProxyFixture::client_headers(),
-                                 ProxyFixture::messages_body(false))
+        ASSERT_EQ(client
+                      .request("POST", "/v1/messages", ProxyFixture::client_headers(),
+                               ProxyFixture::messages_body(false))
                       .status,
                   200);
     }
@@ -245,8 +246,9 @@ TEST(ProxyCore, RetriesOnceOnFreshConnectionWhenPooledSocketIsStale) {
     FakeUpstream up;
     ProxyFixture proxy({endpoint_config("a", up.base_url())});
     TestClient client(proxy.port());
-    ASSERT_EQ(client.request("POST", "/v1/messages", ProxyFixture::client_headers(),
-                             ProxyFixture::messages_body(false))
+    ASSERT_EQ(client
+                  .request("POST", "/v1/messages", ProxyFixture::client_headers(),
+                           ProxyFixture::messages_body(false))
                   .status,
               200);
     // The pooled connection dies as the next request arrives, before any response byte.
@@ -266,7 +268,8 @@ TEST(ProxyCore, RetriesOnceOnFreshConnectionWhenPooledSocketIsStale) {
 
 struct TwoEndpoints {
     FakeUpstream a, b;
-    ProxyFixture proxy{{endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}};
+    ProxyFixture proxy{
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}};
     ClientResponse send(bool stream = false) {
         TestClient client(proxy.port());
         return client.request("POST", "/v1/messages", ProxyFixture::client_headers(),
@@ -387,7 +390,8 @@ TEST(Failover, FirstByteTimeoutMovesOn) {
 
 TEST(AfterCommit, MidStreamCutEndsWithSseErrorEventAndCleanEnd) {
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)});
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)});
     const auto events = demo_events(8);
     auto cut = sim::Reply::sse(events, 20ms);
     cut.reset_after_bytes = events[0].size() + events[1].size() + 10;

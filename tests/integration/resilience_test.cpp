@@ -1,11 +1,11 @@
 // Integration tests of SPEC §4-§7 resilience: breaker, cooldowns, quarantine, fail-open, retry
 // budget, session affinity and persistence across restarts — real gateway, fake upstreams, and a
 // FakeClock so that open periods and cooldowns pass without waiting.
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <map>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "harness/fake_upstream.hpp"
 #include "harness/proxy_fixture.hpp"
@@ -37,22 +37,20 @@ std::vector<store::EventRecord> events_of(ProxyFixture& proxy, const std::string
 }
 
 bool has_event(const std::vector<store::EventRecord>& events, std::string_view kind) {
-    return std::any_of(events.begin(), events.end(),
-                       [&](const auto& e) { return e.kind == kind; });
+    return std::any_of(events.begin(), events.end(), [&](const auto& e) { return e.kind == kind; });
 }
 
 class TempDir {
-public:
+  public:
     TempDir() {
         path_ = std::filesystem::temp_directory_path() /
-                ("qcc-resilience-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(counter_++));
+                ("qcc-resilience-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
         std::filesystem::create_directories(path_);
     }
     ~TempDir() { std::filesystem::remove_all(path_); }
     std::string file(const std::string& name) const { return (path_ / name).string(); }
 
-private:
+  private:
     static inline int counter_ = 0;
     std::filesystem::path path_;
 };
@@ -60,8 +58,9 @@ private:
 TEST(Breaker, OpensAfterThreeFailuresThenHalfOpenTrialClosesIt) {
     FakeClock clock;
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)},
-                       {}, "", &clock);
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
+        &clock);
     for (int i = 0; i < 3; ++i) a.push(sim::Reply::error(500, "api_error", "down"));
     for (int i = 0; i < 3; ++i) EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
     EXPECT_EQ(breaker_state(proxy, "a"), BreakerState::kOpen);
@@ -86,8 +85,9 @@ TEST(Breaker, OpensAfterThreeFailuresThenHalfOpenTrialClosesIt) {
 TEST(Breaker, FailedTrialReopensWithDoubledPeriod) {
     FakeClock clock;
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)},
-                       {}, "", &clock);
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
+        &clock);
     a.set_default(sim::Reply::error(503, "api_error", "still down"));
     for (int i = 0; i < 3; ++i) send(proxy);
     ASSERT_EQ(breaker_state(proxy, "a"), BreakerState::kOpen);
@@ -103,8 +103,9 @@ TEST(Breaker, FailedTrialReopensWithDoubledPeriod) {
 TEST(Cooldown, RateLimitedEndpointIsSkippedUntilRetryAfterEnds) {
     FakeClock clock;
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)},
-                       {}, "", &clock);
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
+        &clock);
     auto limited = sim::Reply::error(429, "rate_limit_error", "slow down");
     limited.headers.emplace_back("retry-after", "30");
     a.push(limited);
@@ -122,8 +123,9 @@ TEST(Cooldown, RateLimitedEndpointIsSkippedUntilRetryAfterEnds) {
 TEST(Cooldown, OverloadedEndpointGetsShortCooldownNotQuarantine) {
     FakeClock clock;
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)},
-                       {}, "", &clock);
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
+        &clock);
     a.push(sim::Reply::error(529, "overloaded_error", "Overloaded"));
     EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
     EXPECT_FALSE(proxy.state("a").quarantined.load());
@@ -148,8 +150,9 @@ TEST(Cooldown, SoftRateLimitWarningLowersWeightButKeepsEndpoint) {
 TEST(FailOpen, AllEndpointsDownTriesThemAnywayAndReturnsLastRealStatus) {
     FakeClock clock;
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)},
-                       {}, "", &clock);
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
+        &clock);
     a.set_default(sim::Reply::error(503, "api_error", "a unavailable"));
     b.set_default(sim::Reply::error(503, "api_error", "b unavailable"));
     for (int i = 0; i < 3; ++i) send(proxy);
@@ -241,8 +244,9 @@ TEST(Affinity, SessionMovesWhenItsEndpointDiesAndStaysOnTheNewOne) {
 TEST(Quarantine, OperatorReleaseAndQuarantineThroughTheStore) {
     FakeClock clock;
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)},
-                       {}, "", &clock);
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
+        &clock);
     a.push(sim::Reply::error(403, "permission_error", "key disabled"));
     EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
     EXPECT_TRUE(proxy.state("a").quarantined.load());
@@ -264,8 +268,9 @@ TEST(Quarantine, OperatorReleaseAndQuarantineThroughTheStore) {
 TEST(Settings, RuntimeChangeAppliesWithoutRestart) {
     FakeClock clock;
     FakeUpstream a, b;
-    ProxyFixture proxy({endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)},
-                       {}, "", &clock);
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
+        &clock);
     proxy.gateway().store().set_setting("breaker.consecutive_failures", "1");
     proxy.gateway().tick();  // what the control thread does within 1 s
     a.push(sim::Reply::error(500, "api_error", "once"));

@@ -1,8 +1,8 @@
 #include "harness/proxy_fixture.hpp"
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 #include "store/store.hpp"
 
@@ -21,8 +21,7 @@ config::EndpointConfig endpoint_config(std::string name, std::string base_url, i
 
 ProxyFixture::ProxyFixture(std::vector<config::EndpointConfig> endpoints,
                            const std::function<void(config::Config&)>& tweak,
-                           std::string store_path, const Clock* clock,
-                           int warmup_connections) {
+                           std::string store_path, const Clock* clock, int warmup_connections) {
     config::Config cfg;
     cfg.listen = "127.0.0.1:0";
     cfg.workers = 1;

@@ -24,7 +24,7 @@ config::EndpointConfig endpoint_config(std::string name, std::string base_url, i
                                        int weight = 100);
 
 class ProxyFixture {
-public:
+  public:
     /// `store_path` "" = a private in-memory store; a file path lets a second fixture reopen the
     /// same state (restart tests). `clock` (may be null) drives breakers, cooldowns and TTLs.
     /// Warm-up is off unless asked for, so tests can count upstream connections exactly.
@@ -43,7 +43,7 @@ public:
     /// A small valid Messages request body.
     static std::string messages_body(bool stream, std::string_view model = "claude-sonnet-4-5");
 
-private:
+  private:
     std::unique_ptr<proxy::Gateway> gateway_;
 };
 

@@ -75,8 +75,9 @@ TEST(ClassifyResponse, RateLimitCoolsDown) {
 TEST(ClassifyResponse, OverloadedIsAFailureWithShortCooldownNotAuth) {
     EXPECT_EQ(classify_response(529, "overloaded_error").endpoint, EE::kOverloaded);
     EXPECT_EQ(classify_response(529, "").endpoint, EE::kOverloaded);
-    EXPECT_EQ(classify_response(status_for_sse_error("overloaded_error"), "overloaded_error").request,
-              RE::kNextCandidate);
+    EXPECT_EQ(
+        classify_response(status_for_sse_error("overloaded_error"), "overloaded_error").request,
+        RE::kNextCandidate);
 }
 
 TEST(ClassifyResponse, ServerErrorsAreFailures) {

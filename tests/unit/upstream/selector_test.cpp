@@ -1,8 +1,8 @@
 #include "upstream/selector.hpp"
 
-#include <gtest/gtest.h>
-
 #include <map>
+
+#include <gtest/gtest.h>
 
 #include "upstream/affinity.hpp"
 #include "upstream/pool.hpp"
@@ -85,8 +85,7 @@ TEST(Selector, SmoothWeightedRoundRobinFollowsWeights) {
 }
 
 TEST(Selector, SkipsCoolingQuarantinedAndOpenEndpoints) {
-    auto a = make("a", 1, 100), b = make("b", 1, 100), c = make("c", 2, 100),
-         d = make("d", 2, 100);
+    auto a = make("a", 1, 100), b = make("b", 1, 100), c = make("c", 2, 100), d = make("d", 2, 100);
     a->state->quarantined = true;
     b->state->cooldown_until_ns = (kNow + std::chrono::seconds(10)).time_since_epoch().count();
     for (int i = 0; i < 3; ++i) {
