@@ -132,6 +132,10 @@ class Exchange {
     void cool_down(const Endpoint& ep, std::chrono::milliseconds d, std::string_view why);
     void note_soft_limit(const Endpoint& ep, const http::response_header<>& h);
     void bind_session(const Endpoint& ep);
+    /// Reads the next piece of the response body into `buf` (kRelayBufferBytes) within
+    /// `timeout`; returns the error (need_buffer is not one) and how many bytes arrived.
+    asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_piece(
+        Lease& lease, ResponseParser& p, char* buf, std::chrono::nanoseconds timeout);
     asio::awaitable<bool> write_client(std::string_view head, std::string_view data, bool chunked);
     asio::awaitable<bool> write_exhausted();
     void apply(const Endpoint& ep, const Verdict& v, std::chrono::milliseconds cooldown);
@@ -167,17 +171,7 @@ std::string Exchange::upstream_head(const Endpoint& ep, std::size_t body_size) c
     head += ep.host_header;
     head += "\r\n";
     head += forwarded_headers_;
-    const auto auth = ep.cfg.auth;
-    if (auth == config::AuthMode::kXApiKey || auth == config::AuthMode::kBoth) {
-        head += "x-api-key: ";
-        head += ep.cfg.api_key;
-        head += "\r\n";
-    }
-    if (auth == config::AuthMode::kBearer || auth == config::AuthMode::kBoth) {
-        head += "authorization: Bearer ";
-        head += ep.cfg.api_key;
-        head += "\r\n";
-    }
+    upstream::append_credentials(head, ep);
     const auto method = req_.method();
     if (body_size > 0 || method == http::verb::post || method == http::verb::put ||
         method == http::verb::patch) {
@@ -224,6 +218,17 @@ void Exchange::note_soft_limit(const Endpoint& ep, const http::response_header<>
     if (h["anthropic-ratelimit-unified-status"] != "allowed_warning") return;
     const auto until = (w_.runtime().now() + policy_->soft_limit_hold).time_since_epoch().count();
     ep.state->soft_limited_until_ns.store(until, std::memory_order_relaxed);
+}
+
+asio::awaitable<std::pair<boost::system::error_code, std::size_t>> Exchange::read_piece(
+    Lease& lease, ResponseParser& p, char* buf, std::chrono::nanoseconds timeout) {
+    p.get().body().data = buf;
+    p.get().body().size = kRelayBufferBytes;
+    lease->tcp().expires_after(timeout);
+    auto [ec, n] = co_await lease->visit(
+        [&](auto& s) { return http::async_read_some(s, lease->buffer(), p, kUseTuple); });
+    if (ec == http::error::need_buffer) ec = {};
+    co_return std::pair{ec, kRelayBufferBytes - p.get().body().size};
 }
 
 void Exchange::bind_session(const Endpoint& ep) {
@@ -416,13 +421,8 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
     // Borrowed from the worker, not on the coroutine frame: frames of held streams stay small.
     const auto buf = w_.relay_buffers().acquire();
     while (!p.is_done() && err_body.size() < kMaxErrorBodyBytes) {
-        p.get().body().data = buf.data();
-        p.get().body().size = kRelayBufferBytes;
-        lease->tcp().expires_after(ep.idle_timeout);
-        auto [ec, n] = co_await lease->visit(
-            [&](auto& s) { return http::async_read_some(s, lease->buffer(), p, kUseTuple); });
-        if (ec == http::error::need_buffer) ec = {};
-        err_body.append(buf.data(), kRelayBufferBytes - p.get().body().size);
+        const auto [ec, got] = co_await read_piece(lease, p, buf.data(), ep.idle_timeout);
+        err_body.append(buf.data(), got);
         if (watch_->client_gone) co_return Outcome::kClientGone;
         if (ec) break;
     }
@@ -459,13 +459,7 @@ asio::awaitable<Outcome> Exchange::pre_commit_sse(const Endpoint& ep, Lease& lea
     // after a 200) is a failed attempt that may still move to another endpoint (SPEC §2.6).
     const auto buf = w_.relay_buffers().acquire();
     while (!p.is_done() && !tap.first_event_seen() && pending.size() < kMaxPreCommitBytes) {
-        p.get().body().data = buf.data();
-        p.get().body().size = kRelayBufferBytes;
-        lease->tcp().expires_after(ep.idle_timeout);
-        auto [ec, n] = co_await lease->visit(
-            [&](auto& s) { return http::async_read_some(s, lease->buffer(), p, kUseTuple); });
-        if (ec == http::error::need_buffer) ec = {};
-        const auto got = kRelayBufferBytes - p.get().body().size;
+        const auto [ec, got] = co_await read_piece(lease, p, buf.data(), ep.idle_timeout);
         if (got > 0) {
             pending.append(buf.data(), got);
             tap.feed(std::string_view(buf.data(), got));
@@ -548,15 +542,9 @@ asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, Respo
     bool upstream_failed = false;
     std::string failure;
     while (!no_body && !p.is_done()) {
-        p.get().body().data = buf.data();
-        p.get().body().size = kRelayBufferBytes;
         auto idle = std::chrono::duration_cast<std::chrono::nanoseconds>(ep.idle_timeout);
         if (!streaming) idle = std::min(idle, total_deadline - Clock::now());
-        lease->tcp().expires_after(idle);
-        auto [ec, n] = co_await lease->visit(
-            [&](auto& s) { return http::async_read_some(s, lease->buffer(), p, kUseTuple); });
-        if (ec == http::error::need_buffer) ec = {};
-        const auto got = kRelayBufferBytes - p.get().body().size;
+        const auto [ec, got] = co_await read_piece(lease, p, buf.data(), idle);
         if (got > 0) {
             const std::string_view data(buf.data(), got);
             if (sse) tap.feed(data);

@@ -388,17 +388,7 @@ std::string check_request_head(const Endpoint& ep, std::string_view method, std:
     head += "\r\nx-app: ";
     head += kCheckApp;
     head += "\r\naccept-encoding: identity\r\n";
-    const auto auth = ep.cfg.auth;
-    if (auth == config::AuthMode::kXApiKey || auth == config::AuthMode::kBoth) {
-        head += "x-api-key: ";
-        head += ep.cfg.api_key;
-        head += "\r\n";
-    }
-    if (auth == config::AuthMode::kBearer || auth == config::AuthMode::kBoth) {
-        head += "authorization: Bearer ";
-        head += ep.cfg.api_key;
-        head += "\r\n";
-    }
+    append_credentials(head, ep);
     if (body_size > 0 || method == "POST") {
         head += "content-length: ";
         head += std::to_string(body_size);

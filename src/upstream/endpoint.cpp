@@ -23,6 +23,20 @@ void EndpointState::set_cooldown_reason(std::string reason) {
     cooldown_reason_ = std::move(reason);
 }
 
+void append_credentials(std::string& head, const Endpoint& ep) {
+    const auto auth = ep.cfg.auth;
+    if (auth == config::AuthMode::kXApiKey || auth == config::AuthMode::kBoth) {
+        head += "x-api-key: ";
+        head += ep.cfg.api_key;
+        head += "\r\n";
+    }
+    if (auth == config::AuthMode::kBearer || auth == config::AuthMode::kBoth) {
+        head += "authorization: Bearer ";
+        head += ep.cfg.api_key;
+        head += "\r\n";
+    }
+}
+
 Endpoint make_endpoint(std::string id, const config::EndpointConfig& cfg,
                        const config::Timeouts& defaults, std::shared_ptr<EndpointState> state) {
     auto parsed = boost::urls::parse_uri(cfg.base_url);

@@ -62,6 +62,10 @@ struct Endpoint {
     std::shared_ptr<EndpointState> state;  // never null
 };
 
+/// Appends the endpoint's credential header(s) per its auth mode (SPEC §3): `x-api-key`,
+/// `authorization: Bearer`, or both. The one place credentials enter an upstream request.
+void append_credentials(std::string& head, const Endpoint& ep);
+
 /// Builds an Endpoint from its config, applying global timeout defaults. Throws
 /// std::invalid_argument when the base URL cannot be used (config validation normally catches that
 /// first).

@@ -112,6 +112,9 @@ TEST(Warmup, FirstRequestReusesAPreOpenedConnection) {
     ProxyFixture proxy({endpoint_config("a", a.base_url())}, {}, "", nullptr,
                        /*warmup_connections=*/1);
     ASSERT_TRUE(proxy.gateway().wait_warmup(10s));
+    // The proxy's connect completes before the upstream's accept runs: await the accept.
+    ASSERT_TRUE(a.server().wait_until(
+        [](const sim::Server& s) { return s.connections_accepted() >= 1; }, 10s));
     EXPECT_EQ(a.server().connections_accepted(), 1u) << "one worker, one warm connection";
     EXPECT_EQ(a.request_count(), 0u) << "warm-up spends no tokens";
     EXPECT_EQ(send(proxy).status, 200);
