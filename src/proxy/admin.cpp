@@ -12,6 +12,7 @@
 
 #include "common/crypto.hpp"
 #include "protocol/http/headers.hpp"
+#include "proxy/gateway.hpp"
 #include "proxy/worker.hpp"
 #include "upstream/checker.hpp"
 #include "upstream/selector.hpp"
@@ -66,9 +67,13 @@ asio::awaitable<bool> health_check(Worker& w, beast::tcp_stream& client, ClientR
         co_return co_await write_error(client, 400, "invalid_request_error", "bad target",
                                        keep_alive);
     }
+    bool explicit_method = false;
     for (const auto& p : url->params()) {
         if (p.key == "endpoint") names.push_back(std::string(p.value));
-        if (p.key == "method") method = std::string(p.value);
+        if (p.key == "method") {
+            method = std::string(p.value);
+            explicit_method = true;
+        }
     }
     if (method == "models") {
         options.method = upstream::CheckMethod::kModels;
@@ -108,9 +113,12 @@ asio::awaitable<bool> health_check(Worker& w, beast::tcp_stream& client, ClientR
     for (std::size_t i = 0; i < targets.size(); ++i) {
         asio::co_spawn(
             client.get_executor(),
-            [&w, shared, i, ep = targets[i], options]() -> asio::awaitable<void> {
+            [&w, shared, i, ep = targets[i], options, explicit_method,
+             method_setting = policy->health_method]() -> asio::awaitable<void> {
                 static thread_local std::mt19937_64 rng{std::random_device{}()};
-                shared->results[i] = co_await upstream::run_check(w.pool(), *ep, options, rng);
+                auto opts = options;
+                if (!explicit_method) opts.method = check_method_for(*ep, method_setting);
+                shared->results[i] = co_await upstream::run_check(w.pool(), *ep, opts, rng);
                 w.runtime().record_check(*ep, shared->results[i]);
                 if (--shared->pending == 0) shared->done.cancel();
             },

@@ -296,16 +296,31 @@ void Gateway::start() {
     control_ = std::thread([this] { control_loop(); });
 }
 
+upstream::CheckMethod check_method_for(const upstream::Endpoint& ep, std::string_view fallback) {
+    // Per endpoint: a tag "health:conversation|models|connect" overrides the health.method
+    // setting (operators who do not want to spend tokens on one relay).
+    std::string_view method = fallback;
+    for (const auto& tag : ep.cfg.tags) {
+        if (tag.starts_with("health:")) method = std::string_view(tag).substr(7);
+    }
+    if (method == "models") return upstream::CheckMethod::kModels;
+    if (method == "connect") return upstream::CheckMethod::kConnect;
+    return upstream::CheckMethod::kConversation;
+}
+
 void Gateway::schedule_checks(const std::vector<std::shared_ptr<const upstream::Endpoint>>& eps) {
     const auto policy = runtime_.policy();
     upstream::CheckOptions options;
-    options.method = policy->health_method == "models"    ? upstream::CheckMethod::kModels
-                     : policy->health_method == "connect" ? upstream::CheckMethod::kConnect
-                                                          : upstream::CheckMethod::kConversation;
     options.model = policy->health_model;
     options.timeout = policy->health_timeout;
+    const std::string fallback = policy->health_method;
     // The runner belongs to the check thread: hand the work over rather than touch it here.
-    boost::asio::post(*check_ioc_, [this, eps, options] { runner_->submit(eps, options); });
+    boost::asio::post(*check_ioc_, [this, eps, options, fallback]() mutable {
+        for (const auto& ep : eps) {
+            options.method = check_method_for(*ep, fallback);
+            runner_->submit(ep, options);
+        }
+    });
 }
 
 void Gateway::on_check(const upstream::Endpoint& ep, const upstream::CheckResult& r) {

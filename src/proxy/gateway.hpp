@@ -88,6 +88,9 @@ class Gateway {
     int warm_pending_ = 0;
 };
 
+/// The health-check method for `ep`: its "health:<method>" tag, else `fallback` (the setting).
+upstream::CheckMethod check_method_for(const upstream::Endpoint& ep, std::string_view fallback);
+
 /// Hashes a client key the way the store keeps it.
 std::string hash_client_key(std::string_view key);
 

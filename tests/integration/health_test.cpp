@@ -158,3 +158,25 @@ TEST(AdminHealth, RunsChecksNowAndReportsEachEndpoint) {
 
 }  // namespace
 }  // namespace qcc::test
+
+namespace qcc::test {
+namespace {
+
+TEST(AdminHealth, EndpointTagSelectsItsProbeMethod) {
+    FakeUpstream a;
+    answer_like_anthropic(a);
+    auto ep = endpoint_config("cheap", a.base_url());
+    ep.tags = {"health:models"};
+    ProxyFixture proxy({ep});
+    TestClient client(proxy.port());
+    const Headers auth{{"authorization", std::string("Bearer ") + kAdminToken}};
+    auto res = client.request("POST", "/api/health/check", auth, "");
+    ASSERT_EQ(res.status, 200);
+    EXPECT_NE(res.body.find(R"("method":"models","result":"pass")"), std::string::npos) << res.body;
+    ASSERT_EQ(a.request_count(), 1u);
+    EXPECT_EQ(a.requests()[0].method, "GET") << "no tokens spent: GET /v1/models";
+    EXPECT_EQ(a.requests()[0].target, "/v1/models");
+}
+
+}  // namespace
+}  // namespace qcc::test
