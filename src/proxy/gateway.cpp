@@ -1,6 +1,7 @@
 #include "proxy/gateway.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -86,6 +87,7 @@ void Gateway::restore_state() {
             s.quarantined = true;
             s.set_quarantine_reason(rec.quarantine_reason);
         }
+        if (rec.adaptive_weight > 0) s.adaptive_weight = rec.adaptive_weight;
         saved_states_[ep->id] = rec;
         if (rec.quarantined || rec.breaker_state != "closed" ||
             rec.cooldown_until_unix_ms > now_ms) {
@@ -134,6 +136,7 @@ void Gateway::persist_state(bool force) {
         rec.cooldown_reason = s.cooldown_reason();
         rec.quarantined = s.quarantined.load();
         rec.quarantine_reason = s.quarantine_reason();
+        rec.adaptive_weight = std::round(s.adaptive_weight.load() * 1000.0) / 1000.0;
         auto prev = saved_states_.find(ep->id);
         rec.updated_at = 0;
         if (prev != saved_states_.end()) {
@@ -234,9 +237,12 @@ void Gateway::tick() {
             const double current =
                 s.adaptive_weight.load() > 0 ? s.adaptive_weight.load() : ep->cfg.weight;
             s.adaptive_weight = upstream::next_adaptive_weight(current, s.stats);
+            s.dirty = true;  // persisted with the rest of the endpoint state
         }
     } else if (!policy->adaptive_weights) {
-        for (const auto& ep : runtime_.endpoints()->endpoints) ep->state->adaptive_weight = 0.0;
+        for (const auto& ep : runtime_.endpoints()->endpoints) {
+            if (ep->state->adaptive_weight.exchange(0.0) != 0.0) ep->state->dirty = true;
+        }
     }
     // SPEC §7 recovery: quarantined and broken endpoints are re-checked; a pass releases them.
     if (runner_ && now - last_recovery_ >= policy->recovery_interval) {

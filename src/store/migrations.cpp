@@ -131,7 +131,13 @@ CREATE TABLE health_checks (
 CREATE INDEX health_checks_by_endpoint ON health_checks (endpoint);
 )sql";
 
-constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3};
+// Migration 4: the adaptive weight (SPEC §6) persists with the rest of the endpoint state, in
+// thousandths so that it stays an integer column.
+constexpr std::string_view kMigration4 = R"sql(
+ALTER TABLE endpoint_state ADD COLUMN adaptive_weight_milli INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
 
 }  // namespace
 

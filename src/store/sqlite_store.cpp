@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -334,12 +335,14 @@ class SqliteStore final : public Store {
         Query q(*this,
                 "INSERT INTO endpoint_state (endpoint_id, breaker_state, opened_at, open_for_ms, "
                 "reopens, cooldown_until, cooldown_reason, quarantined, quarantine_reason, "
-                "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                "updated_at, adaptive_weight_milli) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                "?10, ?11) "
                 "ON CONFLICT (endpoint_id) DO UPDATE SET breaker_state = excluded.breaker_state, "
                 "opened_at = excluded.opened_at, open_for_ms = excluded.open_for_ms, "
                 "reopens = excluded.reopens, cooldown_until = excluded.cooldown_until, "
                 "cooldown_reason = excluded.cooldown_reason, quarantined = excluded.quarantined, "
-                "quarantine_reason = excluded.quarantine_reason, updated_at = excluded.updated_at");
+                "quarantine_reason = excluded.quarantine_reason, updated_at = excluded.updated_at, "
+                "adaptive_weight_milli = excluded.adaptive_weight_milli");
         for (const auto& s : states) {
             q.bind_text(1, s.endpoint_id)
                 .bind_text(2, s.breaker_state)
@@ -350,7 +353,8 @@ class SqliteStore final : public Store {
                 .bind_text_or_null(7, s.cooldown_reason)
                 .bind_int(8, s.quarantined ? 1 : 0)
                 .bind_text_or_null(9, s.quarantine_reason)
-                .bind_int(10, s.updated_at != 0 ? s.updated_at : now);
+                .bind_int(10, s.updated_at != 0 ? s.updated_at : now)
+                .bind_int(11, std::llround(s.adaptive_weight * 1000.0));
             q.run();
             q.reset();
         }
@@ -363,8 +367,8 @@ class SqliteStore final : public Store {
         // NULL columns read as 0 / "" (sqlite3_column_* convert NULL that way).
         Query q(*this,
                 "SELECT endpoint_id, breaker_state, opened_at, open_for_ms, reopens, "
-                "cooldown_until, cooldown_reason, quarantined, quarantine_reason, updated_at "
-                "FROM endpoint_state ORDER BY endpoint_id");
+                "cooldown_until, cooldown_reason, quarantined, quarantine_reason, updated_at, "
+                "adaptive_weight_milli FROM endpoint_state ORDER BY endpoint_id");
         while (q.step()) {
             EndpointStateRecord r;
             r.endpoint_id = q.text(0);
@@ -377,6 +381,7 @@ class SqliteStore final : public Store {
             r.quarantined = q.integer(7) != 0;
             r.quarantine_reason = q.text(8);
             r.updated_at = q.integer(9);
+            r.adaptive_weight = static_cast<double>(q.integer(10)) / 1000.0;
             out.push_back(std::move(r));
         }
         return out;

@@ -41,6 +41,7 @@ struct EndpointStateRecord {
     std::string cooldown_reason;  // "rate_limited" | "overloaded" | ""
     bool quarantined = false;
     std::string quarantine_reason;  // e.g. "auth_failed", "billing", "operator"
+    double adaptive_weight = 0;     // SPEC §6 adaptive weight (0 = not computed); kept to 1/1000
     std::int64_t updated_at = 0;    // 0 when saving = the time of the save
 
     bool operator==(const EndpointStateRecord&) const = default;

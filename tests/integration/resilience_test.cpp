@@ -317,3 +317,34 @@ TEST(Persistence, QuarantineBreakerAndBindingsSurviveRestart) {
 
 }  // namespace
 }  // namespace qcc::test
+
+namespace qcc::test {
+namespace {
+
+TEST(AdaptiveWeights, ComputedFromPassiveStatsAndPersisted) {
+    TempDir dir;
+    const auto db = dir.file("qcc.sqlite");
+    FakeUpstream a;
+    auto endpoints = std::vector<config::EndpointConfig>{endpoint_config("a", a.base_url())};
+    double computed = 0;
+    {
+        FakeClock clock;
+        ProxyFixture proxy(endpoints, {}, db, &clock);
+        proxy.gateway().store().set_setting("balance.adaptive_weights", "true");
+        proxy.gateway().tick();
+        for (int i = 0; i < 5; ++i) EXPECT_EQ(send(proxy).status, 200);
+        clock.advance(31s);
+        proxy.gateway().tick();
+        computed = proxy.state("a").adaptive_weight.load();
+        // Fast, always successful: the SPEC §6 formula moves the weight up from 100.
+        EXPECT_GT(computed, 100.0);
+        EXPECT_LE(computed, 200.0);
+    }
+    FakeClock clock;
+    ProxyFixture proxy(endpoints, {}, db, &clock);
+    EXPECT_NEAR(proxy.state("a").adaptive_weight.load(), computed, 0.001)
+        << "the adaptive weight survives a restart";
+}
+
+}  // namespace
+}  // namespace qcc::test
