@@ -366,11 +366,17 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
             ctx_.model_sent = *target;
         }
     }
-    const auto head = upstream_head(ep, body.size());
-    lease->tcp().expires_after(ep.first_byte_timeout);
-    std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(body)};
-    auto [wec, wn] =
-        co_await lease->visit([&](auto& s) { return asio::async_write(s, out, kUseTuple); });
+    boost::system::error_code wec;
+    {
+        // Scoped: a held stream keeps neither the request head nor a spliced body copy.
+        const auto head = upstream_head(ep, body.size());
+        lease->tcp().expires_after(ep.first_byte_timeout);
+        std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(body)};
+        auto [ec, wn] =
+            co_await lease->visit([&](auto& s) { return asio::async_write(s, out, kUseTuple); });
+        wec = ec;
+        std::string().swap(spliced);
+    }
     if (watch_->client_gone) co_return Outcome::kClientGone;
     if (wec) {
         const auto kind = wec == beast::error::timeout ? ErrorKind::kFirstByteTimeout
@@ -524,6 +530,10 @@ asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, Respo
     ctx_.endpoint = ep.cfg.name;
     auto& a = current();
     a.status = status;
+    // Committed: no other attempt will need the request, so a long stream does not hold a
+    // 100 KB Claude Code body (or the forwarded headers) for its whole life.
+    std::string().swap(req_.body());
+    std::string().swap(forwarded_headers_);
     // A plain (non-SSE) body goes out in the same write as the head when its first bytes are
     // already here or come at once: one send instead of two. Streams are never held back.
     bool head_sent = false;
