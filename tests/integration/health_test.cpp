@@ -27,12 +27,6 @@ bool await_with_ticks(ProxyFixture& proxy, Pred pred, std::chrono::milliseconds 
     return pred();
 }
 
-ClientResponse send(ProxyFixture& proxy) {
-    TestClient client(proxy.port());
-    return client.request("POST", "/v1/messages", ProxyFixture::client_headers(),
-                          ProxyFixture::messages_body(false));
-}
-
 void answer_like_anthropic(FakeUpstream& up) {
     up.set_fallback([](const sim::Request& r) { return sim::respond_like_anthropic(r); });
 }
@@ -44,14 +38,15 @@ TEST(Recovery, PassingConversationalCheckReleasesQuarantinedEndpoint) {
         {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
         &clock);
     a.push(sim::Reply::error(401, "authentication_error", "key revoked"));
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     ASSERT_TRUE(proxy.state("a").quarantined.load());
     answer_like_anthropic(a);  // the key works again
     proxy.gateway().tick();
     EXPECT_TRUE(proxy.state("a").quarantined.load()) << "no check before the interval";
     clock.advance(61s);
     ASSERT_TRUE(await_with_ticks(proxy, [&] { return !proxy.state("a").quarantined.load(); }));
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "a") << "released endpoints serve again";
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "a")
+        << "released endpoints serve again";
     // The check was a real conversation: max_tokens 20, the check model, Claude-Code-like headers.
     const auto reqs = a.requests();
     const auto& check = reqs.at(1);
@@ -77,7 +72,7 @@ TEST(Recovery, EmptyTwoHundredFailsTheCheckAndStaysQuarantined) {
         {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
         &clock);
     a.push(sim::Reply::error(403, "permission_error", "nope"));
-    send(proxy);
+    proxy.send_messages();
     ASSERT_TRUE(proxy.state("a").quarantined.load());
     a.set_default(sim::Reply::json(200, ""));  // a relay that answers 200 with nothing
     clock.advance(61s);
@@ -87,7 +82,7 @@ TEST(Recovery, EmptyTwoHundredFailsTheCheckAndStaysQuarantined) {
     EXPECT_EQ(history[0].result, "fail");
     EXPECT_FALSE(history[0].valid);
     EXPECT_TRUE(proxy.state("a").quarantined.load());
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
 }
 
 TEST(Recovery, OpenBreakerIsClosedByAPassingCheck) {
@@ -97,7 +92,7 @@ TEST(Recovery, OpenBreakerIsClosedByAPassingCheck) {
         {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
         &clock);
     for (int i = 0; i < 3; ++i) a.push(sim::Reply::error(500, "api_error", "down"));
-    for (int i = 0; i < 3; ++i) send(proxy);
+    for (int i = 0; i < 3; ++i) proxy.send_messages();
     const auto now = [&] { return proxy.gateway().runtime().now(); };
     ASSERT_EQ(proxy.state("a").breaker.state(now()), upstream::BreakerState::kOpen);
     answer_like_anthropic(a);
@@ -117,7 +112,7 @@ TEST(Warmup, FirstRequestReusesAPreOpenedConnection) {
         [](const sim::Server& s) { return s.connections_accepted() >= 1; }, 10s));
     EXPECT_EQ(a.server().connections_accepted(), 1u) << "one worker, one warm connection";
     EXPECT_EQ(a.request_count(), 0u) << "warm-up spends no tokens";
-    EXPECT_EQ(send(proxy).status, 200);
+    EXPECT_EQ(proxy.send_messages().status, 200);
     EXPECT_EQ(a.server().connections_accepted(), 1u) << "the request reused the warm connection";
 }
 

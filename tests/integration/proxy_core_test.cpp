@@ -270,11 +270,7 @@ struct TwoEndpoints {
     FakeUpstream a, b;
     ProxyFixture proxy{
         {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}};
-    ClientResponse send(bool stream = false) {
-        TestClient client(proxy.port());
-        return client.request("POST", "/v1/messages", ProxyFixture::client_headers(),
-                              ProxyFixture::messages_body(stream));
-    }
+    ClientResponse send(bool stream = false) { return proxy.send_messages({}, stream); }
 };
 
 TEST(Failover, MovesOnWhenFirstEndpointRefusesConnections) {

@@ -20,13 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 using upstream::BreakerState;
 
-ClientResponse send(ProxyFixture& proxy, std::string_view session = {}) {
-    TestClient client(proxy.port());
-    auto headers = ProxyFixture::client_headers();
-    if (!session.empty()) headers.emplace_back("x-claude-code-session-id", std::string(session));
-    return client.request("POST", "/v1/messages", headers, ProxyFixture::messages_body(false));
-}
-
 BreakerState breaker_state(ProxyFixture& proxy, const std::string& name) {
     return proxy.state(name).breaker.state(proxy.gateway().runtime().now());
 }
@@ -62,19 +55,19 @@ TEST(Breaker, OpensAfterThreeFailuresThenHalfOpenTrialClosesIt) {
         {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
         &clock);
     for (int i = 0; i < 3; ++i) a.push(sim::Reply::error(500, "api_error", "down"));
-    for (int i = 0; i < 3; ++i) EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     EXPECT_EQ(breaker_state(proxy, "a"), BreakerState::kOpen);
 
     // While open, a gets nothing.
-    for (int i = 0; i < 3; ++i) EXPECT_EQ(send(proxy).header("x-qcc-attempts"), "1");
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(proxy.send_messages().header("x-qcc-attempts"), "1");
     EXPECT_EQ(a.request_count(), 3u);
 
     // After the open period, exactly one trial goes to a; its success closes the breaker.
     clock.advance(61s);
-    auto trial = send(proxy);
+    auto trial = proxy.send_messages();
     EXPECT_EQ(trial.header("x-qcc-endpoint"), "a");
     EXPECT_EQ(breaker_state(proxy, "a"), BreakerState::kClosed);
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "a");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "a");
 
     const auto events = events_of(proxy, "a");
     EXPECT_TRUE(has_event(events, "breaker_open"));
@@ -89,14 +82,14 @@ TEST(Breaker, FailedTrialReopensWithDoubledPeriod) {
         {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
         &clock);
     a.set_default(sim::Reply::error(503, "api_error", "still down"));
-    for (int i = 0; i < 3; ++i) send(proxy);
+    for (int i = 0; i < 3; ++i) proxy.send_messages();
     ASSERT_EQ(breaker_state(proxy, "a"), BreakerState::kOpen);
     clock.advance(61s);
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");  // the trial failed over
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");  // the trial failed over
     EXPECT_EQ(breaker_state(proxy, "a"), BreakerState::kOpen);
     EXPECT_EQ(proxy.state("a").breaker.open_period(), 120s);
     clock.advance(61s);  // not yet: the period doubled
-    send(proxy);
+    proxy.send_messages();
     EXPECT_EQ(a.request_count(), 4u);
 }
 
@@ -109,12 +102,12 @@ TEST(Cooldown, RateLimitedEndpointIsSkippedUntilRetryAfterEnds) {
     auto limited = sim::Reply::error(429, "rate_limit_error", "slow down");
     limited.headers.emplace_back("retry-after", "30");
     a.push(limited);
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     EXPECT_EQ(a.request_count(), 1u) << "skipped while cooling down";
     EXPECT_EQ(breaker_state(proxy, "a"), BreakerState::kClosed) << "a 429 is not a breaker failure";
     clock.advance(31s);
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "a");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "a");
     const auto events = events_of(proxy, "a");
     EXPECT_TRUE(has_event(events, "cooldown_start"));
     EXPECT_TRUE(has_event(events, "cooldown_end"));
@@ -127,11 +120,11 @@ TEST(Cooldown, OverloadedEndpointGetsShortCooldownNotQuarantine) {
         {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
         &clock);
     a.push(sim::Reply::error(529, "overloaded_error", "Overloaded"));
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     EXPECT_FALSE(proxy.state("a").quarantined.load());
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     clock.advance(6s);
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "a");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "a");
 }
 
 TEST(Cooldown, SoftRateLimitWarningLowersWeightButKeepsEndpoint) {
@@ -141,10 +134,11 @@ TEST(Cooldown, SoftRateLimitWarningLowersWeightButKeepsEndpoint) {
     auto warned = sim::Reply::json(200, sim::text_message_json("m", "hi", {}));
     warned.headers.emplace_back("anthropic-ratelimit-unified-status", "allowed_warning");
     a.push(warned);
-    EXPECT_EQ(send(proxy).status, 200);
+    EXPECT_EQ(proxy.send_messages().status, 200);
     const auto now = proxy.gateway().runtime().now().time_since_epoch().count();
     EXPECT_GT(proxy.state("a").soft_limited_until_ns.load(), now);
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "a") << "a soft warning does not exclude";
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "a")
+        << "a soft warning does not exclude";
 }
 
 TEST(FailOpen, AllEndpointsDownTriesThemAnywayAndReturnsLastRealStatus) {
@@ -155,11 +149,11 @@ TEST(FailOpen, AllEndpointsDownTriesThemAnywayAndReturnsLastRealStatus) {
         &clock);
     a.set_default(sim::Reply::error(503, "api_error", "a unavailable"));
     b.set_default(sim::Reply::error(503, "api_error", "b unavailable"));
-    for (int i = 0; i < 3; ++i) send(proxy);
+    for (int i = 0; i < 3; ++i) proxy.send_messages();
     ASSERT_EQ(breaker_state(proxy, "a"), BreakerState::kOpen);
     ASSERT_EQ(breaker_state(proxy, "b"), BreakerState::kOpen);
     const auto before = a.request_count() + b.request_count();
-    auto res = send(proxy);
+    auto res = proxy.send_messages();
     EXPECT_EQ(res.status, 503) << "the last real upstream status, not an invented one";
     EXPECT_NE(res.body.find("unavailable"), std::string::npos);
     EXPECT_GT(a.request_count() + b.request_count(), before) << "fail open: still tried";
@@ -181,7 +175,7 @@ TEST(RetryBudget, BoundsRetriesWhenEveryEndpointFails) {
     proxy.gateway().store().set_setting("breaker.min_volume", "1000000");
     proxy.gateway().tick();
     constexpr int kRequests = 60;
-    for (int i = 0; i < kRequests; ++i) EXPECT_EQ(send(proxy).status, 500);
+    for (int i = 0; i < kRequests; ++i) EXPECT_EQ(proxy.send_messages().status, 500);
     std::size_t attempts = 0;
     for (const auto& u : ups) attempts += u->request_count();
     // Without a budget: 5 attempts each = 300. With it: 20 % of requests plus the 10/s floor.
@@ -194,14 +188,16 @@ TEST(Affinity, SessionStaysOnOneEndpointWhileOtherSessionsSpread) {
     FakeUpstream a, b, c;
     ProxyFixture proxy({endpoint_config("a", a.base_url()), endpoint_config("b", b.base_url()),
                         endpoint_config("c", c.base_url())});
-    const auto first = send(proxy, "3f0c2a4e-9b1d-4c7e-8a55-2d6e1f0b7c91").header("x-qcc-endpoint");
+    const auto first =
+        proxy.send_messages("3f0c2a4e-9b1d-4c7e-8a55-2d6e1f0b7c91").header("x-qcc-endpoint");
     for (int i = 0; i < 12; ++i) {
-        EXPECT_EQ(send(proxy, "3f0c2a4e-9b1d-4c7e-8a55-2d6e1f0b7c91").header("x-qcc-endpoint"),
-                  first);
+        EXPECT_EQ(
+            proxy.send_messages("3f0c2a4e-9b1d-4c7e-8a55-2d6e1f0b7c91").header("x-qcc-endpoint"),
+            first);
     }
     std::map<std::string, int> spread;
     for (int i = 0; i < 30; ++i) {
-        spread[send(proxy, "session-" + std::to_string(i)).header("x-qcc-endpoint")]++;
+        spread[proxy.send_messages("session-" + std::to_string(i)).header("x-qcc-endpoint")]++;
     }
     EXPECT_GE(spread.size(), 2u) << "other sessions spread over the endpoints";
     EXPECT_EQ(proxy.gateway().runtime().counters().repins.load(), 0u);
@@ -228,16 +224,17 @@ TEST(Affinity, SessionMovesWhenItsEndpointDiesAndStaysOnTheNewOne) {
     ProxyFixture proxy({endpoint_config("a", a.base_url()), endpoint_config("b", b.base_url()),
                         endpoint_config("c", c.base_url())});
     const std::string session = "5b1c2d3e-0000-4000-8000-0000000000aa";
-    const auto original = send(proxy, session).header("x-qcc-endpoint");
+    const auto original = proxy.send_messages(session).header("x-qcc-endpoint");
     ASSERT_TRUE(by_name.count(original));
     // Its endpoint starts failing (pooled connections included).
     by_name[original]->set_default(sim::Reply::error(503, "api_error", "gone"));
-    const auto moved = send(proxy, session).header("x-qcc-endpoint");
+    const auto moved = proxy.send_messages(session).header("x-qcc-endpoint");
     EXPECT_NE(moved, original);
     EXPECT_EQ(proxy.gateway().runtime().counters().repins.load(), 1u);
     by_name[original]->set_fallback(
         [](const sim::Request& r) { return sim::respond_like_anthropic(r); });
-    for (int i = 0; i < 5; ++i) EXPECT_EQ(send(proxy, session).header("x-qcc-endpoint"), moved);
+    for (int i = 0; i < 5; ++i)
+        EXPECT_EQ(proxy.send_messages(session).header("x-qcc-endpoint"), moved);
     EXPECT_TRUE(has_event(events_of(proxy, moved), "repin"));
 }
 
@@ -248,18 +245,18 @@ TEST(Quarantine, OperatorReleaseAndQuarantineThroughTheStore) {
         {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
         &clock);
     a.push(sim::Reply::error(403, "permission_error", "key disabled"));
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     EXPECT_TRUE(proxy.state("a").quarantined.load());
     EXPECT_EQ(proxy.state("a").quarantine_reason(), "auth_failed");
     // `qcc endpoint release a` writes this; the running server acts on it within a control pass.
     proxy.gateway().store().set_setting("command.release.a", "1");
     proxy.gateway().tick();
     EXPECT_FALSE(proxy.state("a").quarantined.load());
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "a");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "a");
     proxy.gateway().store().set_setting("command.quarantine.a", "2");
     proxy.gateway().tick();
     EXPECT_TRUE(proxy.state("a").quarantined.load());
-    EXPECT_EQ(send(proxy).header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     const auto events = events_of(proxy, "a");
     EXPECT_TRUE(has_event(events, "quarantine"));
     EXPECT_TRUE(has_event(events, "release"));
@@ -274,7 +271,7 @@ TEST(Settings, RuntimeChangeAppliesWithoutRestart) {
     proxy.gateway().store().set_setting("breaker.consecutive_failures", "1");
     proxy.gateway().tick();  // what the control thread does within 1 s
     a.push(sim::Reply::error(500, "api_error", "once"));
-    send(proxy);
+    proxy.send_messages();
     EXPECT_EQ(breaker_state(proxy, "a"), BreakerState::kOpen);
 }
 
@@ -291,7 +288,7 @@ TEST(Persistence, QuarantineBreakerAndBindingsSurviveRestart) {
         FakeClock clock;
         ProxyFixture proxy(endpoints, {}, db, &clock);
         a.push(sim::Reply::error(401, "authentication_error", "bad key"));
-        bound = send(proxy, session).header("x-qcc-endpoint");
+        bound = proxy.send_messages(session).header("x-qcc-endpoint");
         ASSERT_TRUE(proxy.state("a").quarantined.load());
         ASSERT_TRUE(bound == "b" || bound == "c");
         const std::string other = bound == "b" ? "c" : "b";
@@ -300,7 +297,7 @@ TEST(Persistence, QuarantineBreakerAndBindingsSurviveRestart) {
         // Open the other tier-2 endpoint's breaker with failures of its own (sessionless
         // requests alternate between the two tier-2 endpoints).
         for (int i = 0; i < 20 && breaker_state(proxy, other) != BreakerState::kOpen; ++i) {
-            send(proxy);
+            proxy.send_messages();
         }
         ASSERT_EQ(breaker_state(proxy, other), BreakerState::kOpen);
     }  // stop(): final persistence
@@ -311,7 +308,7 @@ TEST(Persistence, QuarantineBreakerAndBindingsSurviveRestart) {
     EXPECT_EQ(proxy.state("a").quarantine_reason(), "auth_failed");
     EXPECT_EQ(breaker_state(proxy, other), BreakerState::kOpen) << "breaker survives a restart";
     const auto a_before = a.request_count();
-    EXPECT_EQ(send(proxy, session).header("x-qcc-endpoint"), bound) << "binding survives";
+    EXPECT_EQ(proxy.send_messages(session).header("x-qcc-endpoint"), bound) << "binding survives";
     EXPECT_EQ(a.request_count(), a_before);
 }
 
@@ -332,7 +329,7 @@ TEST(AdaptiveWeights, ComputedFromPassiveStatsAndPersisted) {
         ProxyFixture proxy(endpoints, {}, db, &clock);
         proxy.gateway().store().set_setting("balance.adaptive_weights", "true");
         proxy.gateway().tick();
-        for (int i = 0; i < 5; ++i) EXPECT_EQ(send(proxy).status, 200);
+        for (int i = 0; i < 5; ++i) EXPECT_EQ(proxy.send_messages().status, 200);
         clock.advance(31s);
         proxy.gateway().tick();
         computed = proxy.state("a").adaptive_weight.load();

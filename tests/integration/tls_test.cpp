@@ -97,12 +97,6 @@ config::EndpointConfig tls_endpoint(std::string name, const std::string& host, s
     return ep;
 }
 
-ClientResponse send(ProxyFixture& proxy, bool stream = false) {
-    TestClient client(proxy.port());
-    return client.request("POST", "/v1/messages", ProxyFixture::client_headers(),
-                          ProxyFixture::messages_body(stream));
-}
-
 std::string joined(const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += x;
@@ -136,7 +130,7 @@ bool wait_for_handshake_failures(FakeUpstream& up, std::size_t n) {
 TEST_F(UpstreamTls, SelfSignedWithoutVerificationSucceedsAndSendsSni) {
     FakeUpstream up(localhost_cert().tls_options());
     ProxyFixture proxy({tls_endpoint("tls", "localhost", up.port(), /*verify=*/false)});
-    auto res = send(proxy);
+    auto res = proxy.send_messages();
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_TRUE(res.complete);
     EXPECT_TRUE(contains(res.body, "Hello from FakeUpstream.")) << res.body;
@@ -155,7 +149,7 @@ TEST_F(UpstreamTls, UntrustedCertificateFailsVerificationAndFailsOver) {
     FakeUpstream plain;
     ProxyFixture proxy({tls_endpoint("a", "localhost", secure.port(), /*verify=*/true, 1),
                         endpoint_config("b", plain.base_url(), 2)});
-    auto res = send(proxy);
+    auto res = proxy.send_messages();
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_EQ(res.header("x-qcc-endpoint"), "b");
     EXPECT_EQ(res.header("x-qcc-attempts"), "2");
@@ -172,7 +166,7 @@ TEST_F(UpstreamTls, UntrustedCertificateFailsVerificationAndFailsOver) {
 TEST_F(UpstreamTls, UntrustedCertificateOnlyEndpointReturns502NamingTlsFailure) {
     FakeUpstream secure(localhost_cert().tls_options());
     ProxyFixture proxy({tls_endpoint("relay", "localhost", secure.port(), /*verify=*/true)});
-    auto res = send(proxy);
+    auto res = proxy.send_messages();
     EXPECT_EQ(res.status, 502);
     EXPECT_TRUE(contains(res.body, R"("type":"api_error")")) << res.body;
     EXPECT_TRUE(contains(res.body, "relay (tls_failure)")) << res.body;
@@ -183,7 +177,7 @@ TEST_F(UpstreamTls, UntrustedCertificateOnlyEndpointReturns502NamingTlsFailure) 
 TEST_F(UpstreamTls, IpLiteralEndpointSendsNoSni) {
     FakeUpstream up(localhost_cert().tls_options());
     ProxyFixture proxy({tls_endpoint("ip", "127.0.0.1", up.port(), /*verify=*/false)});
-    auto res = send(proxy);
+    auto res = proxy.send_messages();
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_EQ(up.request_count(), 1u);
     EXPECT_EQ(up.requests()[0].header("host"), "127.0.0.1:" + std::to_string(up.port()));
@@ -199,7 +193,7 @@ TEST_F(UpstreamTls, TrustedCertificateVerifiesForHostNameAndIpSan) {
     FakeUpstream up(localhost_cert().tls_options());
     for (const std::string host : {"localhost", "127.0.0.1"}) {
         ProxyFixture proxy({tls_endpoint("verified", host, up.port(), /*verify=*/true)});
-        auto res = send(proxy);
+        auto res = proxy.send_messages();
         ASSERT_EQ(res.status, 200) << host << ": " << res.body;
         EXPECT_EQ(proxy.state("verified").failures.load(), 0u) << host;
     }
@@ -215,7 +209,7 @@ TEST_F(UpstreamTls, TrustedCertificateForAnotherHostFailsVerification) {
     FakeUpstream up(other.tls_options());
     ProxyFixture proxy({tls_endpoint("name", "localhost", up.port(), /*verify=*/true, 1),
                         tls_endpoint("ip", "127.0.0.1", up.port(), /*verify=*/true, 2)});
-    auto res = send(proxy);
+    auto res = proxy.send_messages();
     EXPECT_EQ(res.status, 502);
     EXPECT_TRUE(contains(res.body, "name (tls_failure)")) << res.body;
     EXPECT_TRUE(contains(res.body, "ip (tls_failure)")) << res.body;
@@ -249,7 +243,7 @@ TEST_F(UpstreamTls, StreamsSseIntact) {
                                          sim::Usage{12, 7, 3, 5});
     up.push(sim::Reply::sse(events));
     ProxyFixture proxy({tls_endpoint("tls", "localhost", up.port(), /*verify=*/false)});
-    auto res = send(proxy, /*stream=*/true);
+    auto res = proxy.send_messages({}, /*stream=*/true);
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_TRUE(res.complete);
     EXPECT_TRUE(res.header("content-type").starts_with("text/event-stream"));
@@ -312,7 +306,7 @@ TEST_F(UpstreamTls, HttpsProxyTunnelsTheConnection) {
     FakeUpstream up(localhost_cert().tls_options());
     env_.set("HTTPS_PROXY", tunnel.url());
     ProxyFixture proxy({tls_endpoint("tls", "localhost", up.port(), /*verify=*/false)});
-    auto res = send(proxy);
+    auto res = proxy.send_messages();
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_TRUE(contains(res.body, "Hello from FakeUpstream.")) << res.body;
     EXPECT_EQ(tunnel.targets(), Names{"localhost:" + std::to_string(up.port())});
@@ -328,7 +322,7 @@ TEST_F(UpstreamTls, HttpsProxyIsNotUsedForPlainHttpEndpoints) {
     FakeUpstream plain;
     env_.set("HTTPS_PROXY", tunnel.url());
     ProxyFixture proxy({endpoint_config("plain", plain.base_url())});
-    auto res = send(proxy);
+    auto res = proxy.send_messages();
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_EQ(plain.request_count(), 1u);
     EXPECT_EQ(tunnel.connections_accepted(), 0u);
@@ -340,7 +334,7 @@ TEST_F(UpstreamTls, NoProxyBypassesTheProxy) {
     env_.set("HTTPS_PROXY", tunnel.url());
     env_.set("NO_PROXY", "example.com, localhost");
     ProxyFixture proxy({tls_endpoint("tls", "localhost", up.port(), /*verify=*/false)});
-    auto res = send(proxy);
+    auto res = proxy.send_messages();
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_TRUE(tunnel.targets().empty());
     EXPECT_EQ(tunnel.connections_accepted(), 0u);
@@ -356,7 +350,7 @@ TEST_F(UpstreamTls, ProxyRefusingConnectIsAnEndpointFailureAndFailsOver) {
     env_.set("HTTPS_PROXY", tunnel.url());
     ProxyFixture proxy({tls_endpoint("a", "localhost", secure.port(), /*verify=*/false, 1),
                         endpoint_config("b", plain.base_url(), 2)});
-    auto res = send(proxy);
+    auto res = proxy.send_messages();
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_EQ(res.header("x-qcc-endpoint"), "b");
     EXPECT_EQ(res.header("x-qcc-attempts"), "2");
@@ -374,7 +368,7 @@ TEST_F(UpstreamTls, ProxyRefusingConnectWithoutAlternativeReturns502) {
     FakeUpstream secure(localhost_cert().tls_options());
     env_.set("HTTPS_PROXY", tunnel.url());
     ProxyFixture proxy({tls_endpoint("relay", "localhost", secure.port(), /*verify=*/false)});
-    auto res = send(proxy);
+    auto res = proxy.send_messages();
     EXPECT_EQ(res.status, 502);
     EXPECT_TRUE(contains(res.body, R"("type":"api_error")")) << res.body;
     EXPECT_TRUE(contains(res.body, "relay (")) << res.body;

@@ -46,6 +46,13 @@ upstream::EndpointState& ProxyFixture::state(const std::string& name) {
     return *ep->state;  // states outlive snapshots (StateRegistry)
 }
 
+ClientResponse ProxyFixture::send_messages(std::string_view session, bool stream) {
+    TestClient client(port());
+    auto headers = client_headers();
+    if (!session.empty()) headers.emplace_back("x-claude-code-session-id", std::string(session));
+    return client.request("POST", "/v1/messages", headers, messages_body(stream));
+}
+
 Headers ProxyFixture::client_headers(bool with_key) {
     Headers h{{"content-type", "application/json"},
               {"anthropic-version", "2023-06-01"},

@@ -9,6 +9,7 @@
 
 #include "common/clock.hpp"
 #include "config/config.hpp"
+#include "harness/test_client.hpp"
 #include "proxy/gateway.hpp"
 #include "upstream/endpoint.hpp"
 
@@ -40,6 +41,9 @@ class ProxyFixture {
     upstream::EndpointState& state(const std::string& name);
     /// Headers a Claude-Code-like client sends, with the test client key.
     static Headers client_headers(bool with_key = true);
+    /// Sends a small Messages request on a new connection, with a Claude Code session id header
+    /// when `session` is not empty, and returns the whole response.
+    ClientResponse send_messages(std::string_view session = {}, bool stream = false);
     /// A small valid Messages request body.
     static std::string messages_body(bool stream, std::string_view model = "claude-sonnet-4-5");
 
