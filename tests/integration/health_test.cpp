@@ -32,11 +32,8 @@ void answer_like_anthropic(FakeUpstream& up) {
 }
 
 TEST(Recovery, PassingConversationalCheckReleasesQuarantinedEndpoint) {
-    FakeClock clock;
-    FakeUpstream a, b;
-    ProxyFixture proxy(
-        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
-        &clock);
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
     a.push(sim::Reply::error(401, "authentication_error", "key revoked"));
     EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     ASSERT_TRUE(proxy.state("a").quarantined.load());
@@ -66,11 +63,8 @@ TEST(Recovery, PassingConversationalCheckReleasesQuarantinedEndpoint) {
 }
 
 TEST(Recovery, EmptyTwoHundredFailsTheCheckAndStaysQuarantined) {
-    FakeClock clock;
-    FakeUpstream a, b;
-    ProxyFixture proxy(
-        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
-        &clock);
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
     a.push(sim::Reply::error(403, "permission_error", "nope"));
     proxy.send_messages();
     ASSERT_TRUE(proxy.state("a").quarantined.load());
@@ -86,11 +80,8 @@ TEST(Recovery, EmptyTwoHundredFailsTheCheckAndStaysQuarantined) {
 }
 
 TEST(Recovery, OpenBreakerIsClosedByAPassingCheck) {
-    FakeClock clock;
-    FakeUpstream a, b;
-    ProxyFixture proxy(
-        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
-        &clock);
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
     for (int i = 0; i < 3; ++i) a.push(sim::Reply::error(500, "api_error", "down"));
     for (int i = 0; i < 3; ++i) proxy.send_messages();
     const auto now = [&] { return proxy.gateway().runtime().now(); };

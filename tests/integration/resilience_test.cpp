@@ -49,11 +49,8 @@ class TempDir {
 };
 
 TEST(Breaker, OpensAfterThreeFailuresThenHalfOpenTrialClosesIt) {
-    FakeClock clock;
-    FakeUpstream a, b;
-    ProxyFixture proxy(
-        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
-        &clock);
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
     for (int i = 0; i < 3; ++i) a.push(sim::Reply::error(500, "api_error", "down"));
     for (int i = 0; i < 3; ++i) EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     EXPECT_EQ(breaker_state(proxy, "a"), BreakerState::kOpen);
@@ -76,11 +73,8 @@ TEST(Breaker, OpensAfterThreeFailuresThenHalfOpenTrialClosesIt) {
 }
 
 TEST(Breaker, FailedTrialReopensWithDoubledPeriod) {
-    FakeClock clock;
-    FakeUpstream a, b;
-    ProxyFixture proxy(
-        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
-        &clock);
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
     a.set_default(sim::Reply::error(503, "api_error", "still down"));
     for (int i = 0; i < 3; ++i) proxy.send_messages();
     ASSERT_EQ(breaker_state(proxy, "a"), BreakerState::kOpen);
@@ -94,11 +88,8 @@ TEST(Breaker, FailedTrialReopensWithDoubledPeriod) {
 }
 
 TEST(Cooldown, RateLimitedEndpointIsSkippedUntilRetryAfterEnds) {
-    FakeClock clock;
-    FakeUpstream a, b;
-    ProxyFixture proxy(
-        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
-        &clock);
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
     auto limited = sim::Reply::error(429, "rate_limit_error", "slow down");
     limited.headers.emplace_back("retry-after", "30");
     a.push(limited);
@@ -114,11 +105,8 @@ TEST(Cooldown, RateLimitedEndpointIsSkippedUntilRetryAfterEnds) {
 }
 
 TEST(Cooldown, OverloadedEndpointGetsShortCooldownNotQuarantine) {
-    FakeClock clock;
-    FakeUpstream a, b;
-    ProxyFixture proxy(
-        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
-        &clock);
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
     a.push(sim::Reply::error(529, "overloaded_error", "Overloaded"));
     EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     EXPECT_FALSE(proxy.state("a").quarantined.load());
@@ -142,11 +130,8 @@ TEST(Cooldown, SoftRateLimitWarningLowersWeightButKeepsEndpoint) {
 }
 
 TEST(FailOpen, AllEndpointsDownTriesThemAnywayAndReturnsLastRealStatus) {
-    FakeClock clock;
-    FakeUpstream a, b;
-    ProxyFixture proxy(
-        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
-        &clock);
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
     a.set_default(sim::Reply::error(503, "api_error", "a unavailable"));
     b.set_default(sim::Reply::error(503, "api_error", "b unavailable"));
     for (int i = 0; i < 3; ++i) proxy.send_messages();
@@ -239,11 +224,8 @@ TEST(Affinity, SessionMovesWhenItsEndpointDiesAndStaysOnTheNewOne) {
 }
 
 TEST(Quarantine, OperatorReleaseAndQuarantineThroughTheStore) {
-    FakeClock clock;
-    FakeUpstream a, b;
-    ProxyFixture proxy(
-        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
-        &clock);
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
     a.push(sim::Reply::error(403, "permission_error", "key disabled"));
     EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     EXPECT_TRUE(proxy.state("a").quarantined.load());
@@ -263,11 +245,8 @@ TEST(Quarantine, OperatorReleaseAndQuarantineThroughTheStore) {
 }
 
 TEST(Settings, RuntimeChangeAppliesWithoutRestart) {
-    FakeClock clock;
-    FakeUpstream a, b;
-    ProxyFixture proxy(
-        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)}, {}, "",
-        &clock);
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
     proxy.gateway().store().set_setting("breaker.consecutive_failures", "1");
     proxy.gateway().tick();  // what the control thread does within 1 s
     a.push(sim::Reply::error(500, "api_error", "once"));

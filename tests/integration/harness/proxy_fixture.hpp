@@ -9,6 +9,7 @@
 
 #include "common/clock.hpp"
 #include "config/config.hpp"
+#include "harness/fake_upstream.hpp"
 #include "harness/test_client.hpp"
 #include "proxy/gateway.hpp"
 #include "upstream/endpoint.hpp"
@@ -49,6 +50,19 @@ class ProxyFixture {
 
   private:
     std::unique_ptr<proxy::Gateway> gateway_;
+};
+
+/// The common failover setup: endpoints "a" (tier 1) and "b" (tier 2) behind one gateway whose
+/// breakers, cooldowns and TTLs follow `clock`. Use as `TwoTierProxy t; auto& [clock, a, b,
+/// proxy] = t;`.
+struct TwoTierProxy {
+    FakeClock clock;
+    FakeUpstream a, b;
+    ProxyFixture proxy{
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)},
+        {},
+        "",
+        &clock};
 };
 
 }  // namespace qcc::test
