@@ -137,7 +137,56 @@ constexpr std::string_view kMigration4 = R"sql(
 ALTER TABLE endpoint_state ADD COLUMN adaptive_weight_milli INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
+// Migration 5: the request log (SPEC §11). request_log gains the columns it lacked; empty strings
+// are stored as NULL, ttfb_ms -1 ("no byte sent") as NULL, status 0 as 0. Every filter index ends
+// in the implicit rowid, so "WHERE x = ? ORDER BY id DESC LIMIT n" walks one index backwards;
+// the partial index holds only the failed requests (errors are rare, a table scan for them is
+// not) and its WHERE text is repeated verbatim by the queries that use it (sqlite_store.cpp,
+// kNotSuccessSql). Payloads live apart so that retention can drop them early and row scans stay
+// small. request_rollups holds one row per (hour, endpoint, model, client key), model being
+// model_sent or else model_requested, with latency and TTFB histograms in LatencyHistogram's
+// encoding; it is what answers stats over whole hours.
+constexpr std::string_view kMigration5 = R"sql(
+ALTER TABLE request_log ADD COLUMN request_id TEXT;
+ALTER TABLE request_log ADD COLUMN method TEXT;
+ALTER TABLE request_log ADD COLUMN path TEXT;
+CREATE INDEX request_log_by_endpoint ON request_log (endpoint);
+CREATE INDEX request_log_by_client_key ON request_log (client_key);
+CREATE INDEX request_log_by_session ON request_log (session_key);
+CREATE INDEX request_log_by_model_sent ON request_log (model_sent);
+CREATE INDEX request_log_by_model_requested ON request_log (model_requested);
+CREATE INDEX request_log_errors ON request_log (id)
+    WHERE status < 200 OR status >= 400 OR error_class IS NOT NULL;
+
+CREATE TABLE request_payloads (
+    id       INTEGER PRIMARY KEY,
+    ts       INTEGER NOT NULL,
+    request  BLOB,
+    response BLOB
+);
+CREATE INDEX request_payloads_by_ts ON request_payloads (ts);
+
+CREATE TABLE request_rollups (
+    hour                  INTEGER NOT NULL,
+    endpoint              TEXT NOT NULL,
+    model                 TEXT NOT NULL,
+    client_key            TEXT NOT NULL,
+    count                 INTEGER NOT NULL,
+    successes             INTEGER NOT NULL,
+    failovers             INTEGER NOT NULL,
+    input_tokens          INTEGER NOT NULL,
+    output_tokens         INTEGER NOT NULL,
+    cache_creation_tokens INTEGER NOT NULL,
+    cache_read_tokens     INTEGER NOT NULL,
+    cost_usd              REAL NOT NULL,
+    latency_hist          BLOB NOT NULL,
+    ttfb_hist             BLOB NOT NULL,
+    PRIMARY KEY (hour, endpoint, model, client_key)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
+                                            kMigration5};
 
 }  // namespace
 

@@ -1,5 +1,11 @@
 // SQLite implementation of Store. One connection guarded by a mutex: callers are the admin API,
 // the CLI and the store-writer thread, none of them latency-critical.
+//
+// Request log layout (migration 5): raw rows in request_log, payloads in request_payloads, and
+// hourly roll-ups (hour, endpoint, model, client key) in request_rollups, updated in the same
+// transaction as the rows they summarize. stats() reads whole hours from the roll-ups and only
+// the partial hours at the window's edges from raw rows, so a 24 h summary reads ~1/24 of the rows
+// plus a few thousand roll-up rows whatever the traffic.
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -7,9 +13,12 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
+#include <variant>
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -18,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/crypto.hpp"
+#include "store/latency_histogram.hpp"
 #include "store/migrations.hpp"
 #include "store/secret.hpp"
 #include "store/store.hpp"
@@ -27,6 +37,145 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
 constexpr std::string_view kMemory = ":memory:";
+constexpr std::int64_t kHourMs = 3'600'000;
+// Rows deleted per transaction by cleanup(): small enough that the writer thread, which shares
+// the connection's mutex, waits for at most one chunk.
+constexpr std::int64_t kCleanupChunk = 5'000;
+constexpr std::size_t kMaxRequestPage = 1'000;
+// query_requests reads a time range through the ts index (and sorts it) when it holds fewer rows
+// than kNarrowTimeRange, or fewer than kSortableTimeRange and fewer than the newer rows an id walk
+// would have to skip.
+constexpr std::int64_t kNarrowTimeRange = 5'000;
+constexpr std::int64_t kSortableTimeRange = 50'000;
+// Verbatim the WHERE of the partial index request_log_errors (migration 5): SQLite uses a partial
+// index only for queries that repeat its condition.
+constexpr const char* kNotSuccessSql = "(status < 200 OR status >= 400 OR error_class IS NOT NULL)";
+constexpr const char* kSuccessSql = "(status >= 200 AND status < 400 AND error_class IS NULL)";
+
+// Floor division: bucket and hour starts of any time, also before 1970.
+std::int64_t floor_to(std::int64_t t, std::int64_t step) {
+    std::int64_t q = t / step;
+    if (t % step != 0 && t < 0) --q;
+    return q * step;
+}
+
+std::int64_t ceil_to(std::int64_t t, std::int64_t step) {
+    const std::int64_t f = floor_to(t, step);
+    return f == t ? f : f + step;
+}
+
+// Merges two encoded LatencyHistograms: the roll-up UPSERT calls it as qcc_hist_merge(old, new).
+void sql_hist_merge(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
+    auto arg = [&](int i) {
+        const auto* p = static_cast<const char*>(sqlite3_value_blob(argv[i]));
+        const int n = sqlite3_value_bytes(argv[i]);
+        return p == nullptr ? std::string_view() : std::string_view(p, static_cast<std::size_t>(n));
+    };
+    if (argc != 2) {
+        sqlite3_result_error(ctx, "qcc_hist_merge takes 2 arguments", -1);
+        return;
+    }
+    try {
+        const auto merged = merge_encoded_histograms(arg(0), arg(1));
+        if (!merged) {
+            sqlite3_result_error(ctx, "malformed latency histogram", -1);
+            return;
+        }
+        sqlite3_result_blob64(ctx, merged->data(), merged->size(), SQLITE_TRANSIENT);
+    } catch (...) {
+        sqlite3_result_error_nomem(ctx);
+    }
+}
+
+// The sums of one group of requests (a roll-up row, or the raw rows of one stats bucket).
+struct RequestTotals {
+    std::int64_t count = 0, successes = 0, failovers = 0;
+    std::int64_t input_tokens = 0, output_tokens = 0, cache_creation_tokens = 0,
+                 cache_read_tokens = 0;
+    double cost_usd = 0;
+    LatencyHistogram latency, ttfb;
+
+    void add_row(bool success, int attempts, std::int64_t total_ms, std::int64_t ttfb_ms,
+                 std::int64_t in, std::int64_t out, std::int64_t cache_creation,
+                 std::int64_t cache_read, double cost) {
+        ++count;
+        if (success) ++successes;
+        if (attempts > 1) ++failovers;
+        input_tokens += in;
+        output_tokens += out;
+        cache_creation_tokens += cache_creation;
+        cache_read_tokens += cache_read;
+        cost_usd += cost;
+        latency.add(total_ms);
+        if (ttfb_ms >= 0) ttfb.add(ttfb_ms);
+    }
+
+    StatsRow to_row(std::string group, std::int64_t bucket) const {
+        StatsRow r;
+        r.group = std::move(group);
+        r.bucket_unix_ms = bucket;
+        r.count = count;
+        r.successes = successes;
+        r.failovers = failovers;
+        r.success_ratio =
+            count == 0 ? 0 : static_cast<double>(successes) / static_cast<double>(count);
+        r.latency_p50_ms = latency.percentile(0.50);
+        r.latency_p95_ms = latency.percentile(0.95);
+        r.latency_p99_ms = latency.percentile(0.99);
+        r.ttfb_p50_ms = ttfb.percentile(0.50);
+        r.ttfb_p95_ms = ttfb.percentile(0.95);
+        r.ttfb_p99_ms = ttfb.percentile(0.99);
+        r.input_tokens = input_tokens;
+        r.output_tokens = output_tokens;
+        r.cache_creation_tokens = cache_creation_tokens;
+        r.cache_read_tokens = cache_read_tokens;
+        r.cost_usd = cost_usd;
+        return r;
+    }
+};
+
+// Roll-up row key: hour start, endpoint, model (sent, else requested), client key.
+using RollupKey = std::tuple<std::int64_t, std::string, std::string, std::string>;
+// Stats row key: bucket start, group.
+using StatsKey = std::pair<std::int64_t, std::string>;
+
+// The stats group column of each GroupBy, for request_log and request_rollups. Empty strings are
+// stored as NULL in request_log, so COALESCE picks model_requested when nothing was sent.
+const char* raw_group_sql(GroupBy by) {
+    switch (by) {
+        case GroupBy::kNone:
+            return "''";
+        case GroupBy::kEndpoint:
+            return "endpoint";
+        case GroupBy::kModel:
+            return "COALESCE(model_sent, model_requested)";
+        case GroupBy::kClientKey:
+            return "client_key";
+        case GroupBy::kSession:
+            return "session_key";
+    }
+    return "''";
+}
+
+const char* rollup_group_sql(GroupBy by) {
+    switch (by) {
+        case GroupBy::kEndpoint:
+            return "endpoint";
+        case GroupBy::kModel:
+            return "model";
+        case GroupBy::kClientKey:
+            return "client_key";
+        case GroupBy::kNone:
+        case GroupBy::kSession:  // never served from roll-ups
+            break;
+    }
+    return "''";
+}
+
+constexpr const char* kRequestColumns =
+    "id, ts, request_id, method, path, client_key, session_key, endpoint, attempts, tried, "
+    "model_requested, model_sent, stream, status, error_class, ttfb_ms, total_ms, input_tokens, "
+    "output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, bytes_in, bytes_out";
 
 std::int64_t now_ms() {
     using namespace std::chrono;
@@ -140,7 +289,8 @@ class SqliteStore final : public Store {
           max_events_(static_cast<std::int64_t>(
               std::min<std::size_t>(options.max_events, std::numeric_limits<std::int64_t>::max()))),
           max_health_checks_(static_cast<std::int64_t>(std::min<std::size_t>(
-              options.max_health_checks, std::numeric_limits<std::int64_t>::max()))) {
+              options.max_health_checks, std::numeric_limits<std::int64_t>::max()))),
+          secrets_(options.secrets) {
         const bool memory = path_ == kMemory;
         if (!memory) {
             make_private_dirs(std::filesystem::path(path_).parent_path(), path_);
@@ -156,6 +306,15 @@ class SqliteStore final : public Store {
         }
         try {
             sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+            if (sqlite3_create_function_v2(
+                    db_, "qcc_hist_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                    &sql_hist_merge, nullptr, nullptr, nullptr) != SQLITE_OK) {
+                fail("register qcc_hist_merge");
+            }
+            // Takes effect only while the file has no table yet (a new database): cleanup can
+            // then hand free pages back with PRAGMA incremental_vacuum. Older files keep
+            // auto_vacuum=NONE until someone runs VACUUM once.
+            exec("PRAGMA auto_vacuum=INCREMENTAL");
             if (!memory) {
                 Query q(*this, "PRAGMA journal_mode=WAL");
                 if (!q.step() || q.text(0) != "wal") {
@@ -165,6 +324,7 @@ class SqliteStore final : public Store {
             }
             exec("PRAGMA synchronous=NORMAL");
             migrate();
+            reseal_plain_credentials();
         } catch (...) {
             stmts_.clear();
             sqlite3_close_v2(db_);
@@ -216,7 +376,7 @@ class SqliteStore final : public Store {
         q.bind_text(1, e.name)
             .bind_text(2, record.id)
             .bind_text(3, e.base_url)
-            .bind_text(4, encode_secret(e.api_key))
+            .bind_text(4, secrets().seal(e.api_key))
             .bind_text(5, config::to_string(e.kind))
             .bind_text(6, config::to_string(e.auth))
             .bind_int(7, e.tier)
@@ -531,6 +691,265 @@ class SqliteStore final : public Store {
         return out;
     }
 
+    void append_requests(std::vector<RequestRecord>& rows) override {
+        if (rows.empty()) return;
+        std::lock_guard lock(mu_);
+        Transaction tx(*this);
+        std::vector<std::int64_t> ids;
+        ids.reserve(rows.size());
+        std::map<RollupKey, RequestTotals> rollups;
+        {
+            Query insert(*this,
+                         "INSERT INTO request_log (ts, request_id, method, path, client_key, "
+                         "session_key, endpoint, attempts, tried, model_requested, model_sent, "
+                         "stream, status, error_class, ttfb_ms, total_ms, input_tokens, "
+                         "output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
+                         "bytes_in, bytes_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                         "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)");
+            for (const auto& r : rows) {
+                insert.bind_int(1, r.ts_unix_ms)
+                    .bind_text_or_null(2, r.request_id)
+                    .bind_text_or_null(3, r.method)
+                    .bind_text_or_null(4, r.path)
+                    .bind_text_or_null(5, r.client_key)
+                    .bind_text_or_null(6, r.session_key)
+                    .bind_text_or_null(7, r.endpoint)
+                    .bind_int(8, r.attempts)
+                    .bind_text_or_null(9, r.tried)
+                    .bind_text_or_null(10, r.model_requested)
+                    .bind_text_or_null(11, r.model_sent)
+                    .bind_int(12, r.stream ? 1 : 0)
+                    .bind_int(13, r.status)
+                    .bind_text_or_null(14, r.error_class)
+                    .bind_int(16, r.total_ms)
+                    .bind_int(17, r.input_tokens)
+                    .bind_int(18, r.output_tokens)
+                    .bind_int(19, r.cache_creation_tokens)
+                    .bind_int(20, r.cache_read_tokens)
+                    .bind_real(21, r.cost_usd)
+                    .bind_int(22, r.bytes_in)
+                    .bind_int(23, r.bytes_out);
+                if (r.ttfb_ms >= 0) insert.bind_int(15, r.ttfb_ms);  // else NULL: no byte sent
+                insert.run();
+                insert.reset();
+                ids.push_back(sqlite3_last_insert_rowid(db_));
+
+                const std::string& model = r.model_sent.empty() ? r.model_requested : r.model_sent;
+                rollups[RollupKey(floor_to(r.ts_unix_ms, kHourMs), r.endpoint, model, r.client_key)]
+                    .add_row(is_success(r), r.attempts, r.total_ms, r.ttfb_ms, r.input_tokens,
+                             r.output_tokens, r.cache_creation_tokens, r.cache_read_tokens,
+                             r.cost_usd);
+            }
+        }
+        {
+            Query payload(*this,
+                          "INSERT INTO request_payloads (id, ts, request, response) "
+                          "VALUES (?1, ?2, ?3, ?4)");
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                const auto& r = rows[i];
+                if (r.request_payload.empty() && r.response_payload.empty()) continue;
+                payload.bind_int(1, ids[i])
+                    .bind_int(2, r.ts_unix_ms)
+                    .bind_blob_or_null(3, r.request_payload)
+                    .bind_blob_or_null(4, r.response_payload)
+                    .run();
+                payload.reset();
+            }
+        }
+        {
+            Query upsert(*this,
+                         "INSERT INTO request_rollups (hour, endpoint, model, client_key, count, "
+                         "successes, failovers, input_tokens, output_tokens, "
+                         "cache_creation_tokens, cache_read_tokens, cost_usd, latency_hist, "
+                         "ttfb_hist) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                         "?13, ?14) ON CONFLICT (hour, endpoint, model, client_key) DO UPDATE SET "
+                         "count = count + excluded.count, "
+                         "successes = successes + excluded.successes, "
+                         "failovers = failovers + excluded.failovers, "
+                         "input_tokens = input_tokens + excluded.input_tokens, "
+                         "output_tokens = output_tokens + excluded.output_tokens, "
+                         "cache_creation_tokens = cache_creation_tokens + "
+                         "excluded.cache_creation_tokens, "
+                         "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, "
+                         "cost_usd = cost_usd + excluded.cost_usd, "
+                         "latency_hist = qcc_hist_merge(latency_hist, excluded.latency_hist), "
+                         "ttfb_hist = qcc_hist_merge(ttfb_hist, excluded.ttfb_hist)");
+            for (const auto& [key, t] : rollups) {
+                upsert.bind_int(1, std::get<0>(key))
+                    .bind_text(2, std::get<1>(key))
+                    .bind_text(3, std::get<2>(key))
+                    .bind_text(4, std::get<3>(key))
+                    .bind_int(5, t.count)
+                    .bind_int(6, t.successes)
+                    .bind_int(7, t.failovers)
+                    .bind_int(8, t.input_tokens)
+                    .bind_int(9, t.output_tokens)
+                    .bind_int(10, t.cache_creation_tokens)
+                    .bind_int(11, t.cache_read_tokens)
+                    .bind_real(12, t.cost_usd)
+                    .bind_blob(13, t.latency.encode())
+                    .bind_blob(14, t.ttfb.encode())
+                    .run();
+                upsert.reset();
+            }
+        }
+        tx.commit();
+        // Only now: a batch that failed leaves the records as they were (id 0), ready for a retry.
+        for (std::size_t i = 0; i < rows.size(); ++i) rows[i].id = ids[i];
+    }
+
+    std::vector<RequestRecord> query_requests(const RequestQuery& rq) override {
+        std::lock_guard lock(mu_);
+        const char* ts = use_ts_index(rq) ? "ts" : "+ts";
+        // Each condition refers to its parameter by number, so the model branch below can repeat
+        // the filter text in two sub-queries and bind each value once.
+        std::vector<std::variant<std::int64_t, std::string>> params;
+        std::string where;
+        auto param = [&](auto value) {
+            params.emplace_back(std::move(value));
+            return "?" + std::to_string(params.size());
+        };
+        auto add = [&](const std::string& condition) {
+            where += where.empty() ? "" : " AND ";
+            where += condition;
+        };
+        if (rq.from_unix_ms != 0) add(ts + (" >= " + param(rq.from_unix_ms)));
+        if (rq.to_unix_ms != 0) add(ts + (" < " + param(rq.to_unix_ms)));
+        if (!rq.endpoint.empty()) add("endpoint = " + param(rq.endpoint));
+        if (!rq.client_key.empty()) add("client_key = " + param(rq.client_key));
+        if (!rq.session_key.empty()) add("session_key = " + param(rq.session_key));
+        if (!rq.error_class.empty()) add("error_class = " + param(rq.error_class));
+        if (rq.status != 0) add("status = " + param(std::int64_t{rq.status}));
+        // A filter that implies "failed" also names the failure condition, so that the partial
+        // index of failed requests can serve it.
+        const bool failed_only = rq.errors_only || !rq.error_class.empty() ||
+                                 (rq.status != 0 && (rq.status < 200 || rq.status >= 400));
+        if (failed_only) add(kNotSuccessSql);
+        if (rq.before_id != 0) add("id < " + param(rq.before_id));
+        const std::string limit =
+            param(static_cast<std::int64_t>(std::clamp<std::size_t>(rq.limit, 1, kMaxRequestPage)));
+
+        // The page's ids are chosen first, from indexes alone where they cover the filters (and
+        // only integers are sorted); the full rows are read for those ids only.
+        auto newest_ids = [&](const std::string& condition) {
+            return "SELECT id FROM request_log WHERE " + condition + " ORDER BY id DESC LIMIT " +
+                   limit;
+        };
+        std::string ids;
+        if (rq.model.empty()) {
+            ids = newest_ids(where.empty() ? "1" : where);
+        } else {
+            // "model_sent = ? OR model_requested = ?" would make SQLite sort every match; the
+            // newest `limit` ids of the union are among the newest `limit` of each side, and
+            // each side walks its own index backwards.
+            const std::string model = param(rq.model);
+            const std::string rest = where.empty() ? "" : " AND " + where;
+            ids = "SELECT id FROM (" + newest_ids("model_sent = " + model + rest) +
+                  ") UNION ALL SELECT id FROM (" + newest_ids("model_requested = " + model + rest) +
+                  ")";
+        }
+        const std::string sql = std::string("SELECT ") + kRequestColumns +
+                                " FROM request_log WHERE id IN (" + ids +
+                                ") ORDER BY id DESC LIMIT " + limit;
+
+        Query q(*this, sql);
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            const int index = static_cast<int>(i + 1);
+            if (const auto* v = std::get_if<std::int64_t>(&params[i])) {
+                q.bind_int(index, *v);
+            } else {
+                q.bind_text(index, std::get<std::string>(params[i]));
+            }
+        }
+        std::vector<RequestRecord> out;
+        while (q.step()) out.push_back(read_request(q));
+        return out;
+    }
+
+    std::optional<RequestRecord> get_request(std::int64_t id) override {
+        std::lock_guard lock(mu_);
+        std::optional<RequestRecord> out;
+        {
+            Query q(*this,
+                    std::string("SELECT ") + kRequestColumns + " FROM request_log WHERE id = ?1");
+            if (!q.bind_int(1, id).step()) return std::nullopt;
+            out = read_request(q);
+        }
+        Query p(*this, "SELECT request, response FROM request_payloads WHERE id = ?1");
+        if (p.bind_int(1, id).step()) {
+            out->request_payload = std::string(p.bytes(0));
+            out->response_payload = std::string(p.bytes(1));
+        }
+        return out;
+    }
+
+    std::vector<StatsRow> stats(const StatsQuery& sq) override {
+        if (sq.bucket_ms < 0) {
+            throw std::invalid_argument("stats: bucket_ms must not be negative");
+        }
+        if (sq.to_unix_ms <= sq.from_unix_ms) return {};
+        std::map<StatsKey, RequestTotals> groups;
+        {
+            std::lock_guard lock(mu_);
+            ReadTransaction snapshot(*this);  // roll-ups and raw rows from one state
+            const std::int64_t first_hour = ceil_to(sq.from_unix_ms, kHourMs);
+            const std::int64_t end_hour = floor_to(sq.to_unix_ms, kHourMs);
+            const bool rollups =
+                sq.by != GroupBy::kSession && sq.bucket_ms % kHourMs == 0 && first_hour < end_hour;
+            if (rollups) {
+                fold_raw(sq, sq.from_unix_ms, first_hour, groups);
+                fold_rollups(sq, first_hour, end_hour, groups);
+                fold_raw(sq, end_hour, sq.to_unix_ms, groups);
+            } else {
+                fold_raw(sq, sq.from_unix_ms, sq.to_unix_ms, groups);
+            }
+        }
+        std::vector<StatsRow> out;
+        out.reserve(groups.size());
+        for (const auto& [key, totals] : groups)
+            out.push_back(totals.to_row(key.second, key.first));
+        return out;
+    }
+
+    CleanupResult cleanup(std::int64_t now_unix_ms, const RetentionPolicy& p) override {
+        CleanupResult result;
+        // A payload never outlives its request row.
+        std::int64_t payload_keep = 0;
+        for (const std::int64_t keep : {p.payloads_ms, p.requests_ms}) {
+            if (keep > 0 && (payload_keep == 0 || keep < payload_keep)) payload_keep = keep;
+        }
+        if (payload_keep > 0) {
+            result.payloads = delete_in_chunks(
+                "DELETE FROM request_payloads WHERE id IN "
+                "(SELECT id FROM request_payloads WHERE ts < ?1 LIMIT ?2)",
+                now_unix_ms - payload_keep);
+        }
+        if (p.requests_ms > 0) {
+            result.requests = delete_in_chunks(
+                "DELETE FROM request_log WHERE id IN "
+                "(SELECT id FROM request_log WHERE ts < ?1 LIMIT ?2)",
+                now_unix_ms - p.requests_ms);
+        }
+        if (p.rollups_ms > 0) {
+            // Only hours that ended by the cut-off: a roll-up is all or nothing.
+            result.rollups = delete_in_chunks(
+                "DELETE FROM request_rollups WHERE (hour, endpoint, model, client_key) IN "
+                "(SELECT hour, endpoint, model, client_key FROM request_rollups "
+                "WHERE hour < ?1 LIMIT ?2)",
+                now_unix_ms - p.rollups_ms - kHourMs + 1);
+        }
+        std::lock_guard lock(mu_);
+        exec("PRAGMA incremental_vacuum");
+        return result;
+    }
+
+    std::int64_t count_requests() override {
+        std::lock_guard lock(mu_);
+        Query q(*this, "SELECT COUNT(*) FROM request_log");
+        q.step();
+        return q.integer(0);
+    }
+
   private:
     // A cached prepared statement in use: reset and unbound when the Query goes out of scope.
     class Query {
@@ -550,6 +969,22 @@ class SqliteStore final : public Store {
         }
         Query& bind_int(int index, std::int64_t value) {
             check(sqlite3_bind_int64(stmt_, index, value));
+            return *this;
+        }
+        Query& bind_real(int index, double value) {
+            check(sqlite3_bind_double(stmt_, index, value));
+            return *this;
+        }
+        Query& bind_blob(int index, std::string_view value) {
+            // A null data pointer would bind NULL instead of the empty blob.
+            const char* data = value.data() != nullptr ? value.data() : "";
+            check(sqlite3_bind_blob64(stmt_, index, data, value.size(), SQLITE_TRANSIENT));
+            return *this;
+        }
+        /// Binds NULL for the empty string (the schema's "unset").
+        Query& bind_blob_or_null(int index, std::string_view value) {
+            if (!value.empty()) return bind_blob(index, value);
+            check(sqlite3_bind_null(stmt_, index));
             return *this;
         }
         /// Binds NULL for 0 (the schema's "unset").
@@ -588,6 +1023,14 @@ class SqliteStore final : public Store {
                        : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
         }
         std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+        double real(int column) const { return sqlite3_column_double(stmt_, column); }
+        /// The column's bytes as stored (BLOB or TEXT), valid until the next step or reset.
+        std::string_view bytes(int column) const {
+            const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+            const int n = sqlite3_column_bytes(stmt_, column);
+            return p == nullptr ? std::string_view()
+                                : std::string_view(p, static_cast<std::size_t>(n));
+        }
         /// Makes the statement ready to be bound and run again (batches reuse one statement).
         void reset() {
             sqlite3_reset(stmt_);
@@ -621,6 +1064,18 @@ class SqliteStore final : public Store {
       private:
         SqliteStore& store_;
         bool done_ = false;
+    };
+
+    // A deferred read transaction: several SELECTs see one snapshot of the database.
+    class ReadTransaction {
+      public:
+        explicit ReadTransaction(SqliteStore& store) : store_(store) { store_.exec("BEGIN"); }
+        ~ReadTransaction() { sqlite3_exec(store_.db_, "COMMIT", nullptr, nullptr, nullptr); }
+        ReadTransaction(const ReadTransaction&) = delete;
+        ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+      private:
+        SqliteStore& store_;
     };
 
     [[noreturn]] void fail(std::string_view what) const {
@@ -734,7 +1189,7 @@ class SqliteStore final : public Store {
         e.name = q.text(0);
         r.id = q.text(1);
         e.base_url = q.text(2);
-        e.api_key = decode_secret(q.text(3));
+        e.api_key = secrets().open(q.text(3));
         const auto kind = config::parse_endpoint_kind(q.text(4));
         const auto auth = config::parse_auth_mode(q.text(5));
         if (!kind || !auth) fail_data("endpoint " + e.name + " has an unknown kind or auth mode");
@@ -766,6 +1221,186 @@ class SqliteStore final : public Store {
         return r;
     }
 
+    // The credential sealer, resolved on first use so that a store used only for the request log
+    // or settings never needs the master key (and an unreadable key file fails the endpoint
+    // operations with SecretBox's message instead of every open). Called with mu_ held or from
+    // the constructor.
+    const SecretBox& secrets() {
+        if (!secrets_) {
+            if (path_ == kMemory) {
+                secrets_ = std::make_shared<const SecretBox>(SecretBox::ephemeral());
+            } else {
+                auto dir = std::filesystem::path(path_).parent_path();
+                if (dir.empty()) dir = ".";
+                secrets_ =
+                    std::make_shared<const SecretBox>(SecretBox::load_or_create(dir.string()));
+            }
+        }
+        return *secrets_;
+    }
+
+    // Credentials written by builds before sealing existed ("plain:<secret>") are sealed in
+    // place, once, when the store opens; the plaintext is read back through SecretBox::open so a
+    // row that is neither form fails loudly instead of being sealed as garbage.
+    void reseal_plain_credentials() {
+        constexpr const char* kPlainRows =
+            "SELECT name, api_key FROM endpoints WHERE substr(api_key, 1, 6) = 'plain:'";
+        {
+            Query probe(*this, kPlainRows);
+            if (!probe.step()) return;
+        }
+        const SecretBox& box = secrets();
+        Transaction tx(*this);
+        std::vector<std::pair<std::string, std::string>> rows;
+        {
+            Query q(*this, kPlainRows);  // again, under the write lock
+            while (q.step()) rows.emplace_back(q.text(0), q.text(1));
+        }
+        Query update(*this, "UPDATE endpoints SET api_key = ?2 WHERE name = ?1");
+        for (const auto& [name, stored] : rows) {
+            update.bind_text(1, name).bind_text(2, box.seal(box.open(stored))).run();
+            update.reset();
+        }
+        tx.commit();
+        if (!rows.empty()) {
+            spdlog::info("sqlite store {}: sealed {} stored credential(s) with the master key",
+                         path_, rows.size());
+        }
+    }
+
+    RequestRecord read_request(const Query& q) const {
+        RequestRecord r;
+        r.id = q.integer(0);
+        r.ts_unix_ms = q.integer(1);
+        r.request_id = q.text(2);
+        r.method = q.text(3);
+        r.path = q.text(4);
+        r.client_key = q.text(5);
+        r.session_key = q.text(6);
+        r.endpoint = q.text(7);
+        r.attempts = static_cast<int>(q.integer(8));
+        r.tried = q.text(9);
+        r.model_requested = q.text(10);
+        r.model_sent = q.text(11);
+        r.stream = q.integer(12) != 0;
+        r.status = static_cast<int>(q.integer(13));
+        r.error_class = q.text(14);
+        r.ttfb_ms = q.is_null(15) ? -1 : q.integer(15);
+        r.total_ms = q.integer(16);
+        r.input_tokens = q.integer(17);
+        r.output_tokens = q.integer(18);
+        r.cache_creation_tokens = q.integer(19);
+        r.cache_read_tokens = q.integer(20);
+        r.cost_usd = q.real(21);
+        r.bytes_in = q.integer(22);
+        r.bytes_out = q.integer(23);
+        return r;
+    }
+
+    // Rows with from <= ts < to (0 = unbounded), counting no further than `cap`; reads at most
+    // `cap` index entries.
+    std::int64_t count_ts_range(std::int64_t from, std::int64_t to, std::int64_t cap) {
+        Query q(*this,
+                "SELECT COUNT(*) FROM (SELECT 1 FROM request_log WHERE ts >= ?1 AND ts < ?2 "
+                "LIMIT ?3)");
+        q.bind_int(1, from != 0 ? from : std::numeric_limits<std::int64_t>::min())
+            .bind_int(2, to != 0 ? to : std::numeric_limits<std::int64_t>::max())
+            .bind_int(3, cap);
+        q.step();
+        return q.integer(0);
+    }
+
+    // Results are ordered by id. A time range is read through the ts index only when sorting it
+    // is cheap; otherwise SQLite is made ("+ts": no index for the term) to walk ids backwards
+    // from the newest and filter, which finds a page at once in recent ranges but must skip
+    // every row newer than `to` first.
+    bool use_ts_index(const RequestQuery& rq) {
+        if (rq.from_unix_ms == 0 && rq.to_unix_ms == 0) return false;
+        const std::int64_t in_range =
+            count_ts_range(rq.from_unix_ms, rq.to_unix_ms, kSortableTimeRange);
+        if (in_range < kNarrowTimeRange) return true;
+        if (in_range >= kSortableTimeRange || rq.to_unix_ms == 0) return false;
+        return count_ts_range(rq.to_unix_ms, 0, in_range + 1) > in_range;
+    }
+
+    static std::int64_t bucket_of(const StatsQuery& sq, std::int64_t t) {
+        return sq.bucket_ms == 0 ? 0 : floor_to(t, sq.bucket_ms);
+    }
+
+    // Adds the raw rows with from <= ts < to to `groups`.
+    void fold_raw(const StatsQuery& sq, std::int64_t from, std::int64_t to,
+                  std::map<StatsKey, RequestTotals>& groups) {
+        if (from >= to) return;
+        Query q(*this, std::string("SELECT ts, ") + raw_group_sql(sq.by) + ", " + kSuccessSql +
+                           ", attempts, total_ms, ttfb_ms, input_tokens, output_tokens, "
+                           "cache_creation_tokens, cache_read_tokens, cost_usd "
+                           "FROM request_log WHERE ts >= ?1 AND ts < ?2");
+        q.bind_int(1, from).bind_int(2, to);
+        StatsKey key;
+        RequestTotals* totals = nullptr;
+        while (q.step()) {
+            const std::int64_t bucket = bucket_of(sq, q.integer(0));
+            const std::string_view group = q.bytes(1);
+            // Consecutive rows often share a group: skip the map lookup then.
+            if (totals == nullptr || key.first != bucket || key.second != group) {
+                key = StatsKey(bucket, std::string(group));
+                totals = &groups[key];
+            }
+            totals->add_row(q.integer(2) != 0, static_cast<int>(q.integer(3)), q.integer(4),
+                            q.is_null(5) ? -1 : q.integer(5), q.integer(6), q.integer(7),
+                            q.integer(8), q.integer(9), q.real(10));
+        }
+    }
+
+    // Adds the roll-ups of the hours first_hour <= hour < end_hour to `groups`.
+    void fold_rollups(const StatsQuery& sq, std::int64_t first_hour, std::int64_t end_hour,
+                      std::map<StatsKey, RequestTotals>& groups) {
+        Query q(*this, std::string("SELECT hour, ") + rollup_group_sql(sq.by) +
+                           ", count, successes, failovers, input_tokens, output_tokens, "
+                           "cache_creation_tokens, cache_read_tokens, cost_usd, latency_hist, "
+                           "ttfb_hist FROM request_rollups WHERE hour >= ?1 AND hour < ?2");
+        q.bind_int(1, first_hour).bind_int(2, end_hour);
+        StatsKey key;
+        RequestTotals* t = nullptr;
+        while (q.step()) {
+            const std::int64_t bucket = bucket_of(sq, q.integer(0));
+            const std::string_view group = q.bytes(1);
+            if (t == nullptr || key.first != bucket || key.second != group) {
+                key = StatsKey(bucket, std::string(group));
+                t = &groups[key];
+            }
+            t->count += q.integer(2);
+            t->successes += q.integer(3);
+            t->failovers += q.integer(4);
+            t->input_tokens += q.integer(5);
+            t->output_tokens += q.integer(6);
+            t->cache_creation_tokens += q.integer(7);
+            t->cache_read_tokens += q.integer(8);
+            t->cost_usd += q.real(9);
+            if (!t->latency.merge_encoded(q.bytes(10)) || !t->ttfb.merge_encoded(q.bytes(11))) {
+                fail_data("request_rollups: malformed latency histogram at hour " +
+                          std::to_string(q.integer(0)));
+            }
+        }
+    }
+
+    // Runs `sql` (a DELETE taking the cut-off as ?1 and the chunk size as ?2) in transactions of
+    // at most kCleanupChunk rows until it deletes fewer; the lock is released between chunks so
+    // the request writer is never held up for long. Returns the rows deleted.
+    std::size_t delete_in_chunks(const char* sql, std::int64_t cutoff) {
+        std::size_t total = 0;
+        while (true) {
+            std::lock_guard lock(mu_);
+            Transaction tx(*this);
+            Query q(*this, sql);
+            q.bind_int(1, cutoff).bind_int(2, kCleanupChunk).run();
+            const auto deleted = sqlite3_changes64(db_);
+            tx.commit();
+            total += static_cast<std::size_t>(deleted);
+            if (deleted < kCleanupChunk) return total;
+        }
+    }
+
     [[noreturn]] void fail_data(const std::string& what) const {
         throw std::runtime_error("sqlite store " + path_ + ": " + what);
     }
@@ -773,6 +1408,7 @@ class SqliteStore final : public Store {
     std::string path_;
     std::int64_t max_events_;
     std::int64_t max_health_checks_;
+    std::shared_ptr<const SecretBox> secrets_;  // resolved on first use, see secrets()
     sqlite3* db_ = nullptr;
     std::mutex mu_;
     std::unordered_map<std::string, StmtPtr> stmts_;  // keyed by SQL text
@@ -791,6 +1427,34 @@ std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions&
                                     ": max_health_checks must be at least 1");
     }
     return std::make_unique<SqliteStore>(path, options);
+}
+
+bool is_success(const RequestRecord& r) {
+    return r.status >= 200 && r.status < 400 && r.error_class.empty();
+}
+
+std::optional<GroupBy> parse_group_by(std::string_view s) {
+    for (const GroupBy g : {GroupBy::kNone, GroupBy::kEndpoint, GroupBy::kModel,
+                            GroupBy::kClientKey, GroupBy::kSession}) {
+        if (s == to_string(g)) return g;
+    }
+    return std::nullopt;
+}
+
+std::string_view to_string(GroupBy g) {
+    switch (g) {
+        case GroupBy::kNone:
+            return "none";
+        case GroupBy::kEndpoint:
+            return "endpoint";
+        case GroupBy::kModel:
+            return "model";
+        case GroupBy::kClientKey:
+            return "key";
+        case GroupBy::kSession:
+            return "session";
+    }
+    return "none";
 }
 
 std::string endpoint_id(std::string_view base_url, std::string_view credential) {

@@ -1,7 +1,7 @@
 // Persistent state of QCC (SPEC §11): endpoints, client keys, settings and a change counter, plus
 // the runtime resilience state that must survive restarts (breakers, cooldowns, quarantine, session
-// bindings, health events), behind one interface so PostgreSQL can join SQLite later. Not for the
-// data path: calls block on I/O.
+// bindings, health events) and the request log with its hourly roll-ups, behind one interface so
+// PostgreSQL can join SQLite later. Not for the data path: calls block on I/O.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +14,8 @@
 #include "config/config.hpp"
 
 namespace qcc::store {
+
+class SecretBox;
 
 /// An endpoint as stored. `id` = endpoint_id(base_url, api_key); times are Unix milliseconds.
 struct EndpointRecord {
@@ -87,6 +89,92 @@ struct HealthCheckRecord {
     bool operator==(const HealthCheckRecord&) const = default;
 };
 
+/// One finished request (SPEC §11). Times are Unix ms; ttfb_ms -1 = no byte was sent. A request
+/// counts as a success when 200 <= status < 400 and error_class is empty, as a failover when
+/// attempts > 1.
+struct RequestRecord {
+    std::int64_t id = 0;          // assigned by the store (row id), 0 before insert
+    std::string request_id;       // QCC request id (also in logs)
+    std::int64_t ts_unix_ms = 0;  // request start
+    std::string method, path;     // path without query
+    std::string client_key, session_key, endpoint;  // names; "" = none
+    int attempts = 0;
+    std::string tried;  // comma-separated "endpoint[:error_class]" in attempt order
+    std::string model_requested, model_sent;
+    bool stream = false;
+    int status = 0;           // sent to the client (0 = none, e.g. client gone)
+    std::string error_class;  // "" = success
+    std::int64_t ttfb_ms = -1, total_ms = 0;
+    std::int64_t input_tokens = 0, output_tokens = 0, cache_creation_tokens = 0,
+                 cache_read_tokens = 0;
+    double cost_usd = 0;
+    std::int64_t bytes_in = 0, bytes_out = 0;
+    std::string request_payload, response_payload;  // "" = not captured (payload table)
+
+    bool operator==(const RequestRecord&) const = default;
+};
+
+/// True when the request counts as a success (see RequestRecord).
+bool is_success(const RequestRecord& r);
+
+/// What stats rows are grouped by.
+enum class GroupBy { kNone, kEndpoint, kModel, kClientKey, kSession };
+/// "none", "endpoint", "model", "key", "session"; nullopt for anything else.
+std::optional<GroupBy> parse_group_by(std::string_view s);
+/// Inverse of parse_group_by.
+std::string_view to_string(GroupBy g);
+
+/// A statistics window [from, to) in Unix ms. bucket_ms 0 = one row per group; otherwise one row
+/// per non-empty (bucket, group), buckets aligned to the Unix epoch (start = floor(ts / bucket_ms)
+/// * bucket_ms, so the first bucket may start before `from`). A bucket that is a multiple of 1 h
+/// (or none) lets whole hours come from the roll-ups; any other bucket, and GroupBy::kSession, are
+/// served from the raw rows (which cleanup deletes after RetentionPolicy::requests_ms).
+struct StatsQuery {
+    std::int64_t from_unix_ms = 0, to_unix_ms = 0;
+    GroupBy by = GroupBy::kNone;
+    std::int64_t bucket_ms = 0;
+};
+
+/// One stats row. Percentiles are histogram estimates within LatencyHistogram::kMaxRelativeError
+/// (4.9 %) of the exact nearest-rank value; TTFB percentiles are over rows with ttfb_ms >= 0.
+struct StatsRow {
+    std::string group;  // endpoint / model (model_sent, else requested) / key / session; "" = kNone
+    std::int64_t bucket_unix_ms = 0;  // bucket start (0 when bucket_ms == 0)
+    std::int64_t count = 0, successes = 0, failovers = 0;
+    double success_ratio = 0;  // successes / count (0 when count == 0)
+    double latency_p50_ms = 0, latency_p95_ms = 0, latency_p99_ms = 0;  // total_ms
+    double ttfb_p50_ms = 0, ttfb_p95_ms = 0, ttfb_p99_ms = 0;
+    std::int64_t input_tokens = 0, output_tokens = 0, cache_creation_tokens = 0,
+                 cache_read_tokens = 0;
+    double cost_usd = 0;
+
+    bool operator==(const StatsRow&) const = default;
+};
+
+/// Filters of the request log browser; "" / 0 = any. Times are [from, to) in Unix ms.
+struct RequestQuery {
+    std::int64_t from_unix_ms = 0, to_unix_ms = 0;                      // 0 = unbounded
+    std::string endpoint, model, client_key, session_key, error_class;  // model: requested or sent
+    int status = 0;                                                     // exact status, 0 = any
+    bool errors_only = false;                                           // not a success
+    std::int64_t before_id = 0;  // paging: only ids < before_id (0 = from the newest)
+    std::size_t limit = 50;      // clamped to 1..1000
+};
+
+/// How long each kind of request data is kept (SPEC §11); a duration <= 0 keeps that kind forever.
+struct RetentionPolicy {
+    std::int64_t payloads_ms = 7LL * 24 * 3600 * 1000;
+    std::int64_t requests_ms = 90LL * 24 * 3600 * 1000;
+    std::int64_t rollups_ms = 365LL * 24 * 3600 * 1000;
+};
+
+/// How many rows cleanup deleted, per kind.
+struct CleanupResult {
+    std::size_t payloads = 0, requests = 0, rollups = 0;
+
+    bool operator==(const CleanupResult&) const = default;
+};
+
 /// Persistent state of QCC (SPEC §11). Implementations are thread-safe. Methods throw
 /// std::runtime_error when the database fails (they are never called on I/O threads).
 class Store {
@@ -148,6 +236,26 @@ class Store {
     /// endpoint, otherwise only results whose `endpoint` equals it.
     virtual std::vector<HealthCheckRecord> recent_health_checks(std::size_t limit,
                                                                 std::string_view endpoint = {}) = 0;
+
+    // Request log (SPEC §11), written by RequestWriter's thread. Not counted in data_version.
+
+    /// Inserts the rows in one transaction (assigning ids into the records) and folds them into
+    /// the hourly roll-ups in the same transaction. Payloads go to their own table.
+    virtual void append_requests(std::vector<RequestRecord>& rows) = 0;
+    /// Newest first (by id), filtered, paged. Payload fields are left empty.
+    virtual std::vector<RequestRecord> query_requests(const RequestQuery& q) = 0;
+    /// One row with its payloads; nullopt when absent.
+    virtual std::optional<RequestRecord> get_request(std::int64_t id) = 0;
+    /// Statistics over a window (see StatsQuery), ordered by bucket, then group. Whole hours come
+    /// from the roll-ups, the partial hours at the edges from raw rows. Throws
+    /// std::invalid_argument when bucket_ms < 0; an empty window gives no rows.
+    virtual std::vector<StatsRow> stats(const StatsQuery& q) = 0;
+    /// Deletes payloads / request rows / roll-ups older than the policy relative to now_unix_ms
+    /// (in chunks, so writers interleave), then reclaims free pages (incremental vacuum; a
+    /// database created before schema 5 gets its space back only after one VACUUM).
+    virtual CleanupResult cleanup(std::int64_t now_unix_ms, const RetentionPolicy& p) = 0;
+    /// Number of request rows (tests, status).
+    virtual std::int64_t count_requests() = 0;
 };
 
 /// How many health events the SQLite store keeps (older ones are deleted as new ones arrive).
@@ -163,11 +271,16 @@ struct SqliteOptions {
     std::size_t max_events = kDefaultMaxEvents;
     /// Upper bound on rows in the health_checks table; at least 1.
     std::size_t max_health_checks = kDefaultMaxHealthChecks;
+    /// Seals endpoint credentials. Null = SecretBox::load_or_create(<directory of the database
+    /// file>) on first use (SecretBox::ephemeral() for ":memory:").
+    std::shared_ptr<const SecretBox> secrets;
 };
 
 /// Opens (creating if needed) the SQLite store: parent directory created 0700, file 0600, WAL,
-/// synchronous=NORMAL, busy_timeout 5000 ms, schema migrations applied. ":memory:" opens a private
-/// in-memory database (tests). Throws std::runtime_error with the path and SQLite's message.
+/// synchronous=NORMAL, busy_timeout 5000 ms, auto_vacuum=INCREMENTAL when the file is new, schema
+/// migrations applied, credentials still in the legacy "plain:" form re-sealed. ":memory:" opens a
+/// private in-memory database (tests). Throws std::runtime_error with the path and SQLite's
+/// message.
 std::unique_ptr<Store> open_sqlite(const std::string& path);
 /// As open_sqlite(path), with explicit options; throws std::invalid_argument when max_events or
 /// max_health_checks is 0.

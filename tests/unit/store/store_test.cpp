@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "legacy_db.hpp"
 #include "store/migrations.hpp"
 #include "store/secret.hpp"
 
@@ -233,14 +234,63 @@ TEST_F(StoreTest, EndpointUpsertListRemove) {
     EXPECT_EQ(listed[0].config.name, "a-first");
 }
 
-TEST_F(StoreTest, CredentialGoesThroughSecretEncoding) {
+TEST_F(StoreTest, CredentialIsSealedAtRestWithTheKeyBesideTheDatabase) {
     auto store = open_sqlite(db_path_);
     store->upsert_endpoint(full_endpoint());
-    EXPECT_EQ(raw_query("SELECT api_key FROM endpoints WHERE name = 'relay-a'"),
-              encode_secret("sk-relay-secret"));
-    EXPECT_EQ(decode_secret(encode_secret("")), "");
-    EXPECT_EQ(decode_secret(encode_secret("sk-x")), "sk-x");
-    EXPECT_THROW((void)decode_secret("enc9:whatever"), std::runtime_error);
+    const std::string stored = raw_query("SELECT api_key FROM endpoints WHERE name = 'relay-a'");
+    EXPECT_TRUE(SecretBox::is_sealed(stored)) << stored;
+    EXPECT_EQ(stored.find("sk-relay-secret"), std::string::npos);
+    // The store resolved its master key in the database's directory (or QCC_MASTER_KEY).
+    const auto box = SecretBox::load_or_create(fs::path(db_path_).parent_path().string());
+    EXPECT_EQ(box.open(stored), "sk-relay-secret");
+    EXPECT_EQ(store->list_endpoints().at(0).config.api_key, "sk-relay-secret");
+}
+
+TEST_F(StoreTest, ExplicitSecretBoxIsUsedAndAWrongKeyFailsLoudly) {
+    SqliteOptions options;
+    options.secrets = std::make_shared<const SecretBox>(SecretBox::ephemeral());
+    {
+        auto store = open_sqlite(db_path_, options);
+        store->upsert_endpoint(full_endpoint());
+        const std::string stored =
+            raw_query("SELECT api_key FROM endpoints WHERE name = 'relay-a'");
+        EXPECT_EQ(options.secrets->open(stored), "sk-relay-secret");
+    }
+    options.secrets = std::make_shared<const SecretBox>(SecretBox::ephemeral());
+    auto store = open_sqlite(db_path_, options);  // opening needs no credential
+    EXPECT_THROW((void)store->list_endpoints(), std::runtime_error);
+}
+
+TEST_F(StoreTest, LegacyPlainCredentialsAreResealedOnOpen) {
+    fs::create_directories(fs::path(db_path_).parent_path());
+    const std::string id = endpoint_id("https://old.example.com", "sk-old-secret");
+    testing::create_legacy_db(
+        db_path_, 4,
+        "INSERT INTO endpoints (name, id, base_url, api_key, kind, auth, tier, weight, enabled, "
+        "tls_verify, created_at, updated_at) VALUES ('old', '" +
+            id +
+            "', 'https://old.example.com', 'plain:sk-old-secret', 'anthropic', 'x-api-key', 1, "
+            "100, 1, 1, 5, 6);"
+            "UPDATE meta SET data_version = 7;");
+    {
+        auto store = open_sqlite(db_path_);
+        const std::string stored = raw_query("SELECT api_key FROM endpoints WHERE name = 'old'");
+        EXPECT_TRUE(SecretBox::is_sealed(stored)) << stored;
+        EXPECT_EQ(stored.find("sk-old-secret"), std::string::npos);
+        const auto endpoints = store->list_endpoints();
+        ASSERT_EQ(endpoints.size(), 1u);
+        EXPECT_EQ(endpoints[0].config.api_key, "sk-old-secret");
+        EXPECT_EQ(endpoints[0].id, id);
+        EXPECT_EQ(endpoints[0].created_at, 5);
+        EXPECT_EQ(endpoints[0].updated_at, 6);
+        // Re-sealing changes no configuration: running servers need not reload.
+        EXPECT_EQ(store->data_version(), 7);
+    }
+    // Idempotent: a second open leaves the sealed value alone.
+    const std::string sealed = raw_query("SELECT api_key FROM endpoints WHERE name = 'old'");
+    auto store = open_sqlite(db_path_);
+    EXPECT_EQ(raw_query("SELECT api_key FROM endpoints WHERE name = 'old'"), sealed);
+    EXPECT_EQ(store->list_endpoints().at(0).config.api_key, "sk-old-secret");
 }
 
 TEST_F(StoreTest, ListsAndMapsAreStoredAsJson) {

@@ -1,0 +1,142 @@
+#include "store/writer.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <iterator>
+
+#include <spdlog/spdlog.h>
+
+namespace qcc::store {
+namespace {
+
+WriterOptions checked(WriterOptions o) {
+    o.max_batch = std::max<std::size_t>(o.max_batch, 1);
+    return o;
+}
+
+}  // namespace
+
+RequestWriter::RequestWriter(Store& store, WriterOptions options)
+    : store_(store), options_(checked(options)), thread_([this] { run(); }) {}
+
+RequestWriter::~RequestWriter() { stop(); }
+
+bool RequestWriter::push(RequestRecord row) noexcept {
+    try {
+        bool wake = false;
+        {
+            std::lock_guard lock(mu_);
+            if (stopping_ || queue_.size() >= options_.capacity) {
+                dropped_.fetch_add(1, std::memory_order_relaxed);
+                return false;
+            }
+            queue_.push_back(std::move(row));
+            ++accepted_;
+            const std::size_t size = queue_.size();
+            queued_.store(size, std::memory_order_relaxed);
+            // The writer waits for a first row, then for a full batch; nothing else wakes it.
+            wake = size == 1 || size == options_.max_batch;
+        }
+        if (wake) wake_.notify_one();
+        return true;
+    } catch (...) {  // allocation failure: the row is lost like any other dropped row
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+}
+
+void RequestWriter::flush() {
+    std::unique_lock lock(mu_);
+    const std::uint64_t target = accepted_;
+    if (finished_ >= target) return;
+    flush_target_ = std::max(flush_target_, target);
+    wake_.notify_one();
+    done_.wait(lock, [&] { return finished_ >= target; });
+}
+
+void RequestWriter::stop() {
+    std::lock_guard serial(stop_mu_);
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+std::uint64_t RequestWriter::dropped() const noexcept {
+    return dropped_.load(std::memory_order_relaxed);
+}
+std::uint64_t RequestWriter::written() const noexcept {
+    return written_.load(std::memory_order_relaxed);
+}
+std::uint64_t RequestWriter::failed() const noexcept {
+    return failed_.load(std::memory_order_relaxed);
+}
+std::size_t RequestWriter::queued() const noexcept {
+    return queued_.load(std::memory_order_relaxed);
+}
+
+void RequestWriter::run() {
+    std::vector<RequestRecord> batch;
+    std::unique_lock lock(mu_);
+    while (true) {
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and everything is written
+        // Give the batch up to max_delay to fill, unless someone is waiting for it.
+        wake_.wait_for(lock, options_.max_delay, [&] {
+            return stopping_ || queue_.size() >= options_.max_batch || flush_target_ > finished_;
+        });
+        const std::size_t n = std::min(queue_.size(), options_.max_batch);
+        batch.assign(std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        queued_.store(queue_.size(), std::memory_order_relaxed);
+        lock.unlock();
+        write_batch(batch);
+        batch.clear();
+        lock.lock();
+        finished_ += n;
+        done_.notify_all();
+    }
+}
+
+void RequestWriter::write_batch(std::vector<RequestRecord>& batch) {
+    try {
+        store_.append_requests(batch);
+    } catch (const std::exception& e) {
+        failed_.fetch_add(batch.size(), std::memory_order_relaxed);
+        failed_in_run_ += batch.size();
+        if (!failing_) {
+            spdlog::error(
+                "request log: cannot write {} row(s), they are lost (repeats are not logged "
+                "until a write succeeds): {}",
+                batch.size(), e.what());
+        }
+        failing_ = true;
+        return;
+    } catch (...) {
+        failed_.fetch_add(batch.size(), std::memory_order_relaxed);
+        failed_in_run_ += batch.size();
+        if (!failing_)
+            spdlog::error("request log: cannot write {} row(s): unknown error", batch.size());
+        failing_ = true;
+        return;
+    }
+    written_.fetch_add(batch.size(), std::memory_order_relaxed);
+    if (failing_) {
+        spdlog::info("request log: writing works again; {} row(s) were lost", failed_in_run_);
+        failing_ = false;
+        failed_in_run_ = 0;
+    }
+    if (!on_written) return;
+    try {
+        on_written(batch);
+    } catch (const std::exception& e) {
+        spdlog::warn("request log: on_written callback failed: {}", e.what());
+    } catch (...) {
+        spdlog::warn("request log: on_written callback failed");
+    }
+}
+
+}  // namespace qcc::store
