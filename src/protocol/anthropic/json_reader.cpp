@@ -73,6 +73,33 @@ simdjson::error_code read_count(simdjson::ondemand::value& v, std::optional<std:
     return simdjson::SUCCESS;
 }
 
+namespace {
+
+// usage.cache_creation: {"ephemeral_5m_input_tokens":N,"ephemeral_1h_input_tokens":M}
+simdjson::error_code merge_cache_creation(simdjson::ondemand::value& v, Usage& usage) {
+    simdjson::ondemand::json_type type;
+    if (auto e = v.type().get(type)) return e;
+    if (type != simdjson::ondemand::json_type::object) return simdjson::SUCCESS;
+    simdjson::ondemand::object obj;
+    if (auto e = v.get_object().get(obj)) return e;
+    return for_each_field(obj, [&](std::string_view key, simdjson::ondemand::value& field) {
+        std::int64_t* target = nullptr;
+        if (key == "ephemeral_5m_input_tokens") {
+            target = &usage.cache_creation_5m;
+        } else if (key == "ephemeral_1h_input_tokens") {
+            target = &usage.cache_creation_1h;
+        } else {
+            return simdjson::SUCCESS;
+        }
+        std::optional<std::int64_t> n;
+        if (auto e = read_count(field, n)) return e;
+        if (n) *target = *n;
+        return simdjson::SUCCESS;
+    });
+}
+
+}  // namespace
+
 simdjson::error_code merge_usage(simdjson::ondemand::value& v, Usage& usage) {
     simdjson::ondemand::json_type type;
     if (auto e = v.type().get(type)) return e;
@@ -89,6 +116,8 @@ simdjson::error_code merge_usage(simdjson::ondemand::value& v, Usage& usage) {
             target = &usage.cache_creation_input_tokens;
         } else if (key == "cache_read_input_tokens") {
             target = &usage.cache_read_input_tokens;
+        } else if (key == "cache_creation") {
+            return merge_cache_creation(field, usage);
         } else {
             return simdjson::SUCCESS;
         }

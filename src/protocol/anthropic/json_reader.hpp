@@ -57,8 +57,9 @@ simdjson::error_code for_each_field(simdjson::ondemand::object& obj, Fn&& fn) {
 /// nullopt when `v` is null or not a number. Errors only for malformed input.
 simdjson::error_code read_count(simdjson::ondemand::value& v, std::optional<std::int64_t>& out);
 
-/// Overwrites the counters of `usage` that the JSON object `v` carries as numbers; leaves the
-/// others. A non-object `v` changes nothing.
+/// Overwrites the counters of `usage` that the JSON object `v` carries as numbers (including the
+/// cache_creation.ephemeral_5m/1h_input_tokens split); leaves the others. A non-object `v` changes
+/// nothing.
 simdjson::error_code merge_usage(simdjson::ondemand::value& v, Usage& usage);
 
 /// Assigns the unescaped string `v` to `out` if it is a string; otherwise leaves `out`.

@@ -28,10 +28,11 @@ class StreamTap {
     const std::string& error_type() const { return error_type_; }
     /// "message_stop" has been seen: the stream completed.
     bool message_stop_seen() const { return message_stop_seen_; }
-    /// Input/cache tokens and model from message_start.message(.usage) (its output_tokens too,
-    /// until a message_delta reports them); output_tokens from message_delta.usage.output_tokens
-    /// (latest wins; input/cache fields are updated too if message_delta.usage carries them);
-    /// stop_reason from message_delta.delta.stop_reason.
+    /// Input/cache tokens (incl. the usage.cache_creation 5m/1h split) and model from
+    /// message_start.message(.usage) (its output_tokens too, until a message_delta reports them);
+    /// output_tokens from message_delta.usage.output_tokens (latest wins; input/cache fields and
+    /// the split are updated too if message_delta.usage carries them); stop_reason from
+    /// message_delta.delta.stop_reason.
     const Usage& usage() const { return usage_; }
     /// Number of events dispatched so far, pings included.
     std::size_t events() const { return events_; }

@@ -23,6 +23,8 @@ TEST(StreamTap, ReadsUsageStopReasonAndModelFromAnthropicStream) {
     EXPECT_EQ(usage.input_tokens, 12);
     EXPECT_EQ(usage.cache_creation_input_tokens, 1843);
     EXPECT_EQ(usage.cache_read_input_tokens, 17254);
+    EXPECT_EQ(usage.cache_creation_5m, 0);  // this fixture predates the split
+    EXPECT_EQ(usage.cache_creation_1h, 0);
     EXPECT_EQ(usage.output_tokens, 89);
     EXPECT_EQ(usage.stop_reason, "tool_use");
     EXPECT_EQ(usage.model, "claude-opus-4-8");
@@ -104,6 +106,80 @@ TEST(StreamTap, MessageDeltaUpdatesInputAndCacheFieldsWhenPresent) {
     EXPECT_EQ(usage.output_tokens, 42);
     EXPECT_EQ(usage.stop_reason, "end_turn");
     EXPECT_FALSE(tap.message_stop_seen());
+}
+
+TEST(StreamTap, CacheCreationSplitFromMessageStart) {
+    StreamTap tap;
+    tap.feed(
+        "event: message_start\n"
+        "data: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-opus-4-5\","
+        "\"usage\":{\"input_tokens\":3,\"cache_creation_input_tokens\":2500,"
+        "\"cache_read_input_tokens\":40000,\"cache_creation\":{\"ephemeral_5m_input_tokens\":500,"
+        "\"ephemeral_1h_input_tokens\":2000},\"output_tokens\":1,\"service_tier\":\"standard\"}}}"
+        "\n\n"
+        "event: message_delta\n"
+        "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},"
+        "\"usage\":{\"output_tokens\":77}}\n\n"
+        "event: message_stop\n"
+        "data: {\"type\":\"message_stop\"}\n\n");
+    const Usage& usage = tap.usage();
+    EXPECT_EQ(usage.input_tokens, 3);
+    EXPECT_EQ(usage.cache_creation_input_tokens, 2500);
+    EXPECT_EQ(usage.cache_creation_5m, 500);
+    EXPECT_EQ(usage.cache_creation_1h, 2000);
+    EXPECT_EQ(usage.cache_read_input_tokens, 40000);
+    EXPECT_EQ(usage.output_tokens, 77);
+    EXPECT_EQ(usage.stop_reason, "end_turn");
+    EXPECT_TRUE(tap.message_stop_seen());
+}
+
+TEST(StreamTap, MessageDeltaOverridesCacheCreationSplit) {
+    StreamTap tap;
+    tap.feed(
+        "event: message_start\n"
+        "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3,"
+        "\"cache_creation_input_tokens\":100,\"cache_creation\":"
+        "{\"ephemeral_5m_input_tokens\":100,\"ephemeral_1h_input_tokens\":0}}}}\n\n");
+    EXPECT_EQ(tap.usage().cache_creation_5m, 100);
+    // A delta without the split keeps it; one with the split replaces what it carries.
+    tap.feed(
+        "event: message_delta\n"
+        "data: {\"type\":\"message_delta\",\"delta\":{},\"usage\":{\"output_tokens\":5}}\n\n");
+    EXPECT_EQ(tap.usage().cache_creation_5m, 100);
+    EXPECT_EQ(tap.usage().cache_creation_1h, 0);
+    tap.feed(
+        "event: message_delta\n"
+        "data: {\"type\":\"message_delta\",\"delta\":{},\"usage\":{\"output_tokens\":9,"
+        "\"cache_creation_input_tokens\":700,\"cache_creation\":"
+        "{\"ephemeral_1h_input_tokens\":600}}}\n\n");
+    EXPECT_EQ(tap.usage().cache_creation_input_tokens, 700);
+    EXPECT_EQ(tap.usage().cache_creation_5m, 100);
+    EXPECT_EQ(tap.usage().cache_creation_1h, 600);
+    EXPECT_EQ(tap.usage().output_tokens, 9);
+    // A malformed delta changes nothing (no half-applied split).
+    tap.feed(
+        "event: message_delta\n"
+        "data: {\"type\":\"message_delta\",\"usage\":{\"cache_creation\":"
+        "{\"ephemeral_5m_input_tokens\":1,\"ephemeral_1h_input_tokens\":\n\n");
+    EXPECT_EQ(tap.usage().cache_creation_5m, 100);
+    EXPECT_EQ(tap.usage().cache_creation_1h, 600);
+}
+
+TEST(StreamTap, CacheCreationSplitAtEverySplitPoint) {
+    const std::string stream =
+        "event: message_start\n"
+        "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":1,"
+        "\"cache_creation_input_tokens\":30,\"cache_creation\":"
+        "{\"ephemeral_5m_input_tokens\":10,\"ephemeral_1h_input_tokens\":20}}}}\r\n\r\n"
+        "event: message_stop\r\ndata: {\"type\":\"message_stop\"}\r\n\r\n";
+    for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+        StreamTap tap;
+        tap.feed(std::string_view(stream).substr(0, cut));
+        tap.feed(std::string_view(stream).substr(cut));
+        ASSERT_EQ(tap.usage().cache_creation_5m, 10) << cut;
+        ASSERT_EQ(tap.usage().cache_creation_1h, 20) << cut;
+        ASSERT_TRUE(tap.message_stop_seen()) << cut;
+    }
 }
 
 TEST(StreamTap, MalformedJsonIsSkippedWithoutPartialUpdates) {
