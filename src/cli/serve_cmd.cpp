@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "cli/admin_token.hpp"
 #include "common/crypto.hpp"
@@ -64,7 +65,14 @@ int serve(const ServeOptions& o) {
         std::cerr << "qcc: config error: " << e.what() << "\n";
         return 2;
     }
-    log::init(cfg.log_level, cfg.log_format);
+    // SPEC §10: files QCC writes (store, keys, logs) are 0600 in 0700 directories.
+    ::umask(077);
+    try {
+        log::init(cfg.log_level, cfg.log_format, config::expand_home(cfg.log_file));
+    } catch (const std::exception& e) {
+        std::cerr << "qcc: cannot open the log file " << cfg.log_file << ": " << e.what() << "\n";
+        return 1;
+    }
 
     const auto data_dir = config::expand_home(cfg.data_dir);
     const auto db_path = data_dir + (o.demo ? "/demo.sqlite" : "/qcc.sqlite");

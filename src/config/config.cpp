@@ -172,10 +172,10 @@ class Loader {
     Config load(const toml::table& root) {
         Config cfg;
         cfg.source = source_;
-        reject_unknown(
-            root, "",
-            {"listen", "data_dir", "admin_token", "workers", "max_body_bytes", "max_header_bytes",
-             "drain_timeout", "log_level", "log_format", "timeouts", "pool", "keys", "endpoints"});
+        reject_unknown(root, "",
+                       {"listen", "data_dir", "admin_token", "workers", "max_body_bytes",
+                        "max_header_bytes", "drain_timeout", "log_level", "log_format", "log_file",
+                        "timeouts", "pool", "keys", "endpoints"});
         if (auto v = string_at(root, "listen", "")) {
             std::string host;
             std::uint16_t port = 0;
@@ -201,6 +201,7 @@ class Loader {
             cfg.log_level = *v;
         }
         if (auto v = enum_at(root, "log_format", "", {"text", "json"})) cfg.log_format = *v;
+        if (auto v = string_at(root, "log_file", "")) cfg.log_file = *v;
         if (const auto* t = table_at(root, "timeouts", "")) load_timeouts(*t, cfg.timeouts);
         if (const auto* t = table_at(root, "pool", "")) load_pool(*t, cfg.pool);
         load_keys(root, cfg.keys);

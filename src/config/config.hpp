@@ -82,6 +82,7 @@ struct Config {
     Millis drain_timeout{30'000};
     std::string log_level = "info";   // trace/debug/info/warn/error
     std::string log_format = "text";  // text/json
+    std::string log_file;             // "" = stderr; else a rotated file (~ expanded by callers)
     std::vector<KeyConfig> keys;
     std::vector<EndpointConfig> endpoints;
     std::string source = "<defaults>";  // file the config came from

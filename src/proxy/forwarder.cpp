@@ -116,7 +116,10 @@ class Exchange {
           view_(view),
           ctx_(ctx),
           keep_alive_(keep_alive),
-          watch_(std::make_shared<Watch>()) {}
+          watch_(std::make_shared<Watch>()),
+          capture_limit_(worker.runtime().policy()->payloads == PayloadCapture::kOff
+                             ? 0
+                             : worker.runtime().policy()->payload_max_bytes) {}
 
     asio::awaitable<bool> run();
 
@@ -149,6 +152,7 @@ class Exchange {
     RequestContext& ctx_;
     bool keep_alive_;
     std::shared_ptr<Watch> watch_;
+    std::size_t capture_limit_;      // bytes of the response kept for the request log (0 = none)
     std::string forwarded_headers_;  // client headers as forwarded (built once)
     std::optional<SavedResponse> last_;
     std::string last_endpoint_;
@@ -316,6 +320,9 @@ asio::awaitable<bool> Exchange::write_client(std::string_view head, std::string_
         co_return false;
     }
     ctx_.bytes_out += n;
+    if (capture_limit_ > ctx_.response_payload.size()) {  // log.payloads (opt-in)
+        ctx_.response_payload.append(data.substr(0, capture_limit_ - ctx_.response_payload.size()));
+    }
     co_return true;
 }
 

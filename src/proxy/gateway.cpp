@@ -7,9 +7,11 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "common/crypto.hpp"
 #include "common/log.hpp"
+#include "proxy/record_json.hpp"
 #include "upstream/adaptive_weight.hpp"
 #include "upstream/endpoint.hpp"
 
@@ -20,6 +22,22 @@ std::string hash_client_key(std::string_view key) { return crypto::sha256_hex(ke
 Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock)
     : runtime_(std::move(cfg), clock), store_(std::move(store)) {
     server_ = std::make_unique<Server>(runtime_);
+    runtime_.store = store_.get();
+    observer_ = std::make_unique<Observer>(runtime_);
+    writer_ = std::make_unique<store::RequestWriter>(*store_);
+    runtime_.writer = writer_.get();
+    // Live "request" events carry the row id, so they are published once the row is written.
+    writer_->on_written = [this](const std::vector<store::RequestRecord>& rows) {
+        auto& hub = runtime_.hub();
+        if (!hub.has_subscribers()) return;
+        for (const auto& r : rows) hub.publish("request", boost::json::serialize(request_json(r)));
+    };
+    runtime_.on_request_done = [this](const RequestContext& ctx) { observer_->on_request(ctx); };
+    // Admin API writes reload synchronously (on the admin pool) so their answer is already live.
+    runtime_.reload_hook = [this] {
+        std::lock_guard lock(tick_mu_);
+        if (store_->data_version() != seen_version_) reload();
+    };
 }
 
 Gateway::~Gateway() { stop(); }
@@ -55,6 +73,7 @@ void Gateway::reload() {
     for (const auto& k : store_->list_client_keys()) {
         if (!k.revoked) keys->push_back(ClientKey{k.name, k.key_hash});
     }
+    observer_->on_endpoints(*set);
     runtime_.set_endpoints(std::move(set));
     runtime_.set_keys(std::move(keys));
     runtime_.set_policy(std::move(policy));
@@ -270,6 +289,10 @@ void Gateway::tick() {
     if (auto checks = runtime_.drain_health_checks(); !checks.empty()) {
         store_->append_health_checks(checks);
     }
+    if (now >= next_cleanup_) {
+        next_cleanup_ = now + std::chrono::hours(24);
+        run_cleanup();
+    }
     if (now - last_sweep_ >= policy->affinity_sweep) {
         last_sweep_ = now;
         persist_bindings();
@@ -285,6 +308,8 @@ void Gateway::start() {
     last_adaptive_ = runtime_.now();
     last_recovery_ = runtime_.now();
     last_health_ = runtime_.now();
+    // The first retention pass runs a minute after start (not during the warm-up), then daily.
+    next_cleanup_ = runtime_.now() + std::chrono::minutes(1);
     const auto policy = runtime_.policy();
     check_ioc_ = std::make_unique<boost::asio::io_context>(1);
     check_pool_ = std::make_unique<upstream::Pool>(*check_ioc_, runtime_.config().pool,
@@ -327,6 +352,21 @@ void Gateway::schedule_checks(const std::vector<std::shared_ptr<const upstream::
             runner_->submit(ep, options);
         }
     });
+}
+
+void Gateway::run_cleanup() {
+    const auto policy = runtime_.policy();
+    store::RetentionPolicy retention;
+    retention.payloads_ms = policy->retention_payloads_ms;
+    retention.requests_ms = policy->retention_requests_ms;
+    retention.rollups_ms = policy->retention_rollups_ms;
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = store_->cleanup(runtime_.unix_ms(), retention);
+    spdlog::info("retention: deleted {} payloads, {} request rows, {} hourly roll-ups in {} ms",
+                 r.payloads, r.requests, r.rollups,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - started)
+                     .count());
 }
 
 void Gateway::on_check(const upstream::Endpoint& ep, const upstream::CheckResult& r) {
@@ -433,6 +473,7 @@ void Gateway::stop() {
     cv_.notify_all();
     if (control_.joinable()) control_.join();
     server_->drain_and_stop();
+    writer_->stop();  // every finished request's row reaches the store
     if (check_ioc_) {
         check_ioc_->stop();
         if (check_thread_.joinable()) check_thread_.join();

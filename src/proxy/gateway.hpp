@@ -13,9 +13,11 @@
 
 #include "common/clock.hpp"
 #include "config/config.hpp"
+#include "proxy/observer.hpp"
 #include "proxy/runtime.hpp"
 #include "proxy/server.hpp"
 #include "store/store.hpp"
+#include "store/writer.hpp"
 #include "upstream/checker.hpp"
 #include "upstream/pool.hpp"
 
@@ -49,6 +51,8 @@ class Gateway {
     Runtime& runtime() { return runtime_; }
     Server& server() { return *server_; }
     store::Store& store() { return *store_; }
+    /// The request-log writer (tests flush it before reading the log).
+    store::RequestWriter& writer() { return *writer_; }
     std::uint16_t port() const { return server_->port(); }
 
   private:
@@ -60,9 +64,13 @@ class Gateway {
     void start_warmup();
     void schedule_checks(const std::vector<std::shared_ptr<const upstream::Endpoint>>& eps);
     void on_check(const upstream::Endpoint& ep, const upstream::CheckResult& r);
+    void run_cleanup();
 
     Runtime runtime_;
     std::unique_ptr<store::Store> store_;
+    std::unique_ptr<Observer> observer_;
+    std::unique_ptr<store::RequestWriter> writer_;
+    SteadyTime next_cleanup_{};
     std::unique_ptr<Server> server_;
     std::thread control_;
     std::mutex mu_;  // guards stopping_ and serializes tick()

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "config/config.hpp"
+#include "protocol/anthropic/pricing.hpp"
 #include "store/store.hpp"
 
 namespace qcc::proxy {
@@ -43,6 +44,15 @@ const std::vector<SettingInfo> kSettings = {
     {"health.concurrency", "int", "2", "checks running at once (read at start)"},
     {"warmup.connections", "count", "1", "connections opened per endpoint and worker at start"},
     {"warmup.check", "bool", "false", "one conversational check per endpoint at start"},
+    {"log.payloads", "payloads", "off",
+     "capture request/response bodies in the request log: off | errors | all"},
+    {"log.payload_max_bytes", "int", "65536", "bytes kept of each captured body"},
+    {"retention.payloads_days", "days", "7", "days captured payloads are kept"},
+    {"retention.requests_days", "days", "90", "days request-log rows are kept"},
+    {"retention.rollups_days", "days", "365", "days hourly statistics roll-ups are kept"},
+    {"pricing.overrides", "prices", "{}",
+     R"(JSON price overrides in USD per million tokens, e.g. {"claude-x":{"input":3,"output":15}})"},
+    {"metrics.public", "bool", "false", "serve /metrics without the admin token"},
 };
 
 const SettingInfo* find(std::string_view key) {
@@ -92,6 +102,16 @@ std::string check(const SettingInfo& s, std::string_view value) {
         }
     } else if (s.kind == "text") {
         if (value.empty() || value.size() > 200) return "expected a non-empty value";
+    } else if (s.kind == "payloads") {
+        if (value != "off" && value != "errors" && value != "all") {
+            return "expected off, errors or all";
+        }
+    } else if (s.kind == "days") {
+        auto v = parse_int(value);
+        if (!v || *v < 1 || *v > 3650) return "expected a number of days from 1 to 3650";
+    } else if (s.kind == "prices") {
+        std::string error;
+        if (!anthropic::PriceTable::builtin().with_overrides(value, &error)) return error;
     } else if (s.kind == "strategy") {
         if (!upstream::parse_strategy(value)) {
             return "expected weighted, round-robin, least-inflight, latency or random";
@@ -156,6 +176,21 @@ Policy load_policy(store::Store& store, std::vector<std::string>* warnings) {
     p.health_concurrency = integer("health.concurrency");
     p.warmup_connections = static_cast<int>(*parse_int(value("warmup.connections")));
     p.warmup_check = value("warmup.check") == "true";
+    const auto payloads = value("log.payloads");
+    p.payloads = payloads == "all"      ? PayloadCapture::kAll
+                 : payloads == "errors" ? PayloadCapture::kErrors
+                                        : PayloadCapture::kOff;
+    p.payload_max_bytes = static_cast<std::size_t>(integer("log.payload_max_bytes"));
+    constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+    p.retention_payloads_ms = integer("retention.payloads_days") * kDayMs;
+    p.retention_requests_ms = integer("retention.requests_days") * kDayMs;
+    p.retention_rollups_ms = integer("retention.rollups_days") * kDayMs;
+    std::string error;
+    auto prices =
+        anthropic::PriceTable::builtin().with_overrides(value("pricing.overrides"), &error);
+    p.prices = std::make_shared<const anthropic::PriceTable>(
+        prices ? std::move(*prices) : anthropic::PriceTable::builtin());
+    p.metrics_public = value("metrics.public") == "true";
     return p;
 }
 

@@ -2,11 +2,14 @@
 // the store's settings table under a dotted key, and is re-read within 1 s of a change.
 #pragma once
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "protocol/anthropic/pricing.hpp"
 #include "upstream/affinity.hpp"
 #include "upstream/breaker.hpp"
 #include "upstream/retry_budget.hpp"
@@ -19,6 +22,9 @@ class Store;
 namespace qcc::proxy {
 
 using Millis = std::chrono::milliseconds;
+
+/// Which request/response bodies the request log keeps (setting log.payloads).
+enum class PayloadCapture { kOff, kErrors, kAll };
 
 /// Every resilience knob, with SPEC defaults. Immutable once built; swapped as a whole.
 struct Policy {
@@ -44,13 +50,22 @@ struct Policy {
     int health_concurrency = 2;  // read at start
     int warmup_connections = 1;  // per endpoint and worker, at start
     bool warmup_check = false;   // one conversational check per endpoint at start
+    // Observability (SPEC §11).
+    PayloadCapture payloads = PayloadCapture::kOff;
+    std::size_t payload_max_bytes = 65'536;
+    std::int64_t retention_payloads_ms = 7LL * 86'400'000;
+    std::int64_t retention_requests_ms = 90LL * 86'400'000;
+    std::int64_t retention_rollups_ms = 365LL * 86'400'000;
+    std::shared_ptr<const anthropic::PriceTable> prices =
+        std::make_shared<const anthropic::PriceTable>(anthropic::PriceTable::builtin());
+    bool metrics_public = false;
 };
 
 /// One known setting: its key, a one-line description and how to read its value.
 struct SettingInfo {
     std::string_view key;
-    std::string_view
-        kind;  // int, count, ratio, duration, duration_or_off, bool, strategy, method, text
+    std::string_view kind;  // int, count, ratio, duration, duration_or_off, bool, strategy, method,
+                            // text, payloads, days, prices
     std::string_view default_value;
     std::string_view doc;
 };

@@ -35,6 +35,8 @@ struct RequestContext {
     std::int64_t total_ms = 0;
     anthropic::Usage usage;
     std::uint64_t bytes_in = 0, bytes_out = 0;
+    // Captured bodies (setting log.payloads; capped at log.payload_max_bytes), "" = not captured.
+    std::string request_payload, response_payload;
 };
 
 }  // namespace qcc::proxy

@@ -1,7 +1,12 @@
 #include "proxy/runtime.hpp"
 
+#include <algorithm>
+
+#include <boost/json.hpp>
+
 #include "common/crypto.hpp"
 #include "common/log.hpp"
+#include "metrics/metrics.hpp"
 
 namespace qcc::proxy {
 
@@ -19,7 +24,11 @@ Runtime::Runtime(config::Config cfg, const Clock* clock)
     : cfg_(std::move(cfg)),
       clock_(clock != nullptr ? clock : &SteadyClock::instance()),
       base_steady_(clock_->now()),
-      base_unix_ms_(system_unix_ms()) {}
+      base_unix_ms_(system_unix_ms()),
+      metrics_(std::make_unique<metrics::Registry>()),
+      admin_pool_(std::make_unique<boost::asio::thread_pool>(1)) {}
+
+Runtime::~Runtime() { admin_pool_->join(); }
 
 std::int64_t Runtime::unix_ms() const { return to_unix_ms(now()); }
 
@@ -30,6 +39,29 @@ std::int64_t Runtime::to_unix_ms(SteadyTime t) const {
 
 SteadyTime Runtime::from_unix_ms(std::int64_t ms) const {
     return base_steady_ + std::chrono::milliseconds(ms - base_unix_ms_);
+}
+
+void Runtime::set_pool_stats(int worker, std::vector<PoolStat> stats) {
+    std::lock_guard lock(pool_mu_);
+    pool_stats_[worker] = std::move(stats);
+}
+
+std::vector<PoolStat> Runtime::pool_stats() const {
+    std::lock_guard lock(pool_mu_);
+    std::vector<PoolStat> out;
+    for (const auto& [worker, stats] : pool_stats_) {
+        for (const auto& s : stats) {
+            auto it = std::find_if(out.begin(), out.end(),
+                                   [&](const PoolStat& o) { return o.endpoint == s.endpoint; });
+            if (it == out.end()) {
+                out.push_back(s);
+            } else {
+                it->open += s.open;
+                it->idle += s.idle;
+            }
+        }
+    }
+    return out;
 }
 
 void Runtime::set_policy(std::shared_ptr<const Policy> policy) {
@@ -74,13 +106,21 @@ void Runtime::emit(std::string endpoint, std::string kind, std::string detail) {
         return nullptr;
     }();
     if (count != nullptr) count->fetch_add(1, std::memory_order_relaxed);
+    const auto ts = unix_ms();
+    if (hub_.has_subscribers()) {
+        boost::json::object o;
+        o["ts"] = ts;
+        o["endpoint"] = endpoint;
+        o["kind"] = kind;
+        o["detail"] = detail;
+        hub_.publish("state", boost::json::serialize(o));
+    }
     std::lock_guard lock(events_mu_);
     if (events_.size() >= kMaxQueuedEvents) {
         events_.pop_front();
         counters_.events_dropped.fetch_add(1, std::memory_order_relaxed);
     }
-    events_.push_back(
-        StateEvent{unix_ms(), std::move(endpoint), std::move(kind), std::move(detail)});
+    events_.push_back(StateEvent{ts, std::move(endpoint), std::move(kind), std::move(detail)});
 }
 
 bool Runtime::release_endpoint(const upstream::Endpoint& ep, const std::string& why) {
@@ -116,6 +156,17 @@ void Runtime::record_check(const upstream::Endpoint& ep, const upstream::CheckRe
     rec.input_tokens = r.input_tokens;
     rec.output_tokens = r.output_tokens;
     rec.error = r.error;
+    if (hub_.has_subscribers()) {
+        boost::json::object o;
+        o["ts"] = rec.ts_unix_ms;
+        o["endpoint"] = rec.endpoint;
+        o["method"] = rec.method;
+        o["result"] = rec.result;
+        o["score"] = rec.score;
+        o["latency_ms"] = rec.latency_ms;
+        o["error"] = rec.error;
+        hub_.publish("check", boost::json::serialize(o));
+    }
     push_health_check(std::move(rec));
     const bool broken = ep.state->quarantined.load() ||
                         ep.state->breaker.state(now()) != upstream::BreakerState::kClosed;

@@ -5,14 +5,18 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <boost/asio/thread_pool.hpp>
+
 #include "common/clock.hpp"
 #include "config/config.hpp"
+#include "proxy/event_hub.hpp"
 #include "proxy/policy.hpp"
 #include "proxy/request_ctx.hpp"
 #include "store/store.hpp"
@@ -20,6 +24,13 @@
 #include "upstream/checker.hpp"
 #include "upstream/endpoint_set.hpp"
 #include "upstream/retry_budget.hpp"
+
+namespace qcc::metrics {
+class Registry;
+}
+namespace qcc::store {
+class RequestWriter;
+}
 
 namespace qcc::proxy {
 
@@ -39,6 +50,13 @@ struct StateEvent {
     std::string detail;
 };
 
+/// Upstream connections of one endpoint in one worker's pool (sampled by the worker's sweeper).
+struct PoolStat {
+    std::string endpoint;
+    int open = 0;
+    std::size_t idle = 0;
+};
+
 struct Counters {
     std::atomic<std::uint64_t> requests{0}, failovers{0}, client_cancels{0}, mid_stream_failures{0},
         unauthorized{0}, in_flight{0}, retries_denied{0}, repins{0}, breaker_opens{0},
@@ -50,6 +68,7 @@ class Runtime {
   public:
     /// `clock` (may be null: the steady clock) drives breakers, cooldowns and affinity TTLs.
     explicit Runtime(config::Config cfg, const Clock* clock = nullptr);
+    ~Runtime();
 
     const config::Config& config() const { return cfg_; }
     SteadyTime now() const { return clock_->now(); }
@@ -107,6 +126,29 @@ class Runtime {
     Counters& counters() { return counters_; }
     std::atomic<bool> draining{false};
 
+    /// The store (set by the Gateway before start). Blocking: never call it on a worker thread —
+    /// go through admin_pool() (see proxy/admin_util.hpp run_blocking).
+    store::Store* store = nullptr;
+    /// The request-log writer (set by the Gateway; null in tests that run without one).
+    store::RequestWriter* writer = nullptr;
+    /// One thread for blocking admin work (store reads and writes on behalf of the admin API).
+    boost::asio::thread_pool& admin_pool() { return *admin_pool_; }
+    /// Asks the control thread to reload endpoints, keys and settings from the store now (the
+    /// admin API calls it after a write). Set by the Gateway; no-op when unset.
+    std::function<void()> reload_hook;
+    void request_reload() const {
+        if (reload_hook) reload_hook();
+    }
+    /// Prometheus metrics (SPEC §11); handles are resolved when endpoints are (re)loaded.
+    metrics::Registry& metrics() { return *metrics_; }
+    /// Live events for GET /api/events.
+    EventHub& hub() { return hub_; }
+    /// Pool sizes: each worker reports its own; pool_stats() sums them per endpoint.
+    void set_pool_stats(int worker, std::vector<PoolStat> stats);
+    std::vector<PoolStat> pool_stats() const;
+    /// When the runtime was created (uptime).
+    std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+
   private:
     config::Config cfg_;
     const Clock* clock_;
@@ -124,6 +166,11 @@ class Runtime {
     std::mutex events_mu_;
     std::deque<StateEvent> events_;
     std::deque<store::HealthCheckRecord> health_checks_;
+    mutable std::mutex pool_mu_;
+    std::map<int, std::vector<PoolStat>> pool_stats_;
+    std::unique_ptr<metrics::Registry> metrics_;
+    EventHub hub_;
+    std::unique_ptr<boost::asio::thread_pool> admin_pool_;
 };
 
 }  // namespace qcc::proxy

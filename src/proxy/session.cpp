@@ -9,6 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/json.hpp>
 
 #include "common/log.hpp"
 #include "protocol/anthropic/request_view.hpp"
@@ -17,6 +18,7 @@
 #include "proxy/admin.hpp"
 #include "proxy/forwarder.hpp"
 #include "proxy/http_io.hpp"
+#include "proxy/observer.hpp"
 #include "proxy/worker.hpp"
 
 namespace qcc::proxy {
@@ -55,6 +57,31 @@ void log_request(const RequestContext& ctx) {
         tried += a.endpoint;
         if (!a.error_class.empty()) tried += ":" + a.error_class;
     }
+    if (log::json_format()) {
+        // One structured line per request: fields, not a sentence (SPEC §11).
+        boost::json::object o;
+        o["msg"] = "request";
+        o["request_id"] = ctx.id;
+        o["method"] = ctx.method;
+        o["target"] = ctx.target;
+        o["key"] = ctx.client_key;
+        o["session"] = ctx.session_key;
+        o["model"] = ctx.model_requested;
+        o["stream"] = ctx.stream;
+        o["endpoint"] = ctx.endpoint;
+        o["status"] = ctx.status;
+        o["attempts"] = ctx.attempts.size();
+        o["tried"] = tried;
+        o["ttfb_ms"] = ctx.ttfb_ms;
+        o["total_ms"] = ctx.total_ms;
+        o["input_tokens"] = ctx.usage.input_tokens;
+        o["output_tokens"] = ctx.usage.output_tokens;
+        o["cache_creation_tokens"] = ctx.usage.cache_creation_input_tokens;
+        o["cache_read_tokens"] = ctx.usage.cache_read_input_tokens;
+        o["class"] = ctx.error_class.empty() ? "ok" : ctx.error_class;
+        spdlog::info("{}", boost::json::serialize(o));
+        return;
+    }
     spdlog::info(
         "request {} {} {} key={} session={} model={} stream={} endpoint={} status={} "
         "attempts={} tried=[{}] ttfb_ms={} total_ms={} in={} out={} cache_write={} "
@@ -80,6 +107,9 @@ asio::awaitable<bool> handle(Worker& w, beast::tcp_stream& client, ClientRequest
         co_return co_await write_simple(client, 200, "OK", "application/json", R"({"status":"ok"})",
                                         keep_alive) &&
             keep_alive;
+    }
+    if (path == "/metrics") {
+        co_return co_await handle_metrics(w, client, req, keep_alive) && keep_alive;
     }
     if (path.starts_with("/api/")) {
         co_return co_await handle_admin(w, client, req, keep_alive) && keep_alive;
@@ -108,6 +138,15 @@ asio::awaitable<bool> handle(Worker& w, beast::tcp_stream& client, ClientRequest
         ctx.total_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - ctx.start)
                            .count();
+        const auto policy = rt.policy();
+        if (policy->payloads == PayloadCapture::kErrors && ctx.error_class.empty() &&
+            ctx.status < 400) {
+            ctx.request_payload.clear();
+            ctx.response_payload.clear();
+        } else if (policy->payloads != PayloadCapture::kOff) {
+            redact_credentials(ctx.request_payload);
+            redact_credentials(ctx.response_payload);
+        }
         log_request(ctx);
         if (rt.on_request_done) rt.on_request_done(ctx);
         return keep;
@@ -145,6 +184,11 @@ asio::awaitable<bool> handle(Worker& w, beast::tcp_stream& client, ClientRequest
     ctx.session_key = anthropic::session_key(req["x-claude-code-session-id"],
                                              view ? view->metadata_user_id : std::string_view{},
                                              req["x-conversation-id"]);
+    if (const auto policy = rt.policy(); policy->payloads != PayloadCapture::kOff) {
+        // Copied now: the forwarder releases the request body once the response is committed.
+        ctx.request_payload.assign(req.body().data(),
+                                   std::min(req.body().size(), policy->payload_max_bytes));
+    }
     rt.counters().in_flight.fetch_add(1, std::memory_order_relaxed);
     const bool keep = co_await forward(w, client, req, view ? &*view : nullptr, ctx, keep_alive);
     rt.counters().in_flight.fetch_sub(1, std::memory_order_relaxed);

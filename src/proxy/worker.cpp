@@ -35,6 +35,13 @@ asio::awaitable<void> sweep_loop(Worker& w, asio::steady_timer& timer) {
         auto [ec] = co_await timer.async_wait(kUseTuple);
         if (ec) co_return;
         w.pool().sweep();
+        // Pool sizes for /metrics, sampled here because the pool belongs to this thread.
+        std::vector<PoolStat> stats;
+        for (const auto& ep : w.runtime().endpoints()->endpoints) {
+            stats.push_back(
+                PoolStat{ep->cfg.name, w.pool().open_count(ep->id), w.pool().idle_count(ep->id)});
+        }
+        w.runtime().set_pool_stats(w.index(), std::move(stats));
     }
 }
 }  // namespace

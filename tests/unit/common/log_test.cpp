@@ -1,0 +1,48 @@
+// Structured logs (SPEC §11): JSON lines are valid JSON objects whatever the message holds, and a
+// message that is a JSON object is merged into the line; a log file is written where asked.
+#include "common/log.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace qcc::log {
+namespace {
+
+TEST(JsonString, EscapesQuotesBackslashesAndControlCharacters) {
+    std::string out;
+    append_json_string(out, "a\"b\\c\nd\te\x01 é");
+    EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\te\\u0001 é\"");
+}
+
+TEST(JsonLog, LinesAreObjectsAndStructuredMessagesKeepTheirFields) {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("qcc-log-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto file = (dir / "qcc.log").string();
+    init("info", "json", file);
+    EXPECT_TRUE(json_format());
+    spdlog::info("plain \"quoted\" message");
+    spdlog::info(R"({"msg":"request","request_id":"r1","status":200})");
+    spdlog::debug("below the level");
+    // The logger is asynchronous: shutting spdlog down joins its thread after the queue drained.
+    spdlog::shutdown();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("after-test"));  // no sinks
+    std::ifstream in(file);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[0].rfind(R"({"ts":")", 0), 0u) << lines[0];
+    EXPECT_NE(lines[0].find(R"("level":"info","msg":"plain \"quoted\" message"})"),
+              std::string::npos)
+        << lines[0];
+    EXPECT_NE(lines[1].find(R"("level":"info","msg":"request","request_id":"r1","status":200})"),
+              std::string::npos)
+        << lines[1];
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace qcc::log
