@@ -1,5 +1,6 @@
-// The admin API on the data listener (SPEC §10): requires the admin token (Bearer). For now it
-// serves health checks on demand; the rest of the API is issue #5.
+// The admin API on the data listener (SPEC §10, §11): the REST API of docs/admin-api.md under
+// /api/ (admin token required), live events (SSE) and /metrics. Router in admin.cpp, handlers in
+// admin_*.cpp (see admin_routes.hpp).
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -9,6 +10,11 @@
 namespace qcc::proxy {
 
 class Worker;
+
+/// GET /metrics: Prometheus text (admin token unless the metrics.public setting is true).
+/// Returns false when the connection must close.
+asio::awaitable<bool> handle_metrics(Worker& worker, beast::tcp_stream& client, ClientRequest& req,
+                                     bool keep_alive);
 
 /// Handles a request under /api/. Returns false when the connection must close.
 asio::awaitable<bool> handle_admin(Worker& worker, beast::tcp_stream& client, ClientRequest& req,

@@ -1,0 +1,399 @@
+// Admin API: endpoints (docs/admin-api.md). Writes go through the store on the admin pool and
+// reload the snapshots there, so the answer (and the next request) already sees the change.
+#include <algorithm>
+#include <array>
+#include <climits>
+
+#include "proxy/admin_routes.hpp"
+#include "store/secret.hpp"
+#include "store/store.hpp"
+
+namespace qcc::proxy::admin {
+
+namespace {
+
+constexpr std::size_t kDetailEvents = 20;
+constexpr std::size_t kDetailChecks = 10;
+
+/// Fields POST and PATCH accept (PATCH: `name` only if unchanged).
+constexpr std::array<std::string_view, 14> kEndpointFields = {"name",
+                                                              "base_url",
+                                                              "api_key",
+                                                              "kind",
+                                                              "auth",
+                                                              "tier",
+                                                              "weight",
+                                                              "enabled",
+                                                              "tls_verify",
+                                                              "model_map",
+                                                              "tags",
+                                                              "connect_timeout_ms",
+                                                              "first_byte_timeout_ms",
+                                                              "idle_timeout_ms"};
+
+int clamp_int(std::int64_t v) {
+    return static_cast<int>(std::clamp<std::int64_t>(v, INT_MIN, INT_MAX));
+}
+
+std::optional<config::Millis> timeout_value(const json::value& v, std::string_view field) {
+    if (v.is_null()) return std::nullopt;
+    return config::Millis(int_value(v, field));
+}
+
+/// Applies every field present in `o` to `e` (types checked; ranges are validate_endpoint's).
+void apply_fields(const json::object& o, config::EndpointConfig& e) {
+    for (const auto& [key, v] : o) {
+        if (key == "name") {
+            e.name = string_value(v, key);
+        } else if (key == "base_url") {
+            e.base_url = string_value(v, key);
+        } else if (key == "api_key") {
+            e.api_key = string_value(v, key);
+        } else if (key == "kind") {
+            auto kind = config::parse_endpoint_kind(string_value(v, key));
+            if (!kind) bad_request("kind: expected anthropic or openai");
+            e.kind = *kind;
+        } else if (key == "auth") {
+            auto auth = config::parse_auth_mode(string_value(v, key));
+            if (!auth) bad_request("auth: expected x-api-key, bearer or both");
+            e.auth = *auth;
+        } else if (key == "tier") {
+            e.tier = clamp_int(int_value(v, key));
+        } else if (key == "weight") {
+            e.weight = clamp_int(int_value(v, key));
+        } else if (key == "enabled") {
+            e.enabled = bool_value(v, key);
+        } else if (key == "tls_verify") {
+            e.tls_verify = bool_value(v, key);
+        } else if (key == "model_map") {
+            if (!v.is_object()) bad_request("model_map: expected an object of model name strings");
+            e.model_map.clear();
+            for (const auto& [from, to] : v.get_object()) {
+                if (!to.is_string())
+                    bad_request("model_map: expected an object of model name strings");
+                e.model_map.emplace_back(std::string(from), std::string(to.get_string()));
+            }
+        } else if (key == "tags") {
+            if (!v.is_array()) bad_request("tags: expected an array of strings");
+            e.tags.clear();
+            for (const auto& t : v.get_array()) {
+                if (!t.is_string()) bad_request("tags: expected an array of strings");
+                e.tags.emplace_back(t.get_string());
+            }
+        } else if (key == "connect_timeout_ms") {
+            e.connect_timeout = timeout_value(v, key);
+        } else if (key == "first_byte_timeout_ms") {
+            e.first_byte_timeout = timeout_value(v, key);
+        } else if (key == "idle_timeout_ms") {
+            e.idle_timeout = timeout_value(v, key);
+        }
+    }
+}
+
+/// config::validate_endpoint with its messages naming the API's fields (…_ms for timeouts).
+void validate(config::EndpointConfig& e) {
+    try {
+        config::validate_endpoint(e);
+    } catch (const config::ConfigError& err) {
+        std::string msg = err.what();
+        for (std::string_view f : {"connect_timeout", "first_byte_timeout", "idle_timeout"}) {
+            if (msg.starts_with(std::string(f) + ":")) msg.insert(f.size(), "_ms");
+        }
+        bad_request(msg);
+    }
+}
+
+std::optional<store::EndpointRecord> find_record(store::Store& st, const std::string& name) {
+    for (auto& rec : st.list_endpoints()) {
+        if (rec.config.name == name) return std::move(rec);
+    }
+    return std::nullopt;
+}
+
+json::object event_json(const store::EventRecord& e) {
+    json::object o;
+    o["id"] = e.id;
+    o["ts"] = e.ts_unix_ms;
+    o["endpoint"] = e.endpoint;
+    o["kind"] = e.kind;
+    o["detail"] = e.detail;
+    return o;
+}
+
+json::object check_json(const store::HealthCheckRecord& r) {
+    json::object o;
+    o["id"] = r.id;
+    o["ts"] = r.ts_unix_ms;
+    o["endpoint"] = r.endpoint;
+    o["method"] = r.method;
+    o["result"] = r.result;
+    o["valid"] = r.valid;
+    o["score"] = r.score;
+    o["latency_ms"] = r.latency_ms;
+    o["model"] = r.model;
+    o["input_tokens"] = r.input_tokens;
+    o["output_tokens"] = r.output_tokens;
+    o["error"] = r.error;
+    return o;
+}
+
+/// Loads `name` (404 if absent), lets `change` edit its config, validates, stores and reloads —
+/// all on the admin pool. Returns the stored record.
+template <class Change>
+asio::awaitable<store::EndpointRecord> modify(Call& c, Change change) {
+    auto work = [rt = &c.rt, name = c.params[0], change = std::move(change)]() {
+        auto& st = store_of(*rt);
+        auto rec = find_record(st, name);
+        if (!rec) not_found("no endpoint named '" + name + "'");
+        auto cfg = rec->config;
+        change(cfg);
+        validate(cfg);
+        if (cfg == rec->config) return std::move(*rec);
+        auto stored = st.upsert_endpoint(cfg);
+        rt->request_reload();
+        return stored;
+    };
+    co_return co_await run_blocking(c.rt.admin_pool(), std::move(work));
+}
+
+Reply endpoint_reply(Runtime& rt, const store::EndpointRecord& rec, int status = 200) {
+    Reply reply;
+    reply.status = status;
+    reply.body = endpoint_json(rt, rec);
+    return reply;
+}
+
+}  // namespace
+
+json::object endpoint_json(Runtime& rt, const store::EndpointRecord& rec) {
+    const auto& e = rec.config;
+    json::object o;
+    o["name"] = e.name;
+    o["id"] = rec.id;
+    o["base_url"] = e.base_url;
+    o["kind"] = std::string(config::to_string(e.kind));
+    o["auth"] = std::string(config::to_string(e.auth));
+    o["tier"] = e.tier;
+    o["weight"] = e.weight;
+    o["enabled"] = e.enabled;
+    o["tls_verify"] = e.tls_verify;
+    json::object map;
+    for (const auto& [from, to] : e.model_map) map[from] = to;
+    o["model_map"] = std::move(map);
+    auto timeout = [](const std::optional<config::Millis>& t) -> json::value {
+        if (!t) return nullptr;
+        return t->count();
+    };
+    o["connect_timeout_ms"] = timeout(e.connect_timeout);
+    o["first_byte_timeout_ms"] = timeout(e.first_byte_timeout);
+    o["idle_timeout_ms"] = timeout(e.idle_timeout);
+    json::array tags;
+    for (const auto& t : e.tags) tags.emplace_back(t);
+    o["tags"] = std::move(tags);
+    // The credential never leaves the server in clear.
+    o["api_key"] = store::mask_secret(e.api_key);
+    o["created_at"] = rec.created_at;
+    o["updated_at"] = rec.updated_at;
+    const auto set = rt.endpoints();
+    const auto* live = set->find(e.name);
+    if (live != nullptr) {
+        o["state"] = endpoint_status_row(rt, *live);
+    } else {
+        o["state"] = nullptr;
+    }
+    return o;
+}
+
+asio::awaitable<Reply> list_endpoints(Call& c) {
+    reject_unknown_params(c, {});
+    auto work = [rt = &c.rt] { return store_of(*rt).list_endpoints(); };
+    const auto records = co_await run_blocking(c.rt.admin_pool(), std::move(work));
+    json::array rows;
+    for (const auto& rec : records) rows.push_back(endpoint_json(c.rt, rec));
+    json::object body;
+    body["endpoints"] = std::move(rows);
+    Reply reply;
+    reply.body = std::move(body);
+    co_return reply;
+}
+
+asio::awaitable<Reply> create_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    const auto o = body_object(c, true);
+    reject_unknown_fields(o, kEndpointFields);
+    for (std::string_view required : {"name", "base_url", "api_key"}) {
+        if (!o.contains(required)) bad_request(std::string(required) + ": required");
+    }
+    config::EndpointConfig cfg;
+    apply_fields(o, cfg);
+    validate(cfg);
+    auto work = [rt = &c.rt, cfg]() {
+        auto& st = store_of(*rt);
+        if (find_record(st, cfg.name)) {
+            conflict("an endpoint named '" + cfg.name + "' already exists (PATCH it instead)");
+        }
+        auto stored = st.upsert_endpoint(cfg);
+        rt->request_reload();
+        return stored;
+    };
+    const auto rec = co_await run_blocking(c.rt.admin_pool(), std::move(work));
+    co_return endpoint_reply(c.rt, rec, 201);
+}
+
+asio::awaitable<Reply> get_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    struct Detail {
+        store::EndpointRecord rec;
+        std::vector<store::EventRecord> events;
+        std::vector<store::HealthCheckRecord> checks;
+    };
+    auto work = [rt = &c.rt, name = c.params[0]]() {
+        auto& st = store_of(*rt);
+        auto rec = find_record(st, name);
+        if (!rec) not_found("no endpoint named '" + name + "'");
+        return Detail{std::move(*rec), st.recent_events(kDetailEvents, name),
+                      st.recent_health_checks(kDetailChecks, name)};
+    };
+    const auto d = co_await run_blocking(c.rt.admin_pool(), std::move(work));
+    auto body = endpoint_json(c.rt, d.rec);
+    json::array events, checks;
+    for (const auto& e : d.events) events.push_back(event_json(e));
+    for (const auto& r : d.checks) checks.push_back(check_json(r));
+    body["events"] = std::move(events);
+    body["checks"] = std::move(checks);
+    Reply reply;
+    reply.body = std::move(body);
+    co_return reply;
+}
+
+asio::awaitable<Reply> patch_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    auto o = body_object(c, true);
+    reject_unknown_fields(o, kEndpointFields);
+    if (const auto* n = o.if_contains("name")) {
+        if (string_value(*n, "name") != c.params[0]) {
+            bad_request("name: endpoints cannot be renamed (create a new one and delete this one)");
+        }
+        o.erase("name");
+    }
+    // Type errors are reported before the store is touched.
+    config::EndpointConfig probe;
+    apply_fields(o, probe);
+    auto change = [o](config::EndpointConfig& cfg) {
+        const auto previous_key = cfg.api_key;
+        apply_fields(o, cfg);
+        // A masked credential sent back from a GET means "unchanged", never the new secret.
+        if (o.contains("api_key") && cfg.api_key == store::mask_secret(previous_key)) {
+            cfg.api_key = previous_key;
+        }
+    };
+    const auto rec = co_await modify(c, std::move(change));
+    co_return endpoint_reply(c.rt, rec);
+}
+
+asio::awaitable<Reply> delete_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    auto work = [rt = &c.rt, name = c.params[0]]() {
+        if (!store_of(*rt).remove_endpoint(name)) not_found("no endpoint named '" + name + "'");
+        rt->request_reload();
+    };
+    co_await run_blocking(c.rt.admin_pool(), std::move(work));
+    json::object body;
+    body["deleted"] = c.params[0];
+    Reply reply;
+    reply.body = std::move(body);
+    co_return reply;
+}
+
+namespace {
+
+asio::awaitable<Reply> set_enabled(Call& c, bool enabled) {
+    reject_unknown_params(c, {});
+    body_object(c, false);
+    auto change = [enabled](config::EndpointConfig& cfg) { cfg.enabled = enabled; };
+    const auto rec = co_await modify(c, std::move(change));
+    co_return endpoint_reply(c.rt, rec);
+}
+
+/// The live endpoint called params[0] (404 when the running server has none by that name).
+std::shared_ptr<const upstream::EndpointSet> live_set(Call& c, const upstream::Endpoint*& ep) {
+    auto set = c.rt.endpoints();
+    ep = set->find(c.params[0]);
+    if (ep == nullptr) not_found("no endpoint named '" + c.params[0] + "'");
+    return set;
+}
+
+}  // namespace
+
+asio::awaitable<Reply> enable_endpoint(Call& c) { co_return co_await set_enabled(c, true); }
+
+asio::awaitable<Reply> disable_endpoint(Call& c) { co_return co_await set_enabled(c, false); }
+
+asio::awaitable<Reply> release_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    body_object(c, false);
+    const upstream::Endpoint* ep = nullptr;
+    const auto set = live_set(c, ep);
+    const bool released = c.rt.release_endpoint(*ep, "operator (admin API)");
+    json::object body;
+    body["endpoint"] = ep->cfg.name;
+    body["released"] = released;
+    Reply reply;
+    reply.body = std::move(body);
+    co_return reply;
+}
+
+asio::awaitable<Reply> quarantine_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    const auto o = body_object(c, false);
+    reject_unknown_fields(o, {"reason"});
+    std::string reason = "operator";
+    if (const auto* r = o.if_contains("reason")) {
+        reason = string_value(*r, "reason");
+        if (reason.empty() || reason.size() > 200)
+            bad_request("reason: must be 1 to 200 characters");
+    }
+    const upstream::Endpoint* ep = nullptr;
+    const auto set = live_set(c, ep);
+    c.rt.quarantine_endpoint(*ep, reason);
+    json::object body;
+    body["endpoint"] = ep->cfg.name;
+    body["quarantined"] = true;
+    Reply reply;
+    reply.body = std::move(body);
+    co_return reply;
+}
+
+asio::awaitable<Reply> list_health_checks(Call& c) {
+    reject_unknown_params(c, {"endpoint", "limit"});
+    const auto limit = static_cast<std::size_t>(int_param(c, "limit", 50, 1, 1000));
+    auto work = [rt = &c.rt, limit, endpoint = param(c, "endpoint").value_or("")]() {
+        return store_of(*rt).recent_health_checks(limit, endpoint);
+    };
+    const auto rows = co_await run_blocking(c.rt.admin_pool(), std::move(work));
+    json::array checks;
+    for (const auto& r : rows) checks.push_back(check_json(r));
+    json::object body;
+    body["checks"] = std::move(checks);
+    Reply reply;
+    reply.body = std::move(body);
+    co_return reply;
+}
+
+asio::awaitable<Reply> list_events_history(Call& c) {
+    reject_unknown_params(c, {"endpoint", "limit"});
+    const auto limit = static_cast<std::size_t>(int_param(c, "limit", 50, 1, 1000));
+    auto work = [rt = &c.rt, limit, endpoint = param(c, "endpoint").value_or("")]() {
+        return store_of(*rt).recent_events(limit, endpoint);
+    };
+    const auto rows = co_await run_blocking(c.rt.admin_pool(), std::move(work));
+    json::array events;
+    for (const auto& e : rows) events.push_back(event_json(e));
+    json::object body;
+    body["events"] = std::move(events);
+    Reply reply;
+    reply.body = std::move(body);
+    co_return reply;
+}
+
+}  // namespace qcc::proxy::admin

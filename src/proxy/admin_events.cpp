@@ -1,0 +1,185 @@
+// Admin API: the live event stream (GET /api/events, server-sent events) and GET /metrics.
+#include <cerrno>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <sys/socket.h>
+
+#include "common/log.hpp"
+#include "metrics/metrics.hpp"
+#include "protocol/anthropic/error_body.hpp"
+#include "proxy/admin.hpp"
+#include "proxy/admin_routes.hpp"
+#include "proxy/worker.hpp"
+
+namespace qcc::proxy {
+
+namespace admin {
+
+namespace {
+
+using tcp = asio::ip::tcp;
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// A comment line keeps idle connections (and proxies in between) from timing out.
+constexpr std::chrono::seconds kPingAfter{15};
+// How often the loop looks at the disconnect flag and the drain flag when no event arrives.
+constexpr std::chrono::milliseconds kPoll{500};
+// A subscriber that does not read for this long is dropped (its queue already loses events).
+constexpr std::chrono::seconds kWriteDeadline{30};
+
+/// Shared with the disconnect watcher, which may outlive the stream loop by one wake-up.
+struct Watch {
+    bool active = true;
+    bool gone = false;
+};
+
+/// Waits until the client socket is readable: zero bytes (or an error) means it went away. An
+/// SSE client never sends anything after its request.
+asio::awaitable<void> watch_disconnect(tcp::socket* socket, std::shared_ptr<Watch> watch) {
+    auto [ec] = co_await socket->async_wait(tcp::socket::wait_read, kUseTuple);
+    if (!watch->active) co_return;  // the stream ended first; the socket may be gone
+    char byte;
+    const auto n = ec ? 0 : ::recv(socket->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) co_return;  // unexpected bytes: not a disconnect (writes will tell)
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) co_return;
+    watch->gone = true;
+}
+
+/// One HTTP/1.1 chunk.
+std::string chunk(std::string_view payload) {
+    char size[20];
+    const auto n = std::snprintf(size, sizeof size, "%zx\r\n", payload.size());
+    std::string out(size, static_cast<std::size_t>(n));
+    out += payload;
+    out += "\r\n";
+    return out;
+}
+
+asio::awaitable<bool> write_all(beast::tcp_stream& client, const std::string& bytes) {
+    client.expires_after(kWriteDeadline);
+    auto [ec, n] = co_await asio::async_write(client, asio::buffer(bytes), kUseTuple);
+    client.expires_never();
+    co_return !ec;
+}
+
+bool origin_allowed(const ClientRequest& req) {
+    const std::string_view origin = req[http::field::origin];
+    if (origin.empty()) return true;  // not a browser: the token is the protection
+    const std::string host(req[http::field::host]);
+    return !host.empty() && (origin == "http://" + host || origin == "https://" + host);
+}
+
+}  // namespace
+
+asio::awaitable<Reply> stream_events(Call& c) {
+    reject_unknown_params(c, {});
+    // A page from another site must not read the stream with a token it got hold of.
+    if (!origin_allowed(c.req)) {
+        throw ApiError(403, "permission_error",
+                       "Origin " + std::string(c.req[http::field::origin]) +
+                           " does not match the Host of this server");
+    }
+    auto& hub = c.rt.hub();
+    auto sub = hub.subscribe(c.client.get_executor());
+    if (!sub) {
+        throw ApiError(503, "api_error",
+                       "too many event-stream subscribers (at most " +
+                           std::to_string(EventHub::kMaxSubscribers) + ")");
+    }
+    struct Unsubscribe {
+        EventHub& hub;
+        std::shared_ptr<Subscriber> sub;
+        ~Unsubscribe() { hub.unsubscribe(sub); }
+    } unsubscribe{hub, sub};
+
+    Reply reply;
+    reply.written = true;
+    reply.keep = false;
+    // Subscribed before the head goes out: whoever has read the head sees every later event.
+    const std::string head =
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
+        "x-accel-buffering: no\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n" +
+        chunk(": connected\n\n");
+    if (!co_await write_all(c.client, head)) co_return reply;
+
+    auto watch = std::make_shared<Watch>();
+    asio::co_spawn(c.client.get_executor(), watch_disconnect(&c.client.socket(), watch),
+                   asio::detached);
+    struct StopWatch {
+        Watch& w;
+        beast::tcp_stream& client;
+        ~StopWatch() {
+            w.active = false;
+            boost::system::error_code ignored;
+            client.socket().cancel(ignored);
+        }
+    } stop_watch{*watch, c.client};
+
+    auto last_write = std::chrono::steady_clock::now();
+    while (!watch->gone && !c.rt.draining.load()) {
+        auto events = co_await sub->next(kPoll);
+        std::string payload;
+        for (const auto& e : events) {
+            payload += "event: ";
+            payload += e.kind;
+            payload += "\ndata: ";
+            payload += e.data;
+            payload += "\n\n";
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (payload.empty() && now - last_write >= kPingAfter) payload = ": ping\n\n";
+        if (payload.empty()) continue;
+        if (!co_await write_all(c.client, chunk(payload))) co_return reply;
+        last_write = now;
+    }
+    if (!watch->gone) co_await write_all(c.client, "0\r\n\r\n");  // draining: end cleanly
+    co_return reply;
+}
+
+}  // namespace admin
+
+asio::awaitable<bool> handle_metrics(Worker& w, beast::tcp_stream& client, ClientRequest& req,
+                                     bool keep_alive) {
+    auto& rt = w.runtime();
+    const std::string_view target = req.target();
+    const auto path = target.substr(0, target.find('?'));
+    int status = 200;
+    std::string type, message, body;
+    if (path != "/metrics") {
+        status = 404;
+        type = "not_found_error";
+        message = "no route " + std::string(path);
+    } else if (req.method() != http::verb::get) {
+        status = 405;
+        type = "invalid_request_error";
+        message = std::string(req.method_string()) + " is not allowed on /metrics; use GET";
+    } else if (!rt.policy()->metrics_public && !admin::admin_authorized(rt, req)) {
+        status = 401;
+        type = "authentication_error";
+        message =
+            "/metrics needs the admin token (Authorization: Bearer <token>) unless the setting "
+            "metrics.public is true";
+    } else {
+        try {
+            body = rt.metrics().render();
+        } catch (const std::exception& e) {
+            spdlog::error("/metrics: {}", e.what());
+            status = 500;
+            type = "api_error";
+            message = std::string("internal error: ") + e.what();
+        }
+    }
+    if (status != 200) {
+        co_return co_await admin::write_reply(client, status, "application/json",
+                                              anthropic::error_body(type, message), keep_alive,
+                                              status == 405 ? "allow: GET\r\n" : "");
+    }
+    co_return co_await admin::write_reply(client, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                          body, keep_alive);
+}
+
+}  // namespace qcc::proxy
