@@ -23,8 +23,9 @@ struct StoreOptions {
     bool demo = false;
 };
 
-/// Exit codes: 0 ok, 1 runtime failure (store), 2 usage or validation error, 3 not found.
-constexpr int kExitFailure = 1, kExitUsage = 2, kExitNotFound = 3;
+/// Exit codes as for every management command: 0 ok, 1 runtime failure (store), 2 usage or
+/// validation error, 4 not found.
+constexpr int kExitFailure = 1, kExitUsage = 2, kExitNotFound = 4;
 
 std::unique_ptr<store::Store> open_store(const StoreOptions& o) {
     std::string data_dir = o.data_dir;

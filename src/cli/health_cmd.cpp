@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "cli/admin_client.hpp"
+#include "cli/command_util.hpp"
 
 namespace qcc::cli {
 
@@ -111,12 +112,6 @@ int run_status(const StatusOptions& o) {
     std::cout << "\nsessions bound: " << doc.at("sessions").to_number<std::int64_t>()
               << ", re-pins: " << doc.at("repins").to_number<std::int64_t>() << "\n";
     return 0;
-}
-
-void add_target_options(CLI::App* cmd, AdminTarget& t) {
-    cmd->add_option("-c,--config", t.config_path, "TOML config (listen address, admin token)");
-    cmd->add_option("-l,--listen", t.listen, "Address of the running QCC (default from config)");
-    cmd->add_option("--token", t.token, "Admin token (default: QCC_ADMIN_TOKEN, config, data dir)");
 }
 
 }  // namespace

@@ -171,7 +171,9 @@ int serve(const ServeOptions& o) {
                      "\"messages\":[{\"role\":\"user\",\"content\":\"Hello QCC\"}]}'\n"
                   << "\nPoint Claude Code at it:\n  ANTHROPIC_BASE_URL=" << base
                   << " ANTHROPIC_AUTH_TOKEN=" << demo_key
-                  << " claude -p 'run `echo hello from qcc`' --allowedTools Bash\n\n"
+                  << " claude -p 'run `echo hello from qcc`' --allowedTools Bash\n"
+                  << "\nWatch it (another terminal" << (o.listen.empty() ? "" : ", add --listen " + o.listen)
+                  << "):\n  qcc logs -f    qcc stats --by endpoint    qcc status\n\n"
                   << std::flush;
     }
 

@@ -1,0 +1,9 @@
+// `qcc key create|list|revoke` (SPEC §10, §13): client keys through the admin API's /api/keys.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace qcc::cli {
+
+void add_key_commands(CLI::App& app);
+
+}  // namespace qcc::cli
