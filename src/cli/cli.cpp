@@ -12,13 +12,14 @@
 #include "cli/logs_cmd.hpp"
 #include "cli/serve_cmd.hpp"
 #include "cli/sim_cmd.hpp"
+#include "common/version.hpp"
 #include "cli/stats_cmd.hpp"
 
 namespace qcc::cli {
 
 int run(int argc, char** argv) {
     CLI::App app{"qcc: a fast, resilient gateway for Claude Code"};
-    app.set_version_flag("--version", "qcc 0.1.0");
+    app.set_version_flag("--version", "qcc " + std::string(kVersion));
     app.require_subcommand(1);
     add_serve_command(app);
     add_sim_command(app);

@@ -18,6 +18,7 @@
 #include <boost/url/parse.hpp>
 
 #include "common/crypto.hpp"
+#include "common/version.hpp"
 #include "common/log.hpp"
 #include "protocol/anthropic/error_body.hpp"
 #include "protocol/http/headers.hpp"
@@ -243,7 +244,6 @@ json::object endpoint_status_row(Runtime& rt, const upstream::Endpoint& ep) {
 
 namespace {
 
-constexpr std::string_view kVersion = "0.1.0";
 
 json::object status_body(Runtime& rt) {
     json::array rows;
