@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "common/quoted.hpp"
+
 namespace qcc::cli {
 
 namespace json = boost::json;
@@ -14,43 +16,6 @@ using config::EndpointConfig;
 using config::Millis;
 
 namespace {
-
-std::string toml_string(std::string_view s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            default:
-                if (c < 0x20 || c == 0x7F) {
-                    out += fmt::format("\\u{:04X}", static_cast<unsigned>(c));
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    out += '"';
-    return out;
-}
 
 std::optional<Millis> timeout_from_json(const json::object& o, std::string_view key) {
     const auto* v = o.if_contains(key);
@@ -206,8 +171,8 @@ std::string endpoints_to_toml(const std::vector<EndpointConfig>& endpoints) {
     if (endpoints.empty()) out += "# (no endpoints)\n";
     for (const auto& e : endpoints) {
         out += "\n[[endpoints]]\n";
-        out += "name = " + toml_string(e.name) + "\n";
-        out += "base_url = " + toml_string(e.base_url) + "\n";
+        out += "name = " + quoted(e.name) + "\n";
+        out += "base_url = " + quoted(e.base_url) + "\n";
         out += fmt::format("kind = \"{}\"\n", config::to_string(e.kind));
         out += fmt::format("auth = \"{}\"\n", config::to_string(e.auth));
         out += fmt::format("tier = {}\n", e.tier);
@@ -217,12 +182,12 @@ std::string endpoints_to_toml(const std::vector<EndpointConfig>& endpoints) {
         out += "model_map = {";
         for (std::size_t i = 0; i < e.model_map.size(); ++i) {
             out += i == 0 ? " " : ", ";
-            out += toml_string(e.model_map[i].first) + " = " + toml_string(e.model_map[i].second);
+            out += quoted(e.model_map[i].first) + " = " + quoted(e.model_map[i].second);
         }
         out += e.model_map.empty() ? "}\n" : " }\n";
         out += "tags = [";
         for (std::size_t i = 0; i < e.tags.size(); ++i) {
-            out += (i == 0 ? "" : ", ") + toml_string(e.tags[i]);
+            out += (i == 0 ? "" : ", ") + quoted(e.tags[i]);
         }
         out += "]\n";
         auto timeout = [&](std::string_view key, const std::optional<Millis>& t) {

@@ -8,6 +8,8 @@
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "common/quoted.hpp"
+
 namespace qcc::log {
 
 namespace {
@@ -41,7 +43,7 @@ class JsonFormatter final : public spdlog::formatter {
             line.append(payload.substr(1, payload.size() - 2));
         } else {
             line += "\"msg\":";
-            append_json_string(line, payload);
+            append_quoted(line, payload);
         }
         line += "}\n";
         dest.append(line.data(), line.data() + line.size());
@@ -52,38 +54,6 @@ class JsonFormatter final : public spdlog::formatter {
 };
 
 }  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (const unsigned char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    out += '"';
-}
 
 bool json_format() { return g_json.load(std::memory_order_relaxed); }
 

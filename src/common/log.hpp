@@ -16,7 +16,4 @@ void init(std::string_view level, std::string_view format, const std::string& fi
 /// into the line's object, so structured lines (one per request) keep their fields.
 bool json_format();
 
-/// Appends `s` to `out` as a JSON string literal (quotes included).
-void append_json_string(std::string& out, std::string_view s);
-
 }  // namespace qcc::log

@@ -13,6 +13,7 @@
 #include "protocol/anthropic/error_body.hpp"
 #include "proxy/admin.hpp"
 #include "proxy/admin_routes.hpp"
+#include "proxy/client_watch.hpp"
 #include "proxy/worker.hpp"
 
 namespace qcc::proxy {
@@ -30,24 +31,6 @@ constexpr std::chrono::seconds kPingAfter{15};
 constexpr std::chrono::milliseconds kPoll{500};
 // A subscriber that does not read for this long is dropped (its queue already loses events).
 constexpr std::chrono::seconds kWriteDeadline{30};
-
-/// Shared with the disconnect watcher, which may outlive the stream loop by one wake-up.
-struct Watch {
-    bool active = true;
-    bool gone = false;
-};
-
-/// Waits until the client socket is readable: zero bytes (or an error) means it went away. An
-/// SSE client never sends anything after its request.
-asio::awaitable<void> watch_disconnect(tcp::socket* socket, std::shared_ptr<Watch> watch) {
-    auto [ec] = co_await socket->async_wait(tcp::socket::wait_read, kUseTuple);
-    if (!watch->active) co_return;  // the stream ended first; the socket may be gone
-    char byte;
-    const auto n = ec ? 0 : ::recv(socket->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) co_return;  // unexpected bytes: not a disconnect (writes will tell)
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) co_return;
-    watch->gone = true;
-}
 
 /// One HTTP/1.1 chunk.
 std::string chunk(std::string_view payload) {
@@ -106,21 +89,11 @@ asio::awaitable<Reply> stream_events(Call& c) {
         chunk(": connected\n\n");
     if (!co_await write_all(c.client, head)) co_return reply;
 
-    auto watch = std::make_shared<Watch>();
-    asio::co_spawn(c.client.get_executor(), watch_disconnect(&c.client.socket(), watch),
-                   asio::detached);
-    struct StopWatch {
-        Watch& w;
-        beast::tcp_stream& client;
-        ~StopWatch() {
-            w.active = false;
-            boost::system::error_code ignored;
-            client.socket().cancel(ignored);
-        }
-    } stop_watch{*watch, c.client};
+    auto watch = std::make_shared<ClientWatch>();
+    const ClientWatchScope client_watch(c.client, watch);  // an SSE client never sends more
 
     auto last_write = std::chrono::steady_clock::now();
-    while (!watch->gone && !c.rt.draining.load()) {
+    while (!watch->client_gone && !c.rt.draining.load()) {
         auto events = co_await sub->next(kPoll);
         std::string payload;
         for (const auto& e : events) {
@@ -136,7 +109,7 @@ asio::awaitable<Reply> stream_events(Call& c) {
         if (!co_await write_all(c.client, chunk(payload))) co_return reply;
         last_write = now;
     }
-    if (!watch->gone) co_await write_all(c.client, "0\r\n\r\n");  // draining: end cleanly
+    if (!watch->client_gone) co_await write_all(c.client, "0\r\n\r\n");  // draining: end cleanly
     co_return reply;
 }
 

@@ -20,6 +20,7 @@
 #include "protocol/anthropic/stream_tap.hpp"
 #include "protocol/http/headers.hpp"
 #include "proxy/classify.hpp"
+#include "proxy/client_watch.hpp"
 #include "proxy/worker.hpp"
 
 namespace qcc::proxy {
@@ -38,26 +39,6 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kRelayBufferBytes = RelayBuffers::kBytes;  // per-stream bound (SPEC §2)
 constexpr std::size_t kMaxErrorBodyBytes = 256 * 1024;  // error bodies are read whole to classify
 constexpr std::size_t kMaxPreCommitBytes = 256 * 1024;  // SSE bytes held before the first event
-
-/// State shared with the client-disconnect watcher coroutine.
-struct Watch {
-    bool active = true;
-    bool client_gone = false;
-    beast::tcp_stream* upstream = nullptr;  // the current attempt's stream, cancelled on disconnect
-};
-
-/// Waits for the client socket to become readable while the upstream works. Readable with zero
-/// bytes (or an error) means the client went away: cancel the upstream at once (SPEC §2.9).
-asio::awaitable<void> watch_client(tcp::socket* socket, std::shared_ptr<Watch> watch) {
-    auto [ec] = co_await socket->async_wait(tcp::socket::wait_read, kUseTuple);
-    if (!watch->active) co_return;  // the request ended first; the socket may be gone
-    char byte;
-    const auto n = ec ? 0 : ::recv(socket->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) co_return;  // a pipelined request, not a disconnect
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) co_return;
-    watch->client_gone = true;
-    if (watch->upstream != nullptr) watch->upstream->cancel();
-}
 
 /// The last failed upstream response, returned to the client when every candidate failed.
 struct SavedResponse {
@@ -116,7 +97,7 @@ class Exchange {
           view_(view),
           ctx_(ctx),
           keep_alive_(keep_alive),
-          watch_(std::make_shared<Watch>()),
+          watch_(std::make_shared<ClientWatch>()),
           capture_limit_(worker.runtime().policy()->payloads == PayloadCapture::kOff
                              ? 0
                              : worker.runtime().policy()->payload_max_bytes) {}
@@ -151,7 +132,7 @@ class Exchange {
     const anthropic::RequestView* view_;
     RequestContext& ctx_;
     bool keep_alive_;
-    std::shared_ptr<Watch> watch_;
+    std::shared_ptr<ClientWatch> watch_;
     std::size_t capture_limit_;      // bytes of the response kept for the request log (0 = none)
     std::string forwarded_headers_;  // client headers as forwarded (built once)
     std::optional<SavedResponse> last_;
@@ -352,7 +333,7 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
     const bool reused = lease.reused();
     watch_->upstream = &lease->tcp();
     struct Unwatch {
-        Watch& w;
+        ClientWatch& w;
         ~Unwatch() { w.upstream = nullptr; }
     } unwatch{*watch_};
 
@@ -718,16 +699,7 @@ asio::awaitable<bool> Exchange::run() {
     const auto budget = rt.retry_budget();
     budget->on_request(rt.now());
 
-    asio::co_spawn(client_.get_executor(), watch_client(&client_.socket(), watch_), asio::detached);
-    struct StopWatch {
-        Watch& w;
-        beast::tcp_stream& client;
-        ~StopWatch() {
-            w.active = false;
-            boost::system::error_code ignored;
-            client.socket().cancel(ignored);
-        }
-    } stop_watch{*watch_, client_};
+    const ClientWatchScope client_watch(client_, watch_);  // SPEC §2.9: a disconnect cancels
 
     const auto deadline = Clock::now() + 2 * rt.config().timeouts.first_byte;
     const int max_attempts = policy_->max_attempts;

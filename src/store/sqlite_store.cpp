@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "common/crypto.hpp"
+#include "common/quoted.hpp"
 #include "store/latency_histogram.hpp"
 #include "store/migrations.hpp"
 #include "store/secret.hpp"
@@ -219,47 +220,13 @@ void make_private_file(const std::string& path) {
 
 // Lists and maps are stored as JSON text so that the sqlite3 shell (json_each) can read them;
 // they are decoded with SQLite's own JSON parser, so only the writer is ours.
-void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out += '"';
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    out += "\\u00";
-                    out += kHex[c >> 4];
-                    out += kHex[c & 0xF];
-                } else {
-                    out += ch;
-                }
-        }
-    }
-    out += '"';
-}
-
 std::string encode_model_map(const std::vector<std::pair<std::string, std::string>>& map) {
     std::string out = "{";
     for (const auto& [from, to] : map) {
         if (out.size() > 1) out += ',';
-        append_json_string(out, from);
+        append_quoted(out, from);
         out += ':';
-        append_json_string(out, to);
+        append_quoted(out, to);
     }
     return out + "}";
 }
@@ -268,7 +235,7 @@ std::string encode_tags(const std::vector<std::string>& tags) {
     std::string out = "[";
     for (const auto& tag : tags) {
         if (out.size() > 1) out += ',';
-        append_json_string(out, tag);
+        append_quoted(out, tag);
     }
     return out + "]";
 }

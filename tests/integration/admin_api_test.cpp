@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "common/version.hpp"
 #include "harness/admin_call.hpp"
 #include "harness/fake_upstream.hpp"
 #include "harness/proxy_fixture.hpp"
@@ -107,7 +108,7 @@ TEST(AdminApi, StatusReportsTheProcessAndEveryEndpoint) {
     auto res = admin_call(proxy.port(), "GET", "/api/status");
     ASSERT_EQ(res.status, 200) << res.response.body;
     const auto& o = obj(res);
-    EXPECT_EQ(o.at("version").as_string(), "0.1.0");
+    EXPECT_EQ(o.at("version").as_string(), std::string(kVersion));
     EXPECT_GE(o.at("uptime_s").to_number<double>(), 0);
     EXPECT_EQ(o.at("requests").to_number<double>(), 1);
     EXPECT_EQ(o.at("in_flight").to_number<double>(), 0);

@@ -8,13 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include "common/quoted.hpp"
+
 namespace qcc::log {
 namespace {
 
-TEST(JsonString, EscapesQuotesBackslashesAndControlCharacters) {
-    std::string out;
-    append_json_string(out, "a\"b\\c\nd\te\x01 é");
-    EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\te\\u0001 é\"");
+TEST(Quoted, EscapesQuotesBackslashesAndControlCharacters) {
+    EXPECT_EQ(quoted("a\"b\\c\nd\te\x01\x7f é"), "\"a\\\"b\\\\c\\nd\\te\\u0001\\u007f é\"");
+    EXPECT_EQ(quoted(""), "\"\"");
 }
 
 TEST(JsonLog, LinesAreObjectsAndStructuredMessagesKeepTheirFields) {
