@@ -18,6 +18,7 @@
 #include "common/log.hpp"
 #include "protocol/anthropic/error_body.hpp"
 #include "protocol/anthropic/stream_tap.hpp"
+#include "protocol/anthropic/usage.hpp"
 #include "protocol/http/headers.hpp"
 #include "proxy/classify.hpp"
 #include "proxy/client_watch.hpp"
@@ -46,6 +47,9 @@ struct SavedResponse {
     std::string headers;  // filtered "name: value\r\n" lines, without framing
     std::string body;
 };
+
+// Largest non-streamed JSON answer whose usage is read (bigger ones are relayed, usage unknown).
+constexpr std::size_t kMaxUsageBody = 8u << 20;
 
 enum class Outcome { kCommitted, kFailed, kRetryFresh, kClientGone, kSkipped };
 
@@ -535,6 +539,11 @@ asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, Respo
     }
 
     const bool streaming = ctx_.stream || sse;
+    // A plain JSON Messages answer carries its usage in the body: keep a copy (bounded) to read
+    // it once complete. SSE usage comes from the tap instead.
+    const bool keep_json = !sse && status < 300 && !no_body && view_ != nullptr;
+    std::string json_body;
+    if (keep_json) json_body.assign(pending);
     const auto total_deadline = Clock::now() + ep.total_timeout;
     auto buf = w_.relay_buffers().acquire();
     bool upstream_failed = false;
@@ -546,6 +555,7 @@ asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, Respo
         if (got > 0) {
             const std::string_view data(buf.data(), got);
             if (sse) tap.feed(data);
+            if (keep_json && json_body.size() + data.size() <= kMaxUsageBody) json_body += data;
             if (!co_await write_client(head_sent ? std::string_view{} : head, data, chunked)) {
                 ctx_.usage = tap.usage();
                 ctx_.error_class = "client_cancelled";
@@ -580,7 +590,7 @@ asio::awaitable<Outcome> Exchange::relay(const Endpoint& ep, Lease& lease, Respo
         upstream_failed = true;
         failure = "upstream stream ended without message_stop";
     }
-    ctx_.usage = tap.usage();
+    ctx_.usage = keep_json ? anthropic::parse_usage_json(json_body) : tap.usage();
     if (upstream_failed) {
         // After the commit point: never retry, never truncate silently (SPEC §2.8).
         apply(ep, Verdict{EndpointEffect::kFailure, RequestEffect::kCommit, "mid_stream"}, {});

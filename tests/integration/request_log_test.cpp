@@ -100,6 +100,22 @@ TEST(RequestLog, SuccessfulStreamRowHasEveryField) {
     EXPECT_EQ(r.response_payload, "");
 }
 
+TEST(RequestLog, NonStreamingRowReadsUsageFromTheJsonBody) {
+    FakeUpstream a;
+    a.push(sim::Reply::json(200, sim::text_message_json("claude-sonnet-4-5", "Hi there.",
+                                                        sim::Usage{1200, 700, 300, 500})));
+    ProxyFixture proxy({endpoint_config("a", a.base_url())});
+    ASSERT_EQ(proxy.send_messages({}, false).status, 200);
+    const auto rows = await_rows(proxy, 1);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_FALSE(rows[0].stream);
+    EXPECT_EQ(rows[0].input_tokens, 1200);
+    EXPECT_EQ(rows[0].output_tokens, 700);
+    EXPECT_EQ(rows[0].cache_creation_tokens, 300);
+    EXPECT_EQ(rows[0].cache_read_tokens, 500);
+    EXPECT_NEAR(rows[0].cost_usd, kExpectedCost, 1e-9);
+}
+
 TEST(RequestLog, FailoverRowNamesEveryEndpointTried) {
     TwoTierProxy t;
     auto& [clock, a, b, proxy] = t;
