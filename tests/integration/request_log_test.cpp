@@ -340,5 +340,38 @@ TEST(RequestLog, RowsAndStatsSurviveARestart) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(RequestLog, DailyCleanupDeletesRowsPastRetentionAndKeepsRecentOnes) {
+    FakeClock clock;
+    FakeUpstream a;
+    a.set_default(sim::Reply::sse(usage_events()));
+    ProxyFixture proxy({endpoint_config("a", a.base_url())}, {}, "", &clock);
+    auto& gw = proxy.gateway();
+    // A row from 100 days ago (past the 90-day default) and one from now.
+    const auto now_ms = gw.runtime().unix_ms();
+    std::vector<store::RequestRecord> old_rows(1);
+    old_rows[0].request_id = "old";
+    old_rows[0].ts_unix_ms = now_ms - 100LL * 86'400'000;
+    old_rows[0].status = 200;
+    gw.store().append_requests(old_rows);
+    ASSERT_EQ(proxy.send_messages({}, true).status, 200);
+    ASSERT_EQ(await_rows(proxy, 2).size(), 2u);
+
+    gw.tick();  // before the first pass is due (a minute after start): nothing deleted
+    EXPECT_EQ(gw.store().count_requests(), 2);
+    clock.advance(std::chrono::seconds(61));
+    gw.tick();
+    const auto rows = await_rows(proxy, 1);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_NE(rows[0].request_id, "old");
+    // The daily pass is not repeated within the day.
+    gw.store().append_requests(old_rows);
+    clock.advance(std::chrono::hours(1));
+    gw.tick();
+    EXPECT_EQ(gw.store().count_requests(), 2);
+    clock.advance(std::chrono::hours(24));
+    gw.tick();
+    EXPECT_EQ(gw.store().count_requests(), 1);
+}
+
 }  // namespace
 }  // namespace qcc::test
