@@ -19,12 +19,13 @@ namespace qcc::proxy {
 
 std::string hash_client_key(std::string_view key) { return crypto::sha256_hex(key); }
 
-Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock)
+Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock,
+                 store::WriterOptions writer)
     : runtime_(std::move(cfg), clock), store_(std::move(store)) {
     server_ = std::make_unique<Server>(runtime_);
     runtime_.store = store_.get();
     observer_ = std::make_unique<Observer>(runtime_);
-    writer_ = std::make_unique<store::RequestWriter>(*store_);
+    writer_ = std::make_unique<store::RequestWriter>(*store_, writer);
     runtime_.writer = writer_.get();
     // Live "request" events carry the row id, so they are published once the row is written.
     writer_->on_written = [this](const std::vector<store::RequestRecord>& rows) {

@@ -27,7 +27,9 @@ class Gateway {
   public:
     /// Binds the listen address (throws std::runtime_error when it cannot). `clock` (optional)
     /// drives breakers, cooldowns and session TTLs — tests pass a FakeClock.
-    Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock = nullptr);
+    /// `writer` sizes the request-log writer's queue and batches (tests use tiny queues).
+    Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock = nullptr,
+            store::WriterOptions writer = {});
     ~Gateway();
 
     /// Upserts the config file's [[endpoints]] and [[keys]] into the store (by name).

@@ -21,7 +21,8 @@ config::EndpointConfig endpoint_config(std::string name, std::string base_url, i
 
 ProxyFixture::ProxyFixture(std::vector<config::EndpointConfig> endpoints,
                            const std::function<void(config::Config&)>& tweak,
-                           std::string store_path, const Clock* clock, int warmup_connections) {
+                           std::string store_path, const Clock* clock, int warmup_connections,
+                           const StoreWrapper& wrap_store, store::WriterOptions writer) {
     config::Config cfg;
     cfg.listen = "127.0.0.1:0";
     cfg.workers = 1;
@@ -30,8 +31,9 @@ ProxyFixture::ProxyFixture(std::vector<config::EndpointConfig> endpoints,
     cfg.keys.push_back(config::KeyConfig{"test", kClientKey});
     cfg.admin_token = kAdminToken;
     if (tweak) tweak(cfg);
-    gateway_ = std::make_unique<proxy::Gateway>(
-        cfg, store::open_sqlite(store_path.empty() ? ":memory:" : store_path), clock);
+    auto st = store::open_sqlite(store_path.empty() ? ":memory:" : store_path);
+    if (wrap_store) st = wrap_store(std::move(st));
+    gateway_ = std::make_unique<proxy::Gateway>(cfg, std::move(st), clock, writer);
     gateway_->seed_from_config();
     gateway_->store().set_setting("warmup.connections", std::to_string(warmup_connections));
     gateway_->start();

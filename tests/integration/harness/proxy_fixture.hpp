@@ -12,6 +12,7 @@
 #include "harness/fake_upstream.hpp"
 #include "harness/test_client.hpp"
 #include "proxy/gateway.hpp"
+#include "store/writer.hpp"
 #include "upstream/endpoint.hpp"
 
 namespace qcc::test {
@@ -25,6 +26,9 @@ inline constexpr const char* kAdminToken = "qcc-admin-test-token";
 config::EndpointConfig endpoint_config(std::string name, std::string base_url, int tier = 1,
                                        int weight = 100);
 
+/// Wraps the fixture's store (a test double around the real one), e.g. to hold writes back.
+using StoreWrapper = std::function<std::unique_ptr<store::Store>(std::unique_ptr<store::Store>)>;
+
 class ProxyFixture {
   public:
     /// `store_path` "" = a private in-memory store; a file path lets a second fixture reopen the
@@ -33,7 +37,8 @@ class ProxyFixture {
     explicit ProxyFixture(std::vector<config::EndpointConfig> endpoints,
                           const std::function<void(config::Config&)>& tweak = {},
                           std::string store_path = "", const Clock* clock = nullptr,
-                          int warmup_connections = 0);
+                          int warmup_connections = 0, const StoreWrapper& wrap_store = {},
+                          store::WriterOptions writer = {});
     ~ProxyFixture();
 
     std::uint16_t port() const { return gateway_->port(); }
