@@ -10,47 +10,14 @@
 
 #include "store/migrations.hpp"
 #include "store/store.hpp"
+#include "temp_db.hpp"
 
 namespace qcc::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-class HealthCheckStoreTest : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        std::string pattern = (fs::temp_directory_path() / "qcc-health-store-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-        root_ = pattern;
-        db_path_ = (root_ / "qcc.db").string();
-    }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(root_, ec);
-    }
-
-    // Runs SQL on its own connection; returns the first column of the first row ("" if none).
-    std::string raw_query(const std::string& sql) const {
-        sqlite3* db = nullptr;
-        EXPECT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
-        std::string result;
-        char* error = nullptr;
-        const int rc = sqlite3_exec(
-            db, sql.c_str(),
-            [](void* out, int, char** values, char**) {
-                if (values[0] != nullptr) *static_cast<std::string*>(out) = values[0];
-                return 0;
-            },
-            &result, &error);
-        EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "") << " in " << sql;
-        sqlite3_free(error);
-        sqlite3_close(db);
-        return result;
-    }
-
-    fs::path root_;
-    std::string db_path_;
-};
+class HealthCheckStoreTest : public testing::TempDbTest {};
 
 HealthCheckRecord check(std::string endpoint, std::string result, std::int64_t ts = 1000) {
     HealthCheckRecord r;

@@ -16,6 +16,7 @@
 #include "legacy_db.hpp"
 #include "store/latency_histogram.hpp"
 #include "store/store.hpp"
+#include "temp_db.hpp"
 
 namespace qcc::store {
 namespace {
@@ -27,41 +28,7 @@ constexpr std::int64_t kDay = 24 * kHour;
 // An hour boundary well after 1970 (2023-11-14 22:00 UTC).
 constexpr std::int64_t kH0 = 1'700'000'000'000 / kHour * kHour;
 
-class RequestLogTest : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        std::string pattern = (fs::temp_directory_path() / "qcc-reqlog-test-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-        root_ = pattern;
-        db_path_ = (root_ / "qcc.db").string();
-    }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(root_, ec);
-    }
-
-    // First column of the first row of `sql`, on a separate connection.
-    std::string raw_query(const std::string& sql) const {
-        sqlite3* db = nullptr;
-        EXPECT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
-        std::string result;
-        char* error = nullptr;
-        const int rc = sqlite3_exec(
-            db, sql.c_str(),
-            [](void* out, int, char** values, char**) {
-                if (values[0] != nullptr) *static_cast<std::string*>(out) = values[0];
-                return 0;
-            },
-            &result, &error);
-        EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (error != nullptr ? error : "");
-        sqlite3_free(error);
-        sqlite3_close(db);
-        return result;
-    }
-
-    fs::path root_;
-    std::string db_path_;
-};
+class RequestLogTest : public testing::TempDbTest {};
 
 RequestRecord full_record() {
     RequestRecord r;

@@ -17,6 +17,7 @@
 #include "legacy_db.hpp"
 #include "store/migrations.hpp"
 #include "store/secret.hpp"
+#include "temp_db.hpp"
 
 namespace qcc::store {
 namespace {
@@ -30,37 +31,9 @@ using ::testing::HasSubstr;
 
 // A fresh directory per test, removed afterwards; the database lives two levels below it so that
 // the store has to create (private) directories.
-class StoreTest : public ::testing::Test {
+class StoreTest : public testing::TempDbTest {
   protected:
-    void SetUp() override {
-        std::string pattern = (fs::temp_directory_path() / "qcc-store-test-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-        root_ = pattern;
-        db_path_ = (root_ / "data" / "qcc" / "qcc.db").string();
-    }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(root_, ec);
-    }
-
-    // Runs one SQL query on its own connection and returns the first column of the first row.
-    std::string raw_query(const std::string& sql) const {
-        sqlite3* db = nullptr;
-        EXPECT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
-        std::string result;
-        sqlite3_exec(
-            db, sql.c_str(),
-            [](void* out, int, char** values, char**) {
-                if (values[0] != nullptr) *static_cast<std::string*>(out) = values[0];
-                return 0;
-            },
-            &result, nullptr);
-        sqlite3_close(db);
-        return result;
-    }
-
-    fs::path root_;
-    std::string db_path_;
+    StoreTest() : TempDbTest("data/qcc/qcc.db") {}
 };
 
 EndpointConfig full_endpoint() {

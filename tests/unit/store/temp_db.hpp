@@ -1,0 +1,59 @@
+// Test fixture for store tests: a fresh private directory per test (removed afterwards), the
+// path of a database file inside it, and a way to look at that file with plain SQL.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+namespace qcc::store::testing {
+
+class TempDbTest : public ::testing::Test {
+  protected:
+    /// `db_subpath` is where the database lives below the directory (deeper paths make the store
+    /// create its own private directories).
+    explicit TempDbTest(std::string db_subpath = "qcc.db") : db_subpath_(std::move(db_subpath)) {}
+
+    void SetUp() override {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "qcc-store-test-XXXXXX").string();
+        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+        root_ = pattern;
+        db_path_ = (root_ / db_subpath_).string();
+    }
+    void TearDown() override {
+        std::error_code ec;
+        std::filesystem::remove_all(root_, ec);
+    }
+
+    /// Runs SQL on its own connection; returns the first column of the first row ("" if none).
+    /// An SQL error fails the test.
+    std::string raw_query(const std::string& sql) const {
+        sqlite3* db = nullptr;
+        EXPECT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+        std::string result;
+        char* error = nullptr;
+        const int rc = sqlite3_exec(
+            db, sql.c_str(),
+            [](void* out, int, char** values, char**) {
+                if (values[0] != nullptr) *static_cast<std::string*>(out) = values[0];
+                return 0;
+            },
+            &result, &error);
+        EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "") << " in " << sql;
+        sqlite3_free(error);
+        sqlite3_close(db);
+        return result;
+    }
+
+    std::filesystem::path root_;
+    std::string db_path_;
+
+  private:
+    std::string db_subpath_;
+};
+
+}  // namespace qcc::store::testing
