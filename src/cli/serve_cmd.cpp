@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include "cli/admin_token.hpp"
-#include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "proxy/gateway.hpp"
@@ -28,8 +27,6 @@ struct ServeOptions {
 bool is_loopback(const std::string& host) {
     return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
 }
-
-std::string new_client_key() { return "sk-qcc-" + crypto::random_hex(24); }
 
 config::Config load_config(const ServeOptions& o) {
     std::string path = o.config_path;
@@ -103,7 +100,7 @@ int serve(const ServeOptions& o) {
             cfg.endpoints.push_back(ep);
             demo_servers.push_back(std::move(server));
         }
-        demo_key = new_client_key();
+        demo_key = proxy::new_client_key();
         cfg.keys.push_back(config::KeyConfig{"demo", demo_key});
     }
 
@@ -138,7 +135,7 @@ int serve(const ServeOptions& o) {
     for (const auto& k : st.list_client_keys()) any_key = any_key || !k.revoked;
     if (!any_key) {
         // First start: QCC is never an open relay, so it makes a key and shows it once.
-        first_key = new_client_key();
+        first_key = proxy::new_client_key();
         st.upsert_client_key("default", proxy::hash_client_key(first_key), first_key.substr(0, 8));
     }
     if (st.list_endpoints().empty()) {
@@ -172,7 +169,8 @@ int serve(const ServeOptions& o) {
                   << "\nPoint Claude Code at it:\n  ANTHROPIC_BASE_URL=" << base
                   << " ANTHROPIC_AUTH_TOKEN=" << demo_key
                   << " claude -p 'run `echo hello from qcc`' --allowedTools Bash\n"
-                  << "\nWatch it (another terminal" << (o.listen.empty() ? "" : ", add --listen " + o.listen)
+                  << "\nWatch it (another terminal"
+                  << (o.listen.empty() ? "" : ", add --listen " + o.listen)
                   << "):\n  qcc logs -f    qcc stats --by endpoint    qcc status\n\n"
                   << std::flush;
     }

@@ -157,10 +157,7 @@ asio::awaitable<store::EndpointRecord> modify(Call& c, Change change) {
 }
 
 Reply endpoint_reply(Runtime& rt, const store::EndpointRecord& rec, int status = 200) {
-    Reply reply;
-    reply.status = status;
-    reply.body = endpoint_json(rt, rec);
-    return reply;
+    return Reply(endpoint_json(rt, rec), status);
 }
 
 }  // namespace
@@ -212,9 +209,7 @@ asio::awaitable<Reply> list_endpoints(Call& c) {
     for (const auto& rec : records) rows.push_back(endpoint_json(c.rt, rec));
     json::object body;
     body["endpoints"] = std::move(rows);
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 asio::awaitable<Reply> create_endpoint(Call& c) {
@@ -261,9 +256,7 @@ asio::awaitable<Reply> get_endpoint(Call& c) {
     for (const auto& r : d.checks) checks.push_back(check_json(r));
     body["events"] = std::move(events);
     body["checks"] = std::move(checks);
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 asio::awaitable<Reply> patch_endpoint(Call& c) {
@@ -300,9 +293,7 @@ asio::awaitable<Reply> delete_endpoint(Call& c) {
     co_await run_blocking(c.rt.admin_pool(), std::move(work));
     json::object body;
     body["deleted"] = c.params[0];
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 namespace {
@@ -338,9 +329,7 @@ asio::awaitable<Reply> release_endpoint(Call& c) {
     json::object body;
     body["endpoint"] = ep->cfg.name;
     body["released"] = released;
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 asio::awaitable<Reply> quarantine_endpoint(Call& c) {
@@ -359,9 +348,7 @@ asio::awaitable<Reply> quarantine_endpoint(Call& c) {
     json::object body;
     body["endpoint"] = ep->cfg.name;
     body["quarantined"] = true;
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 asio::awaitable<Reply> list_health_checks(Call& c) {
@@ -375,9 +362,7 @@ asio::awaitable<Reply> list_health_checks(Call& c) {
     for (const auto& r : rows) checks.push_back(check_json(r));
     json::object body;
     body["checks"] = std::move(checks);
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 asio::awaitable<Reply> list_events_history(Call& c) {
@@ -391,9 +376,7 @@ asio::awaitable<Reply> list_events_history(Call& c) {
     for (const auto& e : rows) events.push_back(event_json(e));
     json::object body;
     body["events"] = std::move(events);
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 }  // namespace qcc::proxy::admin

@@ -2,7 +2,6 @@
 // creation answer; the store keeps only its SHA-256 and a display prefix.
 #include <string_view>
 
-#include "common/crypto.hpp"
 #include "proxy/admin_routes.hpp"
 #include "proxy/gateway.hpp"
 #include "proxy/policy.hpp"
@@ -12,22 +11,7 @@ namespace qcc::proxy::admin {
 
 namespace {
 
-constexpr std::size_t kKeyRandomChars = 40;
 constexpr std::size_t kPrefixChars = 8;  // what the store keeps for display
-
-/// "sk-qcc-" + 40 random URL-safe characters (240 bits: each comes from one random byte, and 64
-/// divides 256, so every character is uniform).
-std::string new_client_key() {
-    static constexpr std::string_view kAlphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const auto hex = crypto::random_hex(kKeyRandomChars);
-    std::string key = "sk-qcc-";
-    for (std::size_t i = 0; i < kKeyRandomChars; ++i) {
-        const auto byte = std::stoi(hex.substr(2 * i, 2), nullptr, 16);
-        key += kAlphabet[static_cast<std::size_t>(byte) % kAlphabet.size()];
-    }
-    return key;
-}
 
 json::object key_json(const store::ClientKeyRecord& k) {
     json::object o;
@@ -72,9 +56,7 @@ asio::awaitable<Reply> list_keys(Call& c) {
     for (const auto& k : keys) rows.push_back(key_json(k));
     json::object body;
     body["keys"] = std::move(rows);
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 asio::awaitable<Reply> create_key(Call& c) {
@@ -124,9 +106,7 @@ asio::awaitable<Reply> revoke_key(Call& c) {
     co_await run_blocking(c.rt.admin_pool(), std::move(work));
     json::object body;
     body["revoked"] = c.params[0];
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 asio::awaitable<Reply> list_settings(Call& c) {
@@ -140,9 +120,7 @@ asio::awaitable<Reply> list_settings(Call& c) {
     };
     json::object body;
     body["settings"] = co_await run_blocking(c.rt.admin_pool(), std::move(work));
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 asio::awaitable<Reply> get_setting(Call& c) {

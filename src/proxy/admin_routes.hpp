@@ -49,6 +49,10 @@ struct Call {
 /// A handler's answer: a JSON body with its status, or `written` when the handler wrote the
 /// response itself (SSE); `keep` then says whether the connection may be reused.
 struct Reply {
+    Reply() = default;
+    /// A JSON answer.
+    explicit Reply(json::value b, int st = 200) : status(st), body(std::move(b)) {}
+
     int status = 200;
     json::value body;
     bool written = false;

@@ -128,9 +128,7 @@ asio::awaitable<Reply> get_stats(Call& c) {
     body["bucket_ms"] = q.bucket_ms;
     body["rows"] = std::move(rows);
     body["totals"] = stats_json(result.totals);
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 asio::awaitable<Reply> list_requests(Call& c) {
@@ -146,9 +144,7 @@ asio::awaitable<Reply> list_requests(Call& c) {
     } else {
         body["next_before"] = nullptr;
     }
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 asio::awaitable<Reply> get_request(Call& c) {
@@ -166,9 +162,7 @@ asio::awaitable<Reply> get_request(Call& c) {
         return std::move(*row);
     };
     const auto row = co_await run_blocking(c.rt.admin_pool(), std::move(work));
-    Reply reply;
-    reply.body = request_json(row, true);
-    co_return reply;
+    co_return Reply(request_json(row, true));
 }
 
 asio::awaitable<Reply> list_sessions(Call& c) {
@@ -193,9 +187,7 @@ asio::awaitable<Reply> list_sessions(Call& c) {
     body["count"] = bindings.size();
     body["repins"] = c.rt.counters().repins.load();
     body["sessions"] = std::move(rows);
-    Reply reply;
-    reply.body = std::move(body);
-    co_return reply;
+    co_return Reply(std::move(body));
 }
 
 }  // namespace qcc::proxy::admin

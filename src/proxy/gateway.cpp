@@ -19,6 +19,8 @@ namespace qcc::proxy {
 
 std::string hash_client_key(std::string_view key) { return crypto::sha256_hex(key); }
 
+std::string new_client_key() { return "sk-qcc-" + crypto::random_hex(24); }
+
 Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock,
                  store::WriterOptions writer)
     : runtime_(std::move(cfg), clock), store_(std::move(store)) {
@@ -33,7 +35,7 @@ Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const 
         if (!hub.has_subscribers()) return;
         for (const auto& r : rows) hub.publish("request", boost::json::serialize(request_json(r)));
     };
-    runtime_.on_request_done = [this](const RequestContext& ctx) { observer_->on_request(ctx); };
+    runtime_.on_request_done = [this](RequestContext& ctx) { observer_->on_request(ctx); };
     // Admin API writes reload synchronously (on the admin pool) so their answer is already live.
     runtime_.reload_hook = [this] {
         std::lock_guard lock(tick_mu_);

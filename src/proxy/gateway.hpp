@@ -103,6 +103,8 @@ upstream::CheckMethod check_method_for(const upstream::Endpoint& ep, std::string
 
 /// Hashes a client key the way the store keeps it.
 std::string hash_client_key(std::string_view key);
+/// A new random client key: "sk-qcc-" + 48 hex characters (192 bits).
+std::string new_client_key();
 
 /// Setting keys that carry operator commands to a running server (written by the CLI).
 inline constexpr std::string_view kReleaseCommandPrefix = "command.release.";

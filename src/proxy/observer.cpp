@@ -222,14 +222,15 @@ double Observer::cost_of(const RequestContext& ctx) {
     return 0;
 }
 
-store::RequestRecord Observer::to_record(const RequestContext& ctx) {
+store::RequestRecord Observer::to_record(RequestContext& ctx) {
     store::RequestRecord r;
-    r.request_id = ctx.id;
+    r.cost_usd = cost_of(ctx);  // before the model names move out
+    r.request_id = std::move(ctx.id);
     r.ts_unix_ms = ctx.start_unix_ms;
-    r.method = ctx.method;
+    r.method = std::move(ctx.method);
     r.path = ctx.target.substr(0, ctx.target.find('?'));
-    r.client_key = ctx.client_key;
-    r.session_key = ctx.session_key;
+    r.client_key = std::move(ctx.client_key);
+    r.session_key = std::move(ctx.session_key);
     r.endpoint = ctx.endpoint;
     r.attempts = static_cast<int>(ctx.attempts.size());
     for (const auto& a : ctx.attempts) {
@@ -237,26 +238,25 @@ store::RequestRecord Observer::to_record(const RequestContext& ctx) {
         r.tried += a.endpoint;
         if (!a.error_class.empty()) r.tried += ":" + a.error_class;
     }
-    r.model_requested = ctx.model_requested;
-    r.model_sent = ctx.model_sent;
+    r.model_requested = std::move(ctx.model_requested);
+    r.model_sent = std::move(ctx.model_sent);
     r.stream = ctx.stream;
     r.status = ctx.status;
-    r.error_class = ctx.error_class;
+    r.error_class = std::move(ctx.error_class);
     r.ttfb_ms = ctx.ttfb_ms;
     r.total_ms = ctx.total_ms;
     r.input_tokens = ctx.usage.input_tokens;
     r.output_tokens = ctx.usage.output_tokens;
     r.cache_creation_tokens = ctx.usage.cache_creation_input_tokens;
     r.cache_read_tokens = ctx.usage.cache_read_input_tokens;
-    r.cost_usd = cost_of(ctx);
     r.bytes_in = static_cast<std::int64_t>(ctx.bytes_in);
     r.bytes_out = static_cast<std::int64_t>(ctx.bytes_out);
-    r.request_payload = ctx.request_payload;
-    r.response_payload = ctx.response_payload;
+    r.request_payload = std::move(ctx.request_payload);
+    r.response_payload = std::move(ctx.response_payload);
     return r;
 }
 
-void Observer::on_request(const RequestContext& ctx) {
+void Observer::on_request(RequestContext& ctx) {
     auto rec = to_record(ctx);
     const auto h = handles_for(ctx.endpoint);
     h->by_code[code_index(ctx.status)]->inc();
@@ -270,10 +270,10 @@ void Observer::on_request(const RequestContext& ctx) {
     if (rec.cache_read_tokens) h->tokens[3]->inc(static_cast<std::uint64_t>(rec.cache_read_tokens));
     if (rec.attempts > 1) retries_->inc(static_cast<std::uint64_t>(rec.attempts - 1));
     if (rec.cost_usd > 0) h->cost_usd.fetch_add(rec.cost_usd, std::memory_order_relaxed);
-    if (!ctx.error_class.empty()) {
+    if (!rec.error_class.empty()) {
         // Error classes are open-ended strings: resolved on the (rare) error path only.
         reg_.counter("qcc_request_errors_total", "Failed requests by endpoint and error class",
-                     {{"endpoint", label_endpoint(ctx.endpoint)}, {"class", ctx.error_class}})
+                     {{"endpoint", label_endpoint(ctx.endpoint)}, {"class", rec.error_class}})
             .inc();
     }
     if (rt_.writer != nullptr) rt_.writer->push(std::move(rec));

@@ -29,11 +29,9 @@ class Observer {
 
     /// Resolves metric handles for every endpoint of `set` (control thread, after a reload).
     void on_endpoints(const upstream::EndpointSet& set);
-    /// Records one finished request: metrics, cost, request-log row. Never blocks.
-    void on_request(const RequestContext& ctx);
-
-    /// The request-log row for a finished request, cost included (also used by tests).
-    store::RequestRecord to_record(const RequestContext& ctx);
+    /// Records one finished request: metrics, cost, request-log row. Never blocks. Moves the
+    /// context's strings into the row (the request is over).
+    void on_request(RequestContext& ctx);
 
   private:
     struct EndpointHandles {
@@ -46,6 +44,7 @@ class Observer {
     using HandleMap = std::unordered_map<std::string, std::shared_ptr<EndpointHandles>>;
 
     std::shared_ptr<EndpointHandles> handles_for(const std::string& endpoint);
+    store::RequestRecord to_record(RequestContext& ctx);
     double cost_of(const RequestContext& ctx);
 
     Runtime& rt_;

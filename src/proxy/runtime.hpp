@@ -119,8 +119,9 @@ class Runtime {
     void push_health_check(store::HealthCheckRecord record);
     std::vector<store::HealthCheckRecord> drain_health_checks();
 
-    /// Called on the worker thread when a request ends; must not block (queue the work).
-    std::function<void(const RequestContext&)> on_request_done;
+    /// Called on the worker thread when a request ends; must not block (queue the work). The
+    /// context is finished with: the callee may move its strings out.
+    std::function<void(RequestContext&)> on_request_done;
 
     upstream::StateRegistry& states() { return states_; }
     Counters& counters() { return counters_; }

@@ -166,6 +166,11 @@ TEST(RequestLog, MidStreamFailureRowKeepsWhatWasSent) {
     EXPECT_EQ(rows[0].status, 200);
     EXPECT_GE(rows[0].ttfb_ms, 0);
     EXPECT_EQ(rows[0].input_tokens, 1200) << "message_start arrived before the cut";
+    const auto metrics = admin_get(proxy, "/metrics");
+    EXPECT_EQ(metric_value(metrics.body,
+                           R"(qcc_request_errors_total{endpoint="a",class="mid_stream_failure"})"),
+              1)
+        << metrics.body;
 }
 
 TEST(RequestLog, UnauthorizedRequestsAreLoggedWithoutAKey) {
