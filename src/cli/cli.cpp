@@ -12,8 +12,8 @@
 #include "cli/logs_cmd.hpp"
 #include "cli/serve_cmd.hpp"
 #include "cli/sim_cmd.hpp"
-#include "common/version.hpp"
 #include "cli/stats_cmd.hpp"
+#include "common/version.hpp"
 
 namespace qcc::cli {
 

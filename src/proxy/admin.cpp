@@ -18,8 +18,8 @@
 #include <boost/url/parse.hpp>
 
 #include "common/crypto.hpp"
-#include "common/version.hpp"
 #include "common/log.hpp"
+#include "common/version.hpp"
 #include "protocol/anthropic/error_body.hpp"
 #include "protocol/http/headers.hpp"
 #include "proxy/admin_routes.hpp"
@@ -243,7 +243,6 @@ json::object endpoint_status_row(Runtime& rt, const upstream::Endpoint& ep) {
 // ---- GET /api/status, POST /api/health/check ------------------------------------------------
 
 namespace {
-
 
 json::object status_body(Runtime& rt) {
     json::array rows;
