@@ -1,0 +1,278 @@
+// SqliteStore, configuration part: endpoints (credentials sealed with the master key), client keys,
+// settings and the change counter.
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "common/quoted.hpp"
+#include "store/secret.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace qcc::store::sqlite {
+
+namespace {
+
+// Lists and maps are stored as JSON text so that the sqlite3 shell (json_each) can read them;
+// they are decoded with SQLite's own JSON parser, so only the writer is ours.
+std::string encode_model_map(const std::vector<std::pair<std::string, std::string>>& map) {
+    std::string out = "{";
+    for (const auto& [from, to] : map) {
+        if (out.size() > 1) out += ',';
+        append_quoted(out, from);
+        out += ':';
+        append_quoted(out, to);
+    }
+    return out + "}";
+}
+
+std::string encode_tags(const std::vector<std::string>& tags) {
+    std::string out = "[";
+    for (const auto& tag : tags) {
+        if (out.size() > 1) out += ',';
+        append_quoted(out, tag);
+    }
+    return out + "]";
+}
+
+constexpr const char* kEndpointColumns =
+    "name, id, base_url, api_key, kind, auth, tier, weight, enabled, tls_verify, model_map, "
+    "connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, tags, created_at, updated_at";
+
+}  // namespace
+
+std::vector<EndpointRecord> SqliteStore::list_endpoints() {
+    std::lock_guard lock(db_.mu());
+    std::vector<EndpointRecord> out;
+    Query q(db_, std::string("SELECT ") + kEndpointColumns + " FROM endpoints ORDER BY name");
+    while (q.step()) out.push_back(read_endpoint(q));
+    return out;
+}
+
+EndpointRecord SqliteStore::upsert_endpoint(const config::EndpointConfig& e) {
+    std::lock_guard lock(db_.mu());
+    Transaction tx(db_);
+    std::optional<EndpointRecord> existing = find_endpoint(e.name);
+    if (existing && existing->config == e) {
+        tx.commit();
+        return *existing;
+    }
+    EndpointRecord record;
+    record.id = endpoint_id(e.base_url, e.api_key);
+    record.config = e;
+    record.updated_at = now_ms();
+    record.created_at = existing ? existing->created_at : record.updated_at;
+    Query q(db_, std::string("INSERT INTO endpoints (") + kEndpointColumns +
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                     "?16, ?17) ON CONFLICT (name) DO UPDATE SET id = excluded.id, "
+                     "base_url = excluded.base_url, api_key = excluded.api_key, "
+                     "kind = excluded.kind, auth = excluded.auth, tier = excluded.tier, "
+                     "weight = excluded.weight, enabled = excluded.enabled, "
+                     "tls_verify = excluded.tls_verify, model_map = excluded.model_map, "
+                     "connect_timeout_ms = excluded.connect_timeout_ms, "
+                     "first_byte_timeout_ms = excluded.first_byte_timeout_ms, "
+                     "idle_timeout_ms = excluded.idle_timeout_ms, tags = excluded.tags, "
+                     "updated_at = excluded.updated_at");
+    q.bind_text(1, e.name)
+        .bind_text(2, record.id)
+        .bind_text(3, e.base_url)
+        .bind_text(4, secrets().seal(e.api_key))
+        .bind_text(5, config::to_string(e.kind))
+        .bind_text(6, config::to_string(e.auth))
+        .bind_int(7, e.tier)
+        .bind_int(8, e.weight)
+        .bind_int(9, e.enabled ? 1 : 0)
+        .bind_int(10, e.tls_verify ? 1 : 0)
+        .bind_text(11, encode_model_map(e.model_map))
+        .bind_millis(12, e.connect_timeout)
+        .bind_millis(13, e.first_byte_timeout)
+        .bind_millis(14, e.idle_timeout)
+        .bind_text(15, encode_tags(e.tags))
+        .bind_int(16, record.created_at)
+        .bind_int(17, record.updated_at);
+    q.run();
+    db_.bump_version();
+    tx.commit();
+    return record;
+}
+
+bool SqliteStore::remove_endpoint(std::string_view name) {
+    std::lock_guard lock(db_.mu());
+    Transaction tx(db_);
+    Query q(db_, "DELETE FROM endpoints WHERE name = ?1");
+    q.bind_text(1, name).run();
+    const bool removed = db_.changes() > 0;
+    if (removed) db_.bump_version();
+    tx.commit();
+    return removed;
+}
+
+std::vector<ClientKeyRecord> SqliteStore::list_client_keys() {
+    std::lock_guard lock(db_.mu());
+    std::vector<ClientKeyRecord> out;
+    Query q(db_,
+            "SELECT name, key_hash, prefix, created_at, revoked FROM client_keys ORDER BY name");
+    while (q.step()) {
+        ClientKeyRecord r;
+        r.name = q.text(0);
+        r.key_hash = q.text(1);
+        r.prefix = q.text(2);
+        r.created_at = q.integer(3);
+        r.revoked = q.integer(4) != 0;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+void SqliteStore::upsert_client_key(std::string_view name, std::string_view key_hash,
+                                    std::string_view prefix) {
+    std::lock_guard lock(db_.mu());
+    Transaction tx(db_);
+    // The WHERE makes re-declaring an unchanged, active key a no-op (no version bump).
+    Query q(db_,
+            "INSERT INTO client_keys (name, key_hash, prefix, created_at, revoked, revoked_at) "
+            "VALUES (?1, ?2, ?3, ?4, 0, NULL) ON CONFLICT (name) DO UPDATE SET "
+            "key_hash = excluded.key_hash, prefix = excluded.prefix, "
+            "created_at = excluded.created_at, revoked = 0, revoked_at = NULL "
+            "WHERE client_keys.key_hash <> excluded.key_hash "
+            "OR client_keys.prefix <> excluded.prefix OR client_keys.revoked <> 0");
+    q.bind_text(1, name).bind_text(2, key_hash).bind_text(3, prefix).bind_int(4, now_ms());
+    q.run();
+    if (db_.changes() > 0) db_.bump_version();
+    tx.commit();
+}
+
+bool SqliteStore::revoke_client_key(std::string_view name) {
+    std::lock_guard lock(db_.mu());
+    Transaction tx(db_);
+    Query update(db_,
+                 "UPDATE client_keys SET revoked = 1, revoked_at = ?2 "
+                 "WHERE name = ?1 AND revoked = 0");
+    update.bind_text(1, name).bind_int(2, now_ms()).run();
+    bool found = db_.changes() > 0;
+    if (found) {
+        db_.bump_version();
+    } else {
+        Query exists(db_, "SELECT 1 FROM client_keys WHERE name = ?1");
+        found = exists.bind_text(1, name).step();
+    }
+    tx.commit();
+    return found;
+}
+
+std::optional<std::string> SqliteStore::get_setting(std::string_view key) {
+    std::lock_guard lock(db_.mu());
+    Query q(db_, "SELECT value FROM settings WHERE key = ?1");
+    if (!q.bind_text(1, key).step()) return std::nullopt;
+    return q.text(0);
+}
+
+void SqliteStore::set_setting(std::string_view key, std::string_view value) {
+    std::lock_guard lock(db_.mu());
+    Transaction tx(db_);
+    Query q(db_,
+            "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at WHERE settings.value <> excluded.value");
+    q.bind_text(1, key).bind_text(2, value).bind_int(3, now_ms()).run();
+    if (db_.changes() > 0) db_.bump_version();
+    tx.commit();
+}
+
+std::int64_t SqliteStore::data_version() {
+    std::lock_guard lock(db_.mu());
+    Query q(db_, "SELECT data_version FROM meta WHERE id = 1");
+    if (!q.step()) db_.fail("meta row missing");
+    return q.integer(0);
+}
+
+std::optional<EndpointRecord> SqliteStore::find_endpoint(std::string_view name) {
+    Query q(db_, std::string("SELECT ") + kEndpointColumns + " FROM endpoints WHERE name = ?1");
+    if (!q.bind_text(1, name).step()) return std::nullopt;
+    return read_endpoint(q);
+}
+
+EndpointRecord SqliteStore::read_endpoint(const Query& q) {
+    EndpointRecord r;
+    auto& e = r.config;
+    e.name = q.text(0);
+    r.id = q.text(1);
+    e.base_url = q.text(2);
+    e.api_key = secrets().open(q.text(3));
+    const auto kind = config::parse_endpoint_kind(q.text(4));
+    const auto auth = config::parse_auth_mode(q.text(5));
+    if (!kind || !auth) db_.fail_data("endpoint " + e.name + " has an unknown kind or auth mode");
+    e.kind = *kind;
+    e.auth = *auth;
+    e.tier = static_cast<int>(q.integer(6));
+    e.weight = static_cast<int>(q.integer(7));
+    e.enabled = q.integer(8) != 0;
+    e.tls_verify = q.integer(9) != 0;
+    {
+        Query map(db_, "SELECT key, value FROM json_each(?1) ORDER BY id");
+        map.bind_text(1, q.text(10));
+        while (map.step()) e.model_map.emplace_back(map.text(0), map.text(1));
+    }
+    auto millis = [&](int column) -> std::optional<config::Millis> {
+        if (q.is_null(column)) return std::nullopt;
+        return config::Millis(q.integer(column));
+    };
+    e.connect_timeout = millis(11);
+    e.first_byte_timeout = millis(12);
+    e.idle_timeout = millis(13);
+    {
+        Query tags(db_, "SELECT value FROM json_each(?1) ORDER BY id");
+        tags.bind_text(1, q.text(14));
+        while (tags.step()) e.tags.push_back(tags.text(0));
+    }
+    r.created_at = q.integer(15);
+    r.updated_at = q.integer(16);
+    return r;
+}
+
+// The credential sealer, resolved on first use so that a store used only for the request log
+// or settings never needs the master key (and an unreadable key file fails the endpoint
+// operations with SecretBox's message instead of every open). Called with mu_ held or from
+// the constructor.
+const SecretBox& SqliteStore::secrets() {
+    if (!secrets_) {
+        if (db_.in_memory()) {
+            secrets_ = std::make_shared<const SecretBox>(SecretBox::ephemeral());
+        } else {
+            auto dir = std::filesystem::path(db_.path()).parent_path();
+            if (dir.empty()) dir = ".";
+            secrets_ = std::make_shared<const SecretBox>(SecretBox::load_or_create(dir.string()));
+        }
+    }
+    return *secrets_;
+}
+
+// Credentials written by builds before sealing existed ("plain:<secret>") are sealed in
+// place, once, when the store opens; the plaintext is read back through SecretBox::open so a
+// row that is neither form fails loudly instead of being sealed as garbage.
+void SqliteStore::reseal_plain_credentials() {
+    constexpr const char* kPlainRows =
+        "SELECT name, api_key FROM endpoints WHERE substr(api_key, 1, 6) = 'plain:'";
+    {
+        Query probe(db_, kPlainRows);
+        if (!probe.step()) return;
+    }
+    const SecretBox& box = secrets();
+    Transaction tx(db_);
+    std::vector<std::pair<std::string, std::string>> rows;
+    {
+        Query q(db_, kPlainRows);  // again, under the write lock
+        while (q.step()) rows.emplace_back(q.text(0), q.text(1));
+    }
+    Query update(db_, "UPDATE endpoints SET api_key = ?2 WHERE name = ?1");
+    for (const auto& [name, stored] : rows) {
+        update.bind_text(1, name).bind_text(2, box.seal(box.open(stored))).run();
+        update.reset();
+    }
+    tx.commit();
+    if (!rows.empty()) {
+        spdlog::info("sqlite store {}: sealed {} stored credential(s) with the master key",
+                     db_.path(), rows.size());
+    }
+}
+
+}  // namespace qcc::store::sqlite

@@ -1,0 +1,72 @@
+// The SQLite store: one class implementing every store interface over one connection (Db). Its
+// methods are defined one file per concern: config.cpp (endpoints, keys, settings), state.cpp
+// (endpoint states, bindings), history.cpp (events, health checks), request_log.cpp (rows,
+// roll-ups, stats, cleanup). Internal to the store module: others use store::open_sqlite().
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "store/sqlite/db.hpp"
+#include "store/store.hpp"
+
+namespace qcc::store::sqlite {
+
+class SqliteStore final : public Store {
+  public:
+    SqliteStore(std::string path, const SqliteOptions& options);
+    ~SqliteStore() override = default;
+    SqliteStore(const SqliteStore&) = delete;
+    SqliteStore& operator=(const SqliteStore&) = delete;
+
+    // ConfigStore (config.cpp)
+    std::vector<EndpointRecord> list_endpoints() override;
+    EndpointRecord upsert_endpoint(const config::EndpointConfig& e) override;
+    bool remove_endpoint(std::string_view name) override;
+    std::vector<ClientKeyRecord> list_client_keys() override;
+    void upsert_client_key(std::string_view name, std::string_view key_hash,
+                           std::string_view prefix) override;
+    bool revoke_client_key(std::string_view name) override;
+    std::optional<std::string> get_setting(std::string_view key) override;
+    void set_setting(std::string_view key, std::string_view value) override;
+    std::int64_t data_version() override;
+
+    // StateStore (state.cpp)
+    void save_endpoint_states(const std::vector<EndpointStateRecord>& states) override;
+    std::vector<EndpointStateRecord> load_endpoint_states() override;
+    void save_bindings(const std::vector<BindingRecord>& bindings) override;
+    std::size_t delete_bindings_before(std::int64_t unix_ms) override;
+    std::vector<BindingRecord> load_bindings() override;
+
+    // HistoryStore (history.cpp)
+    void append_events(const std::vector<EventRecord>& events) override;
+    std::vector<EventRecord> recent_events(std::size_t limit, std::string_view endpoint) override;
+    void append_health_checks(const std::vector<HealthCheckRecord>& checks) override;
+    std::vector<HealthCheckRecord> recent_health_checks(std::size_t limit,
+                                                        std::string_view endpoint) override;
+
+    // RequestLogStore (request_log.cpp)
+    void append_requests(std::vector<RequestRecord>& rows) override;
+    std::vector<RequestRecord> query_requests(const RequestQuery& rq) override;
+    std::optional<RequestRecord> get_request(std::int64_t id) override;
+    std::vector<StatsRow> stats(const StatsQuery& sq) override;
+    CleanupResult cleanup(std::int64_t now_unix_ms, const RetentionPolicy& p) override;
+    std::int64_t count_requests() override;
+
+  private:
+    std::optional<EndpointRecord> find_endpoint(std::string_view name);
+    EndpointRecord read_endpoint(const Query& q);
+    // The credential sealer, resolved on first use so that a store used only for the request log
+    // or settings never needs the master key. Called with the connection's mutex held or from the
+    // constructor.
+    const SecretBox& secrets();
+    void reseal_plain_credentials();
+
+    Db db_;
+    std::int64_t max_events_;
+    std::int64_t max_health_checks_;
+    std::shared_ptr<const SecretBox> secrets_;  // see secrets()
+};
+
+}  // namespace qcc::store::sqlite

@@ -1,0 +1,106 @@
+// SqliteStore, resilience-state part: endpoint states and session bindings.
+#include <cmath>
+
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace qcc::store::sqlite {
+
+void SqliteStore::save_endpoint_states(const std::vector<EndpointStateRecord>& states) {
+    if (states.empty()) return;
+    std::lock_guard lock(db_.mu());
+    Transaction tx(db_);
+    const std::int64_t now = now_ms();
+    Query q(db_,
+            "INSERT INTO endpoint_state (endpoint_id, breaker_state, opened_at, open_for_ms, "
+            "reopens, cooldown_until, cooldown_reason, quarantined, quarantine_reason, "
+            "updated_at, adaptive_weight_milli) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+            "?10, ?11) "
+            "ON CONFLICT (endpoint_id) DO UPDATE SET breaker_state = excluded.breaker_state, "
+            "opened_at = excluded.opened_at, open_for_ms = excluded.open_for_ms, "
+            "reopens = excluded.reopens, cooldown_until = excluded.cooldown_until, "
+            "cooldown_reason = excluded.cooldown_reason, quarantined = excluded.quarantined, "
+            "quarantine_reason = excluded.quarantine_reason, updated_at = excluded.updated_at, "
+            "adaptive_weight_milli = excluded.adaptive_weight_milli");
+    for (const auto& s : states) {
+        q.bind_text(1, s.endpoint_id)
+            .bind_text(2, s.breaker_state)
+            .bind_int_or_null(3, s.opened_at_unix_ms)
+            .bind_int(4, s.open_for_ms)
+            .bind_int(5, s.reopens)
+            .bind_int_or_null(6, s.cooldown_until_unix_ms)
+            .bind_text_or_null(7, s.cooldown_reason)
+            .bind_int(8, s.quarantined ? 1 : 0)
+            .bind_text_or_null(9, s.quarantine_reason)
+            .bind_int(10, s.updated_at != 0 ? s.updated_at : now)
+            .bind_int(11, std::llround(s.adaptive_weight * 1000.0));
+        q.run();
+        q.reset();
+    }
+    tx.commit();
+}
+
+std::vector<EndpointStateRecord> SqliteStore::load_endpoint_states() {
+    std::lock_guard lock(db_.mu());
+    std::vector<EndpointStateRecord> out;
+    // NULL columns read as 0 / "" (sqlite3_column_* convert NULL that way).
+    Query q(db_,
+            "SELECT endpoint_id, breaker_state, opened_at, open_for_ms, reopens, "
+            "cooldown_until, cooldown_reason, quarantined, quarantine_reason, updated_at, "
+            "adaptive_weight_milli FROM endpoint_state ORDER BY endpoint_id");
+    while (q.step()) {
+        EndpointStateRecord r;
+        r.endpoint_id = q.text(0);
+        r.breaker_state = q.text(1);
+        r.opened_at_unix_ms = q.integer(2);
+        r.open_for_ms = q.integer(3);
+        r.reopens = static_cast<int>(q.integer(4));
+        r.cooldown_until_unix_ms = q.integer(5);
+        r.cooldown_reason = q.text(6);
+        r.quarantined = q.integer(7) != 0;
+        r.quarantine_reason = q.text(8);
+        r.updated_at = q.integer(9);
+        r.adaptive_weight = static_cast<double>(q.integer(10)) / 1000.0;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+void SqliteStore::save_bindings(const std::vector<BindingRecord>& bindings) {
+    if (bindings.empty()) return;
+    std::lock_guard lock(db_.mu());
+    Transaction tx(db_);
+    Query q(db_,
+            "INSERT INTO session_bindings (session_key, endpoint_id, last_used) "
+            "VALUES (?1, ?2, ?3) ON CONFLICT (session_key) DO UPDATE SET "
+            "endpoint_id = excluded.endpoint_id, last_used = excluded.last_used");
+    for (const auto& b : bindings) {
+        q.bind_text(1, b.session_key)
+            .bind_text(2, b.endpoint_id)
+            .bind_int(3, b.last_used_unix_ms)
+            .run();
+        q.reset();
+    }
+    tx.commit();
+}
+
+std::size_t SqliteStore::delete_bindings_before(std::int64_t unix_ms) {
+    std::lock_guard lock(db_.mu());
+    Transaction tx(db_);
+    Query q(db_, "DELETE FROM session_bindings WHERE last_used < ?1");
+    q.bind_int(1, unix_ms).run();
+    const auto deleted = static_cast<std::size_t>(db_.changes());
+    tx.commit();
+    return deleted;
+}
+
+std::vector<BindingRecord> SqliteStore::load_bindings() {
+    std::lock_guard lock(db_.mu());
+    std::vector<BindingRecord> out;
+    Query q(db_,
+            "SELECT session_key, endpoint_id, last_used FROM session_bindings "
+            "ORDER BY last_used, session_key");
+    while (q.step()) out.push_back({q.text(0), q.text(1), q.integer(2)});
+    return out;
+}
+
+}  // namespace qcc::store::sqlite

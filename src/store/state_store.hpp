@@ -1,0 +1,30 @@
+// Resilience state that must survive a restart: each endpoint's breaker, cooldown, quarantine and
+// adaptive weight, and the session bindings. Changes with traffic, so it is not counted in the
+// configuration's data_version.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "store/records.hpp"
+
+namespace qcc::store {
+
+/// Endpoint states and session bindings. Thread-safe; blocking; throws std::runtime_error.
+class StateStore {
+  public:
+    virtual ~StateStore() = default;
+    /// Inserts or replaces each state by endpoint_id, all in one transaction.
+    virtual void save_endpoint_states(const std::vector<EndpointStateRecord>& states) = 0;
+    /// Every saved endpoint state (including endpoints since removed), ordered by endpoint_id.
+    virtual std::vector<EndpointStateRecord> load_endpoint_states() = 0;
+
+    /// Inserts or replaces each binding by session_key, all in one transaction.
+    virtual void save_bindings(const std::vector<BindingRecord>& bindings) = 0;
+    /// Deletes the bindings last used strictly before `unix_ms`; returns how many.
+    virtual std::size_t delete_bindings_before(std::int64_t unix_ms) = 0;
+    /// Every binding, least recently used first (so replaying them into an LRU keeps its order).
+    virtual std::vector<BindingRecord> load_bindings() = 0;
+};
+
+}  // namespace qcc::store
