@@ -37,7 +37,9 @@ std::unique_ptr<store::Store> open_store(const StoreOptions& o) {
         }
         data_dir = path.empty() ? config::Config{}.data_dir : config::load_file(path).data_dir;
     }
-    const auto db = config::expand_home(data_dir) + (o.demo ? "/demo.sqlite" : "/qcc.sqlite");
+    config::Config cfg;
+    cfg.data_dir = data_dir;
+    const auto db = config::sqlite_store_path(cfg, o.demo);
     if (!std::filesystem::exists(db)) {
         throw std::runtime_error("no QCC store at " + db +
                                  " (run `qcc serve` once, or pass --data-dir / --config)");

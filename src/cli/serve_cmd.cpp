@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/admin_token.hpp"
+#include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "proxy/gateway.hpp"
@@ -72,7 +73,7 @@ int serve(const ServeOptions& o) {
     }
 
     const auto data_dir = config::expand_home(cfg.data_dir);
-    const auto db_path = data_dir + (o.demo ? "/demo.sqlite" : "/qcc.sqlite");
+    const auto db_path = config::sqlite_store_path(cfg, o.demo);
     std::unique_ptr<store::Store> store;
     try {
         store = store::open_sqlite(db_path);
@@ -100,7 +101,7 @@ int serve(const ServeOptions& o) {
             cfg.endpoints.push_back(ep);
             demo_servers.push_back(std::move(server));
         }
-        demo_key = proxy::new_client_key();
+        demo_key = crypto::new_client_key();
         cfg.keys.push_back(config::KeyConfig{"demo", demo_key});
     }
 
@@ -135,8 +136,8 @@ int serve(const ServeOptions& o) {
     for (const auto& k : st.list_client_keys()) any_key = any_key || !k.revoked;
     if (!any_key) {
         // First start: QCC is never an open relay, so it makes a key and shows it once.
-        first_key = proxy::new_client_key();
-        st.upsert_client_key("default", proxy::hash_client_key(first_key), first_key.substr(0, 8));
+        first_key = crypto::new_client_key();
+        st.upsert_client_key("default", crypto::hash_client_key(first_key), first_key.substr(0, 8));
     }
     if (st.list_endpoints().empty()) {
         spdlog::warn(

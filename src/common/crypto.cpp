@@ -43,4 +43,8 @@ std::string random_hex(std::size_t n) {
     return to_hex(buf.data(), n);
 }
 
+std::string hash_client_key(std::string_view key) { return sha256_hex(key); }
+
+std::string new_client_key() { return "sk-qcc-" + random_hex(24); }
+
 }  // namespace qcc::crypto

@@ -14,4 +14,10 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 /// `n` cryptographically random bytes rendered as lower-case hex (2n characters).
 std::string random_hex(std::size_t n);
 
+/// How a client key is kept in the store and compared: its SHA-256 in lower-case hex.
+std::string hash_client_key(std::string_view key);
+
+/// A new random client key: "sk-qcc-" + 48 hex characters (192 bits).
+std::string new_client_key();
+
 }  // namespace qcc::crypto

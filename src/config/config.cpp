@@ -624,4 +624,8 @@ void validate_endpoint(EndpointConfig& endpoint) {
     check("idle_timeout", check_timeout_override(endpoint.idle_timeout));
 }
 
+std::string sqlite_store_path(const Config& cfg, bool demo) {
+    return expand_home(cfg.data_dir) + (demo ? "/demo.sqlite" : "/qcc.sqlite");
+}
+
 }  // namespace qcc::config

@@ -106,6 +106,10 @@ Config load_string(std::string_view toml_text, std::string_view source_name);
 /// "~" or "~/x" expanded with $HOME (falling back to the passwd entry); other paths unchanged.
 std::string expand_home(std::string_view path);
 
+/// The SQLite store of a configuration: <data_dir>/qcc.sqlite, or <data_dir>/demo.sqlite for
+/// `qcc serve --demo` (the demo never touches the real store). data_dir is expanded.
+std::string sqlite_store_path(const Config& cfg, bool demo);
+
 /// Host and port of a listen address "host:port" or "[v6]:port" (brackets removed from the host;
 /// port 0 = any free port); throws ConfigError on bad input.
 std::pair<std::string, std::uint16_t> parse_listen(std::string_view listen);

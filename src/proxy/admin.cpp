@@ -340,7 +340,7 @@ asio::awaitable<Reply> post_health_check(Call& c) {
              method_setting = policy->health_method]() -> asio::awaitable<void> {
                 static thread_local std::mt19937_64 rng{std::random_device{}()};
                 auto opts = options;
-                if (use_tag) opts.method = check_method_for(*ep, method_setting);
+                if (use_tag) opts.method = upstream::check_method_for(*ep, method_setting);
                 shared->results[i] = co_await upstream::run_check(w.pool(), *ep, opts, rng);
                 w.runtime().record_check(*ep, shared->results[i]);
                 if (--shared->pending == 0) shared->done.cancel();

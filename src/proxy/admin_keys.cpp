@@ -2,8 +2,8 @@
 // creation answer; the store keeps only its SHA-256 and a display prefix.
 #include <string_view>
 
+#include "common/crypto.hpp"
 #include "proxy/admin_routes.hpp"
-#include "proxy/gateway.hpp"
 #include "proxy/policy.hpp"
 #include "store/store.hpp"
 
@@ -74,9 +74,9 @@ asio::awaitable<Reply> create_key(Call& c) {
                 conflict("a client key named '" + name + "' exists (revoke it first)");
             }
         }
-        const auto key = new_client_key();
+        const auto key = crypto::new_client_key();
         const auto prefix = key.substr(0, kPrefixChars);
-        st.upsert_client_key(name, hash_client_key(key), prefix);
+        st.upsert_client_key(name, crypto::hash_client_key(key), prefix);
         rt->request_reload();
         std::int64_t created_at = 0;
         for (const auto& k : st.list_client_keys()) {

@@ -17,10 +17,6 @@
 
 namespace qcc::proxy {
 
-std::string hash_client_key(std::string_view key) { return crypto::sha256_hex(key); }
-
-std::string new_client_key() { return "sk-qcc-" + crypto::random_hex(24); }
-
 Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock,
                  store::WriterOptions writer)
     : runtime_(std::move(cfg), clock), store_(std::move(store)) {
@@ -48,7 +44,7 @@ Gateway::~Gateway() { stop(); }
 void Gateway::seed_from_config() {
     for (const auto& ep : runtime_.config().endpoints) store_->upsert_endpoint(ep);
     for (const auto& k : runtime_.config().keys) {
-        store_->upsert_client_key(k.name, hash_client_key(k.key), k.key.substr(0, 8));
+        store_->upsert_client_key(k.name, crypto::hash_client_key(k.key), k.key.substr(0, 8));
     }
 }
 
@@ -330,18 +326,6 @@ void Gateway::start() {
     control_ = std::thread([this] { control_loop(); });
 }
 
-upstream::CheckMethod check_method_for(const upstream::Endpoint& ep, std::string_view fallback) {
-    // Per endpoint: a tag "health:conversation|models|connect" overrides the health.method
-    // setting (operators who do not want to spend tokens on one relay).
-    std::string_view method = fallback;
-    for (const auto& tag : ep.cfg.tags) {
-        if (tag.starts_with("health:")) method = std::string_view(tag).substr(7);
-    }
-    if (method == "models") return upstream::CheckMethod::kModels;
-    if (method == "connect") return upstream::CheckMethod::kConnect;
-    return upstream::CheckMethod::kConversation;
-}
-
 void Gateway::schedule_checks(const std::vector<std::shared_ptr<const upstream::Endpoint>>& eps) {
     const auto policy = runtime_.policy();
     upstream::CheckOptions options;
@@ -351,7 +335,7 @@ void Gateway::schedule_checks(const std::vector<std::shared_ptr<const upstream::
     // The runner belongs to the check thread: hand the work over rather than touch it here.
     boost::asio::post(*check_ioc_, [this, eps, options, fallback]() mutable {
         for (const auto& ep : eps) {
-            options.method = check_method_for(*ep, fallback);
+            options.method = upstream::check_method_for(*ep, fallback);
             runner_->submit(ep, options);
         }
     });

@@ -98,14 +98,6 @@ class Gateway {
     int warm_pending_ = 0;
 };
 
-/// The health-check method for `ep`: its "health:<method>" tag, else `fallback` (the setting).
-upstream::CheckMethod check_method_for(const upstream::Endpoint& ep, std::string_view fallback);
-
-/// Hashes a client key the way the store keeps it.
-std::string hash_client_key(std::string_view key);
-/// A new random client key: "sk-qcc-" + 48 hex characters (192 bits).
-std::string new_client_key();
-
 /// Setting keys that carry operator commands to a running server (written by the CLI).
 inline constexpr std::string_view kReleaseCommandPrefix = "command.release.";
 inline constexpr std::string_view kQuarantineCommandPrefix = "command.quarantine.";

@@ -79,7 +79,7 @@ void Runtime::set_policy(std::shared_ptr<const Policy> policy) {
 std::optional<std::string> Runtime::authenticate(std::string_view presented) const {
     if (presented.empty()) return std::nullopt;
     const auto keys = this->keys();
-    const auto hash = crypto::sha256_hex(presented);
+    const auto hash = crypto::hash_client_key(presented);
     std::optional<std::string> found;
     for (const auto& k : *keys) {
         // Compare against every key so timing does not reveal which one matched.

@@ -410,6 +410,23 @@ std::string_view to_string(CheckMethod method) {
     return "conversation";
 }
 
+std::optional<CheckMethod> parse_check_method(std::string_view text) {
+    for (auto m : {CheckMethod::kConversation, CheckMethod::kModels, CheckMethod::kConnect}) {
+        if (text == to_string(m)) return m;
+    }
+    return std::nullopt;
+}
+
+CheckMethod check_method_for(const Endpoint& ep, std::string_view fallback) {
+    // Per endpoint: a tag "health:conversation|models|connect" overrides the setting (operators
+    // who do not want to spend tokens on one relay).
+    std::string_view method = fallback;
+    for (const auto& tag : ep.cfg.tags) {
+        if (tag.starts_with("health:")) method = std::string_view(tag).substr(7);
+    }
+    return parse_check_method(method).value_or(CheckMethod::kConversation);
+}
+
 // ---- Checks ---------------------------------------------------------------------------------
 
 asio::awaitable<CheckResult> conversational_check(Pool& pool, const Endpoint& endpoint,

@@ -77,6 +77,11 @@ std::string check_request_head(const Endpoint& ep, std::string_view method, std:
 enum class CheckMethod { kConversation, kModels, kConnect };
 /// "conversation" | "models" | "connect".
 std::string_view to_string(CheckMethod method);
+/// The method spelled `text` ("conversation" | "models" | "connect"), nullopt for anything else.
+std::optional<CheckMethod> parse_check_method(std::string_view text);
+/// The method to use for `ep`: its "health:<method>" tag when it has one, else `fallback` (the
+/// health.method setting); an unknown spelling means the conversational check.
+CheckMethod check_method_for(const Endpoint& ep, std::string_view fallback);
 
 /// The outcome of one check.
 /// result: "pass"; "fail" (the endpoint answered or refused, and did not pass: non-2xx, no code,
