@@ -7,6 +7,8 @@ function(qcc_module name)
     file(GLOB_RECURSE found CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${dir}/*.cpp)
     list(APPEND sources ${found})
   endforeach()
+  # The binary's main() is the one translation unit not linked into libraries (and tests).
+  list(FILTER sources EXCLUDE REGEX "/app/main\\.cpp$")
   if(NOT sources)
     add_library(${name} INTERFACE)
     target_link_libraries(${name} INTERFACE ${M_DEPS})

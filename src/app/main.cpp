@@ -1,4 +1,8 @@
-// The qcc binary: every command lives in src/cli; this file only hands over argv.
+// The qcc binary: the management commands live in src/cli; `serve` (the composition root) is
+// added here, the one place that may see every module.
+#include "app/serve.hpp"
 #include "cli/cli.hpp"
 
-int main(int argc, char** argv) { return qcc::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+    return qcc::cli::run(argc, argv, [](CLI::App& app) { qcc::app::add_serve_command(app); });
+}

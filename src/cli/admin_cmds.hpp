@@ -1,5 +1,5 @@
-// Management commands that work on the store directly (settings, operator release/quarantine,
-// state-change events). A running server picks every change up within 1 s.
+// Management commands for runtime settings, operator release/quarantine of an endpoint, and the
+// state-change and health-check history — all through the running server's admin API.
 #pragma once
 #include <CLI/CLI.hpp>
 

@@ -10,18 +10,17 @@
 #include "cli/health_cmd.hpp"
 #include "cli/key_cmds.hpp"
 #include "cli/logs_cmd.hpp"
-#include "cli/serve_cmd.hpp"
 #include "cli/sim_cmd.hpp"
 #include "cli/stats_cmd.hpp"
 #include "common/version.hpp"
 
 namespace qcc::cli {
 
-int run(int argc, char** argv) {
+int run(int argc, char** argv, const std::function<void(CLI::App&)>& more) {
     CLI::App app{"qcc: a fast, resilient gateway for Claude Code"};
     app.set_version_flag("--version", "qcc " + std::string(kVersion));
     app.require_subcommand(1);
-    add_serve_command(app);
+    if (more) more(app);
     add_sim_command(app);
     add_admin_commands(app);  // creates the `endpoint` group (release, quarantine)
     add_endpoint_commands(app);

@@ -3,9 +3,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/status.hpp>
 
 #include "protocol/anthropic/error_body.hpp"
+#include "protocol/http/response_head.hpp"
 
 namespace qcc::proxy {
 
@@ -14,31 +14,12 @@ void PaddedBody::reader::init(const boost::optional<std::uint64_t>& length, beas
     ec = {};
 }
 
-std::string_view reason_phrase(int status) {
-    if (status == 529) return "Overloaded";
-    return http::obsolete_reason(static_cast<http::status>(status));
-}
-
 asio::awaitable<bool> write_simple(beast::tcp_stream& client, int status, std::string_view reason,
                                    std::string_view content_type, std::string_view body,
                                    bool keep_alive, bool head_only) {
-    std::string head;
-    head.reserve(256);
-    head += "HTTP/1.1 ";
-    head += std::to_string(status);
-    head += ' ';
-    head += reason.empty() ? reason_phrase(status) : reason;
-    head += "\r\n";
-    if (!content_type.empty()) {
-        head += "content-type: ";
-        head += content_type;
-        head += "\r\n";
-    }
-    head += "content-length: ";
-    head += std::to_string(body.size());
-    head += "\r\n";
-    if (!keep_alive) head += "connection: close\r\n";
-    head += "\r\n";
+    qcc::http::ResponseHead builder(status, reason);
+    if (!content_type.empty()) builder.field("content-type", content_type);
+    const auto head = builder.content_length(body.size()).close(!keep_alive).take();
     std::array<asio::const_buffer, 2> bufs{asio::buffer(head),
                                            asio::buffer(body.data(), head_only ? 0 : body.size())};
     auto [ec, n] = co_await asio::async_write(client, bufs, asio::as_tuple(asio::use_awaitable));

@@ -59,7 +59,4 @@ asio::awaitable<bool> write_simple(beast::tcp_stream& client, int status, std::s
 asio::awaitable<bool> write_error(beast::tcp_stream& client, int status, std::string_view type,
                                   std::string_view message, bool keep_alive);
 
-/// The standard reason phrase of a status code ("" when unknown).
-std::string_view reason_phrase(int status);
-
 }  // namespace qcc::proxy

@@ -4,7 +4,6 @@
 
 #include "config/config.hpp"
 #include "protocol/anthropic/pricing.hpp"
-#include "store/store.hpp"
 
 namespace qcc::proxy {
 
@@ -131,10 +130,10 @@ std::string validate_setting(std::string_view key, std::string_view value) {
     return err.empty() ? err : std::string(key) + ": " + err;
 }
 
-Policy load_policy(store::Store& store, std::vector<std::string>* warnings) {
+Policy policy_from_settings(const SettingLookup& lookup, std::vector<std::string>* warnings) {
     auto value = [&](std::string_view key) -> std::string {
         const auto* s = find(key);
-        auto stored = store.get_setting(key);
+        auto stored = lookup(key);
         if (stored) {
             auto err = check(*s, *stored);
             if (err.empty()) return *stored;

@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,10 +15,6 @@
 #include "upstream/breaker.hpp"
 #include "upstream/retry_budget.hpp"
 #include "upstream/strategy.hpp"
-
-namespace qcc::store {
-class Store;
-}
 
 namespace qcc::proxy {
 
@@ -76,8 +73,12 @@ const std::vector<SettingInfo>& known_settings();
 /// Checks a value for a setting key; returns an error message ("" when valid).
 std::string validate_setting(std::string_view key, std::string_view value);
 
-/// Builds the policy from the store's settings; invalid stored values keep their default and are
+/// Reads a stored setting: its value, or nullopt when unset.
+using SettingLookup = std::function<std::optional<std::string>(std::string_view key)>;
+
+/// Builds the policy from stored settings; invalid stored values keep their default and are
 /// reported in `warnings` (key: message).
-Policy load_policy(store::Store& store, std::vector<std::string>* warnings = nullptr);
+Policy policy_from_settings(const SettingLookup& lookup,
+                            std::vector<std::string>* warnings = nullptr);
 
 }  // namespace qcc::proxy

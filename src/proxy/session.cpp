@@ -9,16 +9,13 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/json.hpp>
 
 #include "common/log.hpp"
 #include "protocol/anthropic/request_view.hpp"
 #include "protocol/anthropic/session_key.hpp"
 #include "protocol/http/headers.hpp"
-#include "proxy/admin.hpp"
 #include "proxy/forwarder.hpp"
 #include "proxy/http_io.hpp"
-#include "proxy/observer.hpp"
 #include "proxy/worker.hpp"
 
 namespace qcc::proxy {
@@ -50,50 +47,6 @@ bool is_json_route(std::string_view path) {
     return path == "/v1/messages" || path == "/v1/messages/count_tokens";
 }
 
-void log_request(const RequestContext& ctx) {
-    std::string tried;
-    for (const auto& a : ctx.attempts) {
-        if (!tried.empty()) tried += ',';
-        tried += a.endpoint;
-        if (!a.error_class.empty()) tried += ":" + a.error_class;
-    }
-    if (log::json_format()) {
-        // One structured line per request: fields, not a sentence (SPEC §11).
-        boost::json::object o;
-        o["msg"] = "request";
-        o["request_id"] = ctx.id;
-        o["method"] = ctx.method;
-        o["target"] = ctx.target;
-        o["key"] = ctx.client_key;
-        o["session"] = ctx.session_key;
-        o["model"] = ctx.model_requested;
-        o["stream"] = ctx.stream;
-        o["endpoint"] = ctx.endpoint;
-        o["status"] = ctx.status;
-        o["attempts"] = ctx.attempts.size();
-        o["tried"] = tried;
-        o["ttfb_ms"] = ctx.ttfb_ms;
-        o["total_ms"] = ctx.total_ms;
-        o["input_tokens"] = ctx.usage.input_tokens;
-        o["output_tokens"] = ctx.usage.output_tokens;
-        o["cache_creation_tokens"] = ctx.usage.cache_creation_input_tokens;
-        o["cache_read_tokens"] = ctx.usage.cache_read_input_tokens;
-        o["class"] = ctx.error_class.empty() ? "ok" : ctx.error_class;
-        spdlog::info("{}", boost::json::serialize(o));
-        return;
-    }
-    spdlog::info(
-        "request {} {} {} key={} session={} model={} stream={} endpoint={} status={} "
-        "attempts={} tried=[{}] ttfb_ms={} total_ms={} in={} out={} cache_write={} "
-        "cache_read={} class={}",
-        ctx.id, ctx.method, ctx.target, ctx.client_key,
-        ctx.session_key.empty() ? "-" : ctx.session_key, ctx.model_requested, ctx.stream,
-        ctx.endpoint.empty() ? "-" : ctx.endpoint, ctx.status, ctx.attempts.size(), tried,
-        ctx.ttfb_ms, ctx.total_ms, ctx.usage.input_tokens, ctx.usage.output_tokens,
-        ctx.usage.cache_creation_input_tokens, ctx.usage.cache_read_input_tokens,
-        ctx.error_class.empty() ? "ok" : ctx.error_class);
-}
-
 /// Handles one parsed request. Returns false when the connection must close.
 asio::awaitable<bool> handle(Worker& w, beast::tcp_stream& client, ClientRequest& req,
                              bool keep_alive) {
@@ -108,11 +61,11 @@ asio::awaitable<bool> handle(Worker& w, beast::tcp_stream& client, ClientRequest
                                         keep_alive) &&
             keep_alive;
     }
-    if (path == "/metrics") {
-        co_return co_await handle_metrics(w, client, req, keep_alive) && keep_alive;
-    }
-    if (path.starts_with("/api/")) {
-        co_return co_await handle_admin(w, client, req, keep_alive) && keep_alive;
+    const auto& env = w.env();
+    if (!path.starts_with("/v1/") && env.local_routes != nullptr) {
+        co_return co_await env.local_routes->handle(
+            LocalRequest{client, req, keep_alive, env.draining}) &&
+            keep_alive;
     }
     if (!path.starts_with("/v1/")) {
         co_return co_await write_error(
@@ -122,39 +75,30 @@ asio::awaitable<bool> handle(Worker& w, beast::tcp_stream& client, ClientRequest
             keep_alive;
     }
 
-    auto& rt = w.runtime();
+    auto& health = env.health;
     RequestContext ctx;
     ctx.start = std::chrono::steady_clock::now();
     ctx.start_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    ctx.id = fmt::format("{:x}-{}-{:x}", ctx.start_unix_ms, w.index(), ++w.next_request);
+    ctx.id = w.next_request_id(ctx.start_unix_ms);
     ctx.method = std::string(req.method_string());
     ctx.target = std::string(target);
     ctx.bytes_in = req.body().size();
 
-    rt.counters().requests.fetch_add(1, std::memory_order_relaxed);
+    health.counters().requests.fetch_add(1, std::memory_order_relaxed);
+    // The one exit of every /v1/ request: the finished context goes to the sink.
     auto finish = [&](bool keep) {
         ctx.total_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - ctx.start)
                            .count();
-        const auto policy = rt.policy();
-        if (policy->payloads == PayloadCapture::kErrors && ctx.error_class.empty() &&
-            ctx.status < 400) {
-            ctx.request_payload.clear();
-            ctx.response_payload.clear();
-        } else if (policy->payloads != PayloadCapture::kOff) {
-            redact_credentials(ctx.request_payload);
-            redact_credentials(ctx.response_payload);
-        }
-        log_request(ctx);
-        if (rt.on_request_done) rt.on_request_done(ctx);
+        env.sink.on_request_done(ctx);
         return keep;
     };
 
-    auto key = rt.authenticate(presented_key(req));
+    auto key = env.snapshots.authenticate(presented_key(req));
     if (!key) {
-        rt.counters().unauthorized.fetch_add(1, std::memory_order_relaxed);
+        health.counters().unauthorized.fetch_add(1, std::memory_order_relaxed);
         ctx.status = 401;
         ctx.error_class = "unauthorized";
         const bool ok = co_await write_error(
@@ -184,19 +128,19 @@ asio::awaitable<bool> handle(Worker& w, beast::tcp_stream& client, ClientRequest
     ctx.session_key = anthropic::session_key(req["x-claude-code-session-id"],
                                              view ? view->metadata_user_id : std::string_view{},
                                              req["x-conversation-id"]);
-    if (const auto policy = rt.policy(); policy->payloads != PayloadCapture::kOff) {
+    if (const auto policy = env.snapshots.policy(); policy->payloads != PayloadCapture::kOff) {
         // Copied now: the forwarder releases the request body once the response is committed.
         ctx.request_payload.assign(req.body().data(),
                                    std::min(req.body().size(), policy->payload_max_bytes));
     }
-    rt.counters().in_flight.fetch_add(1, std::memory_order_relaxed);
+    health.counters().in_flight.fetch_add(1, std::memory_order_relaxed);
     const bool keep = co_await forward(w, client, req, view ? &*view : nullptr, ctx, keep_alive);
-    rt.counters().in_flight.fetch_sub(1, std::memory_order_relaxed);
+    health.counters().in_flight.fetch_sub(1, std::memory_order_relaxed);
     co_return finish(keep);
 }
 
 asio::awaitable<void> session_loop(Worker& w, beast::tcp_stream& client) {
-    const auto& cfg = w.runtime().config();
+    const auto& cfg = w.env().config;
     beast::flat_buffer buffer;
     // Beast sizes each read by the buffer's free capacity (512 bytes at least): without room,
     // a 100 KB request body would take 200 recv calls.
@@ -205,11 +149,12 @@ asio::awaitable<void> session_loop(Worker& w, beast::tcp_stream& client) {
         http::request_parser<PaddedBody> parser;
         parser.header_limit(static_cast<std::uint32_t>(cfg.max_header_bytes));
         parser.body_limit(cfg.max_body_bytes);
-        if (w.runtime().draining.load()) co_return;
+        if (w.env().draining.load()) co_return;
         client.expires_after(kKeepAliveIdle);
-        w.idle_clients.insert(&client);
+        std::optional<Worker::IdleScope> idle;
+        idle.emplace(w, client);
         auto [hec, hn] = co_await http::async_read_header(client, buffer, parser, kUseTuple);
-        w.idle_clients.erase(&client);
+        idle.reset();
         if (hec) {
             if (hec == http::error::body_limit) {  // a declared Content-Length over the limit
                 co_await write_error(
@@ -258,7 +203,7 @@ asio::awaitable<void> session_loop(Worker& w, beast::tcp_stream& client) {
         }
         client.expires_never();
         auto& req = parser.get();
-        const bool keep_alive = req.keep_alive() && !w.runtime().draining.load();
+        const bool keep_alive = req.keep_alive() && !w.env().draining.load();
         const bool keep = co_await handle(w, client, req, keep_alive);
         if (!keep) co_return;
     }
@@ -267,11 +212,7 @@ asio::awaitable<void> session_loop(Worker& w, beast::tcp_stream& client) {
 }  // namespace
 
 asio::awaitable<void> run_session(Worker& worker, asio::ip::tcp::socket socket) {
-    ++worker.sessions;
-    struct Guard {
-        Worker& w;
-        ~Guard() { --w.sessions; }
-    } guard{worker};
+    const Worker::SessionScope scope(worker);
     boost::system::error_code ec;
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
     beast::tcp_stream client(std::move(socket));

@@ -1,8 +1,11 @@
 #include "proxy/worker.hpp"
 
+#include <functional>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/log.hpp"
@@ -29,29 +32,24 @@ asio::awaitable<void> accept_loop(Worker& w, tcp::acceptor& acceptor) {
     }
 }
 
-asio::awaitable<void> sweep_loop(Worker& w, asio::steady_timer& timer) {
+asio::awaitable<void> sweep_loop(Worker& w, asio::steady_timer& timer,
+                                 std::function<void()> sample) {
     for (;;) {
         timer.expires_after(kSweepInterval);
         auto [ec] = co_await timer.async_wait(kUseTuple);
         if (ec) co_return;
         w.pool().sweep();
-        // Pool sizes for /metrics, sampled here because the pool belongs to this thread.
-        std::vector<PoolStat> stats;
-        for (const auto& ep : w.runtime().endpoints()->endpoints) {
-            stats.push_back(
-                PoolStat{ep->cfg.name, w.pool().open_count(ep->id), w.pool().idle_count(ep->id)});
-        }
-        w.runtime().set_pool_stats(w.index(), std::move(stats));
+        sample();
     }
 }
 }  // namespace
 
-Worker::Worker(Runtime& runtime, int index, const tcp::endpoint& listen,
+Worker::Worker(const WorkerEnv& env, int index, const tcp::endpoint& listen,
                const upstream::ProxySettings& proxy)
-    : runtime_(runtime),
+    : env_(env),
       index_(index),
       ioc_(std::make_unique<asio::io_context>(1)),
-      pool_(std::make_unique<upstream::Pool>(*ioc_, runtime.config().pool, proxy)),
+      pool_(std::make_unique<upstream::Pool>(*ioc_, env.config.pool, proxy)),
       selector_(static_cast<std::uint64_t>(index) * 0x9E3779B97F4A7C15ull + 1),
       acceptor_(std::make_unique<tcp::acceptor>(*ioc_)),
       sweep_timer_(std::make_unique<asio::steady_timer>(*ioc_)) {
@@ -75,9 +73,30 @@ Worker::~Worker() {
     ioc_.reset();
 }
 
+std::string Worker::next_request_id(std::int64_t start_unix_ms) {
+    return fmt::format("{:x}-{}-{:x}", start_unix_ms, index_, ++next_request_);
+}
+
+void Worker::sample_pool() {
+    // Pool sizes for /metrics, sampled here because the pool belongs to this thread.
+    std::vector<PoolStat> stats;
+    for (const auto& ep : env_.snapshots.endpoints()->endpoints) {
+        stats.push_back(
+            PoolStat{ep->cfg.name, pool_->open_count(ep->id), pool_->idle_count(ep->id)});
+    }
+    std::lock_guard lock(pool_stats_mu_);
+    pool_stats_ = std::move(stats);
+}
+
+std::vector<PoolStat> Worker::pool_stats() const {
+    std::lock_guard lock(pool_stats_mu_);
+    return pool_stats_;
+}
+
 void Worker::start() {
     asio::co_spawn(*ioc_, accept_loop(*this, *acceptor_), asio::detached);
-    asio::co_spawn(*ioc_, sweep_loop(*this, *sweep_timer_), asio::detached);
+    asio::co_spawn(*ioc_, sweep_loop(*this, *sweep_timer_, [this] { sample_pool(); }),
+                   asio::detached);
     thread_ = std::thread([this] {
         for (;;) {
             try {
@@ -95,7 +114,7 @@ void Worker::stop_accepting() {
         boost::system::error_code ec;
         acceptor_->close(ec);
         sweep_timer_->cancel();
-        for (auto* client : idle_clients) client->socket().cancel(ec);
+        for (auto* client : idle_clients_) client->socket().cancel(ec);
     });
 }
 

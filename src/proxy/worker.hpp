@@ -1,7 +1,10 @@
 // Worker: one thread's io_context, its listening socket (SO_REUSEPORT) and its own upstream pool
 // and selector. A request is handled start to finish on one worker, without locks.
 #pragma once
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -11,7 +14,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
-#include "proxy/runtime.hpp"
+#include "config/config.hpp"
+#include "proxy/health_state.hpp"
+#include "proxy/pool_stat.hpp"
+#include "proxy/sinks.hpp"
+#include "proxy/snapshots.hpp"
 #include "upstream/pool.hpp"
 #include "upstream/selector.hpp"
 
@@ -50,9 +57,20 @@ class RelayBuffers {
     std::vector<std::unique_ptr<char[]>> free_;
 };
 
+/// What every worker shares, owned by the Server: the bootstrap config, the snapshots, the shared
+/// endpoint health, where finished requests go, who answers local paths, and the drain flag.
+struct WorkerEnv {
+    const config::Config& config;
+    const Snapshots& snapshots;
+    HealthState& health;
+    RequestSink& sink;
+    LocalRoutes* local_routes;  // null: paths outside /v1/ get 404
+    const std::atomic<bool>& draining;
+};
+
 class Worker {
   public:
-    Worker(Runtime& runtime, int index, const boost::asio::ip::tcp::endpoint& listen,
+    Worker(const WorkerEnv& env, int index, const boost::asio::ip::tcp::endpoint& listen,
            const upstream::ProxySettings& proxy);
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
@@ -60,28 +78,57 @@ class Worker {
 
     /// Starts the worker thread (accept loop and pool sweeper).
     void start();
-    /// Stops accepting new connections (sessions keep running).
+    /// Stops accepting new connections and closes idle keep-alive ones (sessions keep running).
     void stop_accepting();
     /// Stops the io_context and joins the thread.
     void stop();
 
-    Runtime& runtime() { return runtime_; }
+    const WorkerEnv& env() const { return env_; }
     boost::asio::io_context& io() { return *ioc_; }
     upstream::Pool& pool() { return *pool_; }
     upstream::Selector& selector() { return selector_; }
     RelayBuffers& relay_buffers() { return relay_buffers_; }
     int index() const { return index_; }
     std::uint16_t port() const { return port_; }
-    /// Client connections currently open on this worker (for draining).
-    std::atomic<int> sessions{0};
-    /// Next request sequence number on this worker (request ids).
-    std::uint64_t next_request = 0;
-    /// Client connections waiting for their next request; closed at once when draining.
-    /// Touched only on this worker's thread.
-    std::unordered_set<boost::beast::tcp_stream*> idle_clients;
+
+    /// Client connections open on this worker (for draining). Any thread.
+    int open_sessions() const { return sessions_.load(); }
+    /// A new request id: start time, worker, sequence. Worker thread only.
+    std::string next_request_id(std::int64_t start_unix_ms);
+    /// Pool sizes at the last sweep. Any thread.
+    std::vector<PoolStat> pool_stats() const;
+
+    /// Counts one client connection for its lifetime (worker thread).
+    class SessionScope {
+      public:
+        explicit SessionScope(Worker& w) : w_(w) { ++w_.sessions_; }
+        ~SessionScope() { --w_.sessions_; }
+        SessionScope(const SessionScope&) = delete;
+        SessionScope& operator=(const SessionScope&) = delete;
+
+      private:
+        Worker& w_;
+    };
+    /// Marks a client connection as waiting for its next request, so a drain can close it at
+    /// once (worker thread).
+    class IdleScope {
+      public:
+        IdleScope(Worker& w, boost::beast::tcp_stream& client) : w_(w), client_(&client) {
+            w_.idle_clients_.insert(client_);
+        }
+        ~IdleScope() { w_.idle_clients_.erase(client_); }
+        IdleScope(const IdleScope&) = delete;
+        IdleScope& operator=(const IdleScope&) = delete;
+
+      private:
+        Worker& w_;
+        boost::beast::tcp_stream* client_;
+    };
 
   private:
-    Runtime& runtime_;
+    void sample_pool();
+
+    const WorkerEnv& env_;
     int index_;
     // I/O objects are pointers so that ~Worker can destroy them before the io_context.
     std::unique_ptr<boost::asio::io_context> ioc_;
@@ -91,6 +138,11 @@ class Worker {
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
     std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
     std::uint16_t port_ = 0;
+    std::atomic<int> sessions_{0};
+    std::uint64_t next_request_ = 0;
+    std::unordered_set<boost::beast::tcp_stream*> idle_clients_;  // worker thread only
+    mutable std::mutex pool_stats_mu_;
+    std::vector<PoolStat> pool_stats_;
     std::thread thread_;
 };
 

@@ -16,8 +16,12 @@ WriterOptions checked(WriterOptions o) {
 
 }  // namespace
 
-RequestWriter::RequestWriter(Store& store, WriterOptions options)
-    : store_(store), options_(checked(options)), thread_([this] { run(); }) {}
+RequestWriter::RequestWriter(RequestLogStore& store, WriterOptions options,
+                             WrittenCallback on_written)
+    : store_(store),
+      options_(checked(options)),
+      on_written_(std::move(on_written)),
+      thread_([this] { run(); }) {}
 
 RequestWriter::~RequestWriter() { stop(); }
 
@@ -129,9 +133,9 @@ void RequestWriter::write_batch(std::vector<RequestRecord>& batch) {
         failing_ = false;
         failed_in_run_ = 0;
     }
-    if (!on_written) return;
+    if (!on_written_) return;
     try {
-        on_written(batch);
+        on_written_(batch);
     } catch (const std::exception& e) {
         spdlog::warn("request log: on_written callback failed: {}", e.what());
     } catch (...) {

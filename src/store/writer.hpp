@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "store/store.hpp"
+#include "store/request_log_store.hpp"
 
 namespace qcc::store {
 
@@ -24,13 +24,18 @@ struct WriterOptions {
     std::chrono::milliseconds max_delay{250};  // a row waits at most this long for a fuller batch
 };
 
-/// One thread draining a bounded multi-producer queue into Store::append_requests. Thread-safe.
+/// Called on the writer thread after each batch is written (ids assigned). Exceptions are logged.
+using WrittenCallback = std::function<void(const std::vector<RequestRecord>&)>;
+
+/// One thread draining a bounded multi-producer queue into append_requests. Thread-safe.
 /// A batch the store throws on is lost: its rows are counted in failed() and the error is logged
 /// once per run of failures; the thread keeps going.
 class RequestWriter {
   public:
-    /// Starts the thread. `store` must outlive the writer.
-    explicit RequestWriter(Store& store, WriterOptions options = {});
+    /// Starts the thread. `store` must outlive the writer. `on_written` (may be empty) hears every
+    /// written batch, e.g. to publish live events carrying the row ids.
+    explicit RequestWriter(RequestLogStore& store, WriterOptions options = {},
+                           WrittenCallback on_written = {});
     /// stop().
     ~RequestWriter();
     RequestWriter(const RequestWriter&) = delete;
@@ -49,16 +54,13 @@ class RequestWriter {
     std::uint64_t failed() const noexcept;   // rows lost because the store threw
     std::size_t queued() const noexcept;     // rows waiting in the queue
 
-    /// Called on the writer thread after each batch is written (ids assigned); the lead uses it
-    /// to publish live events with row ids. Set before the first push. Exceptions are logged.
-    std::function<void(const std::vector<RequestRecord>&)> on_written;
-
   private:
     void run();
     void write_batch(std::vector<RequestRecord>& batch);
 
-    Store& store_;
+    RequestLogStore& store_;
     const WriterOptions options_;
+    const WrittenCallback on_written_;
     mutable std::mutex mu_;
     std::condition_variable wake_;  // the writer: rows, a flush or stop
     std::condition_variable done_;  // flush(): a batch finished

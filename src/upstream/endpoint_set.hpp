@@ -16,6 +16,8 @@ struct EndpointSet {
     std::uint64_t generation = 0;                            // bumps with every rebuild
     std::vector<std::shared_ptr<const Endpoint>> endpoints;  // sorted by (tier, name)
     const Endpoint* find(std::string_view name) const;
+    /// The endpoint with stable id `id`, or null.
+    const Endpoint* find_by_id(std::string_view id) const;
 };
 
 /// Owns the EndpointState of every endpoint id ever seen, so that rebuilding the set (config

@@ -28,6 +28,8 @@ class RetryBudget {
 
     explicit RetryBudget(RetryBudgetPolicy p = {});
 
+    const RetryBudgetPolicy& policy() const { return policy_; }
+
     /// Counts one client request (call once per request, not per attempt).
     void on_request(SteadyTime now);
     /// A 2nd+ attempt asks first. True = allowed and counted; false = budget exhausted (counted in

@@ -362,7 +362,7 @@ TEST(AdminApi, Settings) {
     ASSERT_EQ(put.status, 200) << put.response.body;
     EXPECT_EQ(obj(put).at("value").as_string(), "90s");
     EXPECT_TRUE(obj(put).at("set").as_bool());
-    EXPECT_EQ(proxy.gateway().runtime().policy()->breaker.window, 90s) << "applied at once";
+    EXPECT_EQ(proxy.gateway().snapshots().policy()->breaker.window, 90s) << "applied at once";
     auto get = admin_call(port, "GET", "/api/settings/breaker.window");
     ASSERT_EQ(get.status, 200);
     EXPECT_EQ(obj(get).at("value").as_string(), "90s");
@@ -573,7 +573,7 @@ TEST(AdminApi, EventStreamCarriesStateCheckAndRequestEvents) {
     ASSERT_EQ(events.status(), 200) << events.head();
     EXPECT_NE(events.head().find("text/event-stream"), std::string::npos) << events.head();
     EXPECT_NE(events.head().find("no-cache"), std::string::npos);
-    EXPECT_EQ(proxy.gateway().runtime().hub().subscribers(), 1u);
+    EXPECT_EQ(proxy.gateway().hub().subscribers(), 1u);
 
     ASSERT_EQ(admin_call(port, "POST", "/api/endpoints/a/quarantine", R"({"reason":"sse"})").status,
               200);
@@ -588,7 +588,7 @@ TEST(AdminApi, EventStreamCarriesStateCheckAndRequestEvents) {
 
     mark = events.text().size();
     ASSERT_EQ(proxy.send_messages().status, 200);
-    ASSERT_NE(proxy.gateway().runtime().writer, nullptr) << "request events come from the writer";
+    ASSERT_NE(&proxy.gateway().writer(), nullptr) << "request events come from the writer";
     ASSERT_TRUE(events.wait_for("event: request\ndata: {", mark)) << events.text();
     EXPECT_NE(events.text().find(R"("path":"/v1/messages")", mark), std::string::npos)
         << events.text();
@@ -596,11 +596,11 @@ TEST(AdminApi, EventStreamCarriesStateCheckAndRequestEvents) {
     // The server notices the disconnect and frees the subscription.
     events.close();
     const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (proxy.gateway().runtime().hub().subscribers() != 0 &&
+    while (proxy.gateway().hub().subscribers() != 0 &&
            std::chrono::steady_clock::now() < deadline) {
         std::this_thread::yield();
     }
-    EXPECT_EQ(proxy.gateway().runtime().hub().subscribers(), 0u);
+    EXPECT_EQ(proxy.gateway().hub().subscribers(), 0u);
 }
 
 TEST(AdminApi, EventStreamChecksTheOrigin) {
@@ -608,7 +608,7 @@ TEST(AdminApi, EventStreamChecksTheOrigin) {
     const auto port = proxy.port();
     EventStream foreign(port, {{"origin", "https://evil.example"}});
     EXPECT_EQ(foreign.status(), 403) << foreign.head();
-    EXPECT_EQ(proxy.gateway().runtime().hub().subscribers(), 0u);
+    EXPECT_EQ(proxy.gateway().hub().subscribers(), 0u);
     EventStream same(port, {{"origin", "http://127.0.0.1:" + std::to_string(port)}});
     EXPECT_EQ(same.status(), 200) << same.head();
     expect_400(admin_call(port, "GET", "/api/events?since=1"), "since");

@@ -41,7 +41,7 @@ TEST_P(ClassificationRow, ClientAndEndpointStateFollowTheTable) {
     }
     EXPECT_EQ(s.failures.load(), row.breaker_failure ? 1u : 0u);
     EXPECT_EQ(s.quarantined.load(), row.quarantined);
-    const auto now = proxy.gateway().runtime().now().time_since_epoch().count();
+    const auto now = proxy.gateway().health().now().time_since_epoch().count();
     EXPECT_EQ(s.cooldown_until_ns.load() > now, row.cooled_down);
 }
 

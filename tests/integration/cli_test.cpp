@@ -326,7 +326,7 @@ TEST_F(CliTest, LogsFollowPrintsRequestAndStateEvents) {
     std::thread follower([&] {
         code = run_cli_into(with_target({"logs", "-f", "--limit", "1"}), &out, &err);
     });
-    auto& hub = proxy_->gateway().runtime().hub();
+    auto& hub = proxy_->gateway().hub();
     const bool subscribed = eventually([&] { return hub.subscribers() > 0; });
     if (subscribed) {
         EXPECT_EQ(proxy_->send_messages().status, 200);

@@ -84,7 +84,7 @@ TEST(Recovery, OpenBreakerIsClosedByAPassingCheck) {
     auto& [clock, a, b, proxy] = t;
     for (int i = 0; i < 3; ++i) a.push(sim::Reply::error(500, "api_error", "down"));
     for (int i = 0; i < 3; ++i) proxy.send_messages();
-    const auto now = [&] { return proxy.gateway().runtime().now(); };
+    const auto now = [&] { return proxy.gateway().health().now(); };
     ASSERT_EQ(proxy.state("a").breaker.state(now()), upstream::BreakerState::kOpen);
     answer_like_anthropic(a);
     clock.advance(61s);

@@ -352,7 +352,7 @@ TEST(RequestLog, DailyCleanupDeletesRowsPastRetentionAndKeepsRecentOnes) {
     ProxyFixture proxy({endpoint_config("a", a.base_url())}, {}, "", &clock);
     auto& gw = proxy.gateway();
     // A row from 100 days ago (past the 90-day default) and one from now.
-    const auto now_ms = gw.runtime().unix_ms();
+    const auto now_ms = gw.health().unix_ms();
     std::vector<store::RequestRecord> old_rows(1);
     old_rows[0].request_id = "old";
     old_rows[0].ts_unix_ms = now_ms - 100LL * 86'400'000;

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/admin_call.hpp"
 #include "harness/fake_upstream.hpp"
 #include "harness/proxy_fixture.hpp"
 #include "harness/test_client.hpp"
@@ -21,7 +22,7 @@ using namespace std::chrono_literals;
 using upstream::BreakerState;
 
 BreakerState breaker_state(ProxyFixture& proxy, const std::string& name) {
-    return proxy.state(name).breaker.state(proxy.gateway().runtime().now());
+    return proxy.state(name).breaker.state(proxy.gateway().health().now());
 }
 
 std::vector<store::EventRecord> events_of(ProxyFixture& proxy, const std::string& endpoint) {
@@ -123,7 +124,7 @@ TEST(Cooldown, SoftRateLimitWarningLowersWeightButKeepsEndpoint) {
     warned.headers.emplace_back("anthropic-ratelimit-unified-status", "allowed_warning");
     a.push(warned);
     EXPECT_EQ(proxy.send_messages().status, 200);
-    const auto now = proxy.gateway().runtime().now().time_since_epoch().count();
+    const auto now = proxy.gateway().health().now().time_since_epoch().count();
     EXPECT_GT(proxy.state("a").soft_limited_until_ns.load(), now);
     EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "a")
         << "a soft warning does not exclude";
@@ -142,7 +143,7 @@ TEST(FailOpen, AllEndpointsDownTriesThemAnywayAndReturnsLastRealStatus) {
     EXPECT_EQ(res.status, 503) << "the last real upstream status, not an invented one";
     EXPECT_NE(res.body.find("unavailable"), std::string::npos);
     EXPECT_GT(a.request_count() + b.request_count(), before) << "fail open: still tried";
-    EXPECT_GE(proxy.gateway().runtime().counters().fail_open.load(), 1u);
+    EXPECT_GE(proxy.gateway().health().counters().fail_open.load(), 1u);
 }
 
 TEST(RetryBudget, BoundsRetriesWhenEveryEndpointFails) {
@@ -166,7 +167,7 @@ TEST(RetryBudget, BoundsRetriesWhenEveryEndpointFails) {
     // Without a budget: 5 attempts each = 300. With it: 20 % of requests plus the 10/s floor.
     EXPECT_LE(attempts, static_cast<std::size_t>(kRequests + kRequests / 5 + 10));
     EXPECT_GE(attempts, static_cast<std::size_t>(kRequests + 10));
-    EXPECT_GT(proxy.gateway().runtime().counters().retries_denied.load(), 0u);
+    EXPECT_GT(proxy.gateway().health().counters().retries_denied.load(), 0u);
 }
 
 TEST(Affinity, SessionStaysOnOneEndpointWhileOtherSessionsSpread) {
@@ -185,7 +186,7 @@ TEST(Affinity, SessionStaysOnOneEndpointWhileOtherSessionsSpread) {
         spread[proxy.send_messages("session-" + std::to_string(i)).header("x-qcc-endpoint")]++;
     }
     EXPECT_GE(spread.size(), 2u) << "other sessions spread over the endpoints";
-    EXPECT_EQ(proxy.gateway().runtime().counters().repins.load(), 0u);
+    EXPECT_EQ(proxy.gateway().health().counters().repins.load(), 0u);
 }
 
 TEST(Affinity, SessionKeyFromMetadataUserIdJsonForm) {
@@ -215,7 +216,7 @@ TEST(Affinity, SessionMovesWhenItsEndpointDiesAndStaysOnTheNewOne) {
     by_name[original]->set_default(sim::Reply::error(503, "api_error", "gone"));
     const auto moved = proxy.send_messages(session).header("x-qcc-endpoint");
     EXPECT_NE(moved, original);
-    EXPECT_EQ(proxy.gateway().runtime().counters().repins.load(), 1u);
+    EXPECT_EQ(proxy.gateway().health().counters().repins.load(), 1u);
     by_name[original]->set_fallback(
         [](const sim::Request& r) { return sim::respond_like_anthropic(r); });
     for (int i = 0; i < 5; ++i)
@@ -223,20 +224,18 @@ TEST(Affinity, SessionMovesWhenItsEndpointDiesAndStaysOnTheNewOne) {
     EXPECT_TRUE(has_event(events_of(proxy, moved), "repin"));
 }
 
-TEST(Quarantine, OperatorReleaseAndQuarantineThroughTheStore) {
+TEST(Quarantine, OperatorReleaseAndQuarantineThroughTheAdminApi) {
     TwoTierProxy t;
     auto& [clock, a, b, proxy] = t;
     a.push(sim::Reply::error(403, "permission_error", "key disabled"));
     EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     EXPECT_TRUE(proxy.state("a").quarantined.load());
     EXPECT_EQ(proxy.state("a").quarantine_reason(), "auth_failed");
-    // `qcc endpoint release a` writes this; the running server acts on it within a control pass.
-    proxy.gateway().store().set_setting("command.release.a", "1");
-    proxy.gateway().tick();
+    // What `qcc endpoint release a` sends; it acts on the running server before answering.
+    EXPECT_EQ(admin_call(proxy.port(), "POST", "/api/endpoints/a/release").status, 200);
     EXPECT_FALSE(proxy.state("a").quarantined.load());
     EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "a");
-    proxy.gateway().store().set_setting("command.quarantine.a", "2");
-    proxy.gateway().tick();
+    EXPECT_EQ(admin_call(proxy.port(), "POST", "/api/endpoints/a/quarantine").status, 200);
     EXPECT_TRUE(proxy.state("a").quarantined.load());
     EXPECT_EQ(proxy.send_messages().header("x-qcc-endpoint"), "b");
     const auto events = events_of(proxy, "a");

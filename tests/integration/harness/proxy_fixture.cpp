@@ -33,7 +33,7 @@ ProxyFixture::ProxyFixture(std::vector<config::EndpointConfig> endpoints,
     if (tweak) tweak(cfg);
     auto st = store::open_sqlite(store_path.empty() ? ":memory:" : store_path);
     if (wrap_store) st = wrap_store(std::move(st));
-    gateway_ = std::make_unique<proxy::Gateway>(cfg, std::move(st), clock, writer);
+    gateway_ = std::make_unique<app::Gateway>(cfg, std::move(st), clock, writer);
     gateway_->seed_from_config();
     gateway_->store().set_setting("warmup.connections", std::to_string(warmup_connections));
     gateway_->start();
@@ -42,7 +42,7 @@ ProxyFixture::ProxyFixture(std::vector<config::EndpointConfig> endpoints,
 ProxyFixture::~ProxyFixture() { gateway_->stop(); }
 
 upstream::EndpointState& ProxyFixture::state(const std::string& name) {
-    const auto set = gateway_->runtime().endpoints();
+    const auto set = gateway_->snapshots().endpoints();
     const auto* ep = set->find(name);
     if (ep == nullptr) throw std::logic_error("no endpoint named " + name);
     return *ep->state;  // states outlive snapshots (StateRegistry)

@@ -7,11 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include "app/gateway.hpp"
 #include "common/clock.hpp"
 #include "config/config.hpp"
 #include "harness/fake_upstream.hpp"
 #include "harness/test_client.hpp"
-#include "proxy/gateway.hpp"
 #include "store/writer.hpp"
 #include "upstream/endpoint.hpp"
 
@@ -42,7 +42,7 @@ class ProxyFixture {
     ~ProxyFixture();
 
     std::uint16_t port() const { return gateway_->port(); }
-    proxy::Gateway& gateway() { return *gateway_; }
+    app::Gateway& gateway() { return *gateway_; }
     /// The live state of the endpoint called `name` (fails the test if there is none).
     upstream::EndpointState& state(const std::string& name);
     /// Headers a Claude-Code-like client sends, with the test client key.
@@ -54,7 +54,7 @@ class ProxyFixture {
     static std::string messages_body(bool stream, std::string_view model = "claude-sonnet-4-5");
 
   private:
-    std::unique_ptr<proxy::Gateway> gateway_;
+    std::unique_ptr<app::Gateway> gateway_;
 };
 
 /// The common failover setup: endpoints "a" (tier 1) and "b" (tier 2) behind one gateway whose

@@ -17,6 +17,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "store/store.hpp"
+
 namespace qcc::store {
 namespace {
 
@@ -127,15 +129,14 @@ TEST(RequestWriterTest, FlushWritesEverythingInOrderInBoundedBatches) {
     WriterOptions options;
     options.max_batch = 100;
     options.max_delay = 10min;  // flush must not wait for it
-    RequestWriter writer(*store, options);
     std::mutex seen_mu;
     std::vector<RequestRecord> seen;
     std::size_t largest_batch = 0;
-    writer.on_written = [&](const std::vector<RequestRecord>& batch) {
+    RequestWriter writer(*store, options, [&](const std::vector<RequestRecord>& batch) {
         std::lock_guard lock(seen_mu);
         largest_batch = std::max(largest_batch, batch.size());
         seen.insert(seen.end(), batch.begin(), batch.end());
-    };
+    });
     for (int i = 0; i < 250; ++i) ASSERT_TRUE(writer.push(row(i)));
     writer.flush();
     EXPECT_EQ(writer.written(), 250u);
@@ -220,12 +221,11 @@ TEST(RequestWriterTest, StoreFailuresAreCountedLoggedOncePerBurstAndTheThreadSur
     options.max_batch = 1;
     options.max_delay = 0ms;
     {
-        RequestWriter writer(store, options);
         std::atomic<int> callbacks{0};
-        writer.on_written = [&](const std::vector<RequestRecord>&) {
+        RequestWriter writer(store, options, [&](const std::vector<RequestRecord>&) {
             ++callbacks;
             throw std::runtime_error("subscriber bug");  // must not kill the thread either
-        };
+        });
         for (int i = 0; i < 5; ++i) ASSERT_TRUE(writer.push(row(i)));
         writer.flush();
         EXPECT_EQ(writer.failed(), 3u);
@@ -260,10 +260,9 @@ TEST(RequestWriterTest, RowsSurviveReopeningAFileDatabase) {
     std::vector<std::int64_t> ids;
     {
         auto store = open_sqlite(path);
-        RequestWriter writer(*store);
-        writer.on_written = [&](const std::vector<RequestRecord>& batch) {
+        RequestWriter writer(*store, {}, [&](const std::vector<RequestRecord>& batch) {
             for (const auto& r : batch) ids.push_back(r.id);  // writer thread; read after stop
-        };
+        });
         for (int i = 0; i < 20; ++i) ASSERT_TRUE(writer.push(row(i)));
         writer.stop();
     }

@@ -1,0 +1,348 @@
+// Admin API: endpoints (docs/admin-api.md). Writes go through the store on the admin pool and
+// reload the snapshots there, so the answer (and the next request) already sees the change.
+#include <algorithm>
+#include <array>
+#include <climits>
+
+#include "admin/call.hpp"
+#include "admin/json.hpp"
+#include "store/secret.hpp"
+#include "store/store.hpp"
+
+namespace qcc::admin {
+
+namespace {
+
+constexpr std::size_t kDetailEvents = 20;
+constexpr std::size_t kDetailChecks = 10;
+
+/// Fields POST and PATCH accept (PATCH: `name` only if unchanged).
+constexpr std::array<std::string_view, 14> kEndpointFields = {"name",
+                                                              "base_url",
+                                                              "api_key",
+                                                              "kind",
+                                                              "auth",
+                                                              "tier",
+                                                              "weight",
+                                                              "enabled",
+                                                              "tls_verify",
+                                                              "model_map",
+                                                              "tags",
+                                                              "connect_timeout_ms",
+                                                              "first_byte_timeout_ms",
+                                                              "idle_timeout_ms"};
+
+int clamp_int(std::int64_t v) {
+    return static_cast<int>(std::clamp<std::int64_t>(v, INT_MIN, INT_MAX));
+}
+
+std::optional<config::Millis> timeout_value(const json::value& v, std::string_view field) {
+    if (v.is_null()) return std::nullopt;
+    return config::Millis(int_value(v, field));
+}
+
+/// Applies every field present in `o` to `e` (types checked; ranges are validate_endpoint's).
+void apply_fields(const json::object& o, config::EndpointConfig& e) {
+    for (const auto& [key, v] : o) {
+        if (key == "name") {
+            e.name = string_value(v, key);
+        } else if (key == "base_url") {
+            e.base_url = string_value(v, key);
+        } else if (key == "api_key") {
+            e.api_key = string_value(v, key);
+        } else if (key == "kind") {
+            auto kind = config::parse_endpoint_kind(string_value(v, key));
+            if (!kind) bad_request("kind: expected anthropic or openai");
+            e.kind = *kind;
+        } else if (key == "auth") {
+            auto auth = config::parse_auth_mode(string_value(v, key));
+            if (!auth) bad_request("auth: expected x-api-key, bearer or both");
+            e.auth = *auth;
+        } else if (key == "tier") {
+            e.tier = clamp_int(int_value(v, key));
+        } else if (key == "weight") {
+            e.weight = clamp_int(int_value(v, key));
+        } else if (key == "enabled") {
+            e.enabled = bool_value(v, key);
+        } else if (key == "tls_verify") {
+            e.tls_verify = bool_value(v, key);
+        } else if (key == "model_map") {
+            if (!v.is_object()) bad_request("model_map: expected an object of model name strings");
+            e.model_map.clear();
+            for (const auto& [from, to] : v.get_object()) {
+                if (!to.is_string())
+                    bad_request("model_map: expected an object of model name strings");
+                e.model_map.emplace_back(std::string(from), std::string(to.get_string()));
+            }
+        } else if (key == "tags") {
+            if (!v.is_array()) bad_request("tags: expected an array of strings");
+            e.tags.clear();
+            for (const auto& t : v.get_array()) {
+                if (!t.is_string()) bad_request("tags: expected an array of strings");
+                e.tags.emplace_back(t.get_string());
+            }
+        } else if (key == "connect_timeout_ms") {
+            e.connect_timeout = timeout_value(v, key);
+        } else if (key == "first_byte_timeout_ms") {
+            e.first_byte_timeout = timeout_value(v, key);
+        } else if (key == "idle_timeout_ms") {
+            e.idle_timeout = timeout_value(v, key);
+        }
+    }
+}
+
+/// config::validate_endpoint with its messages naming the API's fields (…_ms for timeouts).
+void validate(config::EndpointConfig& e) {
+    try {
+        config::validate_endpoint(e);
+    } catch (const config::ConfigError& err) {
+        std::string msg = err.what();
+        for (std::string_view f : {"connect_timeout", "first_byte_timeout", "idle_timeout"}) {
+            if (msg.starts_with(std::string(f) + ":")) msg.insert(f.size(), "_ms");
+        }
+        bad_request(msg);
+    }
+}
+
+std::optional<store::EndpointRecord> find_record(store::Store& st, const std::string& name) {
+    for (auto& rec : st.list_endpoints()) {
+        if (rec.config.name == name) return std::move(rec);
+    }
+    return std::nullopt;
+}
+
+/// Loads `name` (404 if absent), lets `change` edit its config, validates, stores and reloads —
+/// all on the admin pool. Returns the stored record.
+template <class Change>
+asio::awaitable<store::EndpointRecord> modify(Call& c, Change change) {
+    auto work = [ctl = &c.control, name = c.params[0], change = std::move(change)]() {
+        auto& st = ctl->store();
+        auto rec = find_record(st, name);
+        if (!rec) not_found("no endpoint named '" + name + "'");
+        auto cfg = rec->config;
+        change(cfg);
+        validate(cfg);
+        if (cfg == rec->config) return std::move(*rec);
+        auto stored = st.upsert_endpoint(cfg);
+        ctl->reload();
+        return stored;
+    };
+    co_return co_await run_blocking(c.control.admin_pool(), std::move(work));
+}
+
+Reply endpoint_reply(control::ControlApi& control, const store::EndpointRecord& rec,
+                     int status = 200) {
+    return Reply(endpoint_json(control, rec), status);
+}
+
+}  // namespace
+
+json::object endpoint_json(control::ControlApi& control, const store::EndpointRecord& rec) {
+    const auto& e = rec.config;
+    json::object o;
+    o["name"] = e.name;
+    o["id"] = rec.id;
+    o["base_url"] = e.base_url;
+    o["kind"] = std::string(config::to_string(e.kind));
+    o["auth"] = std::string(config::to_string(e.auth));
+    o["tier"] = e.tier;
+    o["weight"] = e.weight;
+    o["enabled"] = e.enabled;
+    o["tls_verify"] = e.tls_verify;
+    json::object map;
+    for (const auto& [from, to] : e.model_map) map[from] = to;
+    o["model_map"] = std::move(map);
+    auto timeout = [](const std::optional<config::Millis>& t) -> json::value {
+        if (!t) return nullptr;
+        return t->count();
+    };
+    o["connect_timeout_ms"] = timeout(e.connect_timeout);
+    o["first_byte_timeout_ms"] = timeout(e.first_byte_timeout);
+    o["idle_timeout_ms"] = timeout(e.idle_timeout);
+    json::array tags;
+    for (const auto& t : e.tags) tags.emplace_back(t);
+    o["tags"] = std::move(tags);
+    // The credential never leaves the server in clear.
+    o["api_key"] = store::mask_secret(e.api_key);
+    o["created_at"] = rec.created_at;
+    o["updated_at"] = rec.updated_at;
+    const auto set = control.snapshots().endpoints();
+    const auto* live = set->find(e.name);
+    if (live != nullptr) {
+        o["state"] = endpoint_status_row(control, *live);
+    } else {
+        o["state"] = nullptr;
+    }
+    return o;
+}
+
+asio::awaitable<Reply> list_endpoints(Call& c) {
+    reject_unknown_params(c, {});
+    auto work = [ctl = &c.control] { return ctl->store().list_endpoints(); };
+    const auto records = co_await run_blocking(c.control.admin_pool(), std::move(work));
+    json::array rows;
+    for (const auto& rec : records) rows.push_back(endpoint_json(c.control, rec));
+    json::object body;
+    body["endpoints"] = std::move(rows);
+    co_return Reply(std::move(body));
+}
+
+asio::awaitable<Reply> create_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    const auto o = body_object(c, true);
+    reject_unknown_fields(o, kEndpointFields);
+    for (std::string_view required : {"name", "base_url", "api_key"}) {
+        if (!o.contains(required)) bad_request(std::string(required) + ": required");
+    }
+    config::EndpointConfig cfg;
+    apply_fields(o, cfg);
+    validate(cfg);
+    auto work = [ctl = &c.control, cfg]() {
+        auto& st = ctl->store();
+        if (find_record(st, cfg.name)) {
+            conflict("an endpoint named '" + cfg.name + "' already exists (PATCH it instead)");
+        }
+        auto stored = st.upsert_endpoint(cfg);
+        ctl->reload();
+        return stored;
+    };
+    const auto rec = co_await run_blocking(c.control.admin_pool(), std::move(work));
+    co_return endpoint_reply(c.control, rec, 201);
+}
+
+asio::awaitable<Reply> get_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    struct Detail {
+        store::EndpointRecord rec;
+        std::vector<store::EventRecord> events;
+        std::vector<store::HealthCheckRecord> checks;
+    };
+    auto work = [ctl = &c.control, name = c.params[0]]() {
+        auto& st = ctl->store();
+        auto rec = find_record(st, name);
+        if (!rec) not_found("no endpoint named '" + name + "'");
+        return Detail{std::move(*rec), st.recent_events(kDetailEvents, name),
+                      st.recent_health_checks(kDetailChecks, name)};
+    };
+    const auto d = co_await run_blocking(c.control.admin_pool(), std::move(work));
+    auto body = endpoint_json(c.control, d.rec);
+    json::array events, checks;
+    for (const auto& e : d.events) events.push_back(event_json(e));
+    for (const auto& r : d.checks) checks.push_back(check_json(r));
+    body["events"] = std::move(events);
+    body["checks"] = std::move(checks);
+    co_return Reply(std::move(body));
+}
+
+asio::awaitable<Reply> patch_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    auto o = body_object(c, true);
+    reject_unknown_fields(o, kEndpointFields);
+    if (const auto* n = o.if_contains("name")) {
+        if (string_value(*n, "name") != c.params[0]) {
+            bad_request("name: endpoints cannot be renamed (create a new one and delete this one)");
+        }
+        o.erase("name");
+    }
+    // Type errors are reported before the store is touched.
+    config::EndpointConfig probe;
+    apply_fields(o, probe);
+    auto change = [o](config::EndpointConfig& cfg) {
+        const auto previous_key = cfg.api_key;
+        apply_fields(o, cfg);
+        // A masked credential sent back from a GET means "unchanged", never the new secret.
+        if (o.contains("api_key") && cfg.api_key == store::mask_secret(previous_key)) {
+            cfg.api_key = previous_key;
+        }
+    };
+    const auto rec = co_await modify(c, std::move(change));
+    co_return endpoint_reply(c.control, rec);
+}
+
+asio::awaitable<Reply> delete_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    auto work = [ctl = &c.control, name = c.params[0]]() {
+        if (!ctl->store().remove_endpoint(name)) not_found("no endpoint named '" + name + "'");
+        ctl->reload();
+    };
+    co_await run_blocking(c.control.admin_pool(), std::move(work));
+    json::object body;
+    body["deleted"] = c.params[0];
+    co_return Reply(std::move(body));
+}
+
+namespace {
+
+asio::awaitable<Reply> set_enabled(Call& c, bool enabled) {
+    reject_unknown_params(c, {});
+    body_object(c, false);
+    auto change = [enabled](config::EndpointConfig& cfg) { cfg.enabled = enabled; };
+    const auto rec = co_await modify(c, std::move(change));
+    co_return endpoint_reply(c.control, rec);
+}
+
+}  // namespace
+
+asio::awaitable<Reply> enable_endpoint(Call& c) { co_return co_await set_enabled(c, true); }
+
+asio::awaitable<Reply> disable_endpoint(Call& c) { co_return co_await set_enabled(c, false); }
+
+asio::awaitable<Reply> release_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    body_object(c, false);
+    const auto released = c.control.release(c.params[0], "operator (admin API)");
+    if (!released) not_found("no endpoint named '" + c.params[0] + "'");
+    json::object body;
+    body["endpoint"] = c.params[0];
+    body["released"] = *released;
+    co_return Reply(std::move(body));
+}
+
+asio::awaitable<Reply> quarantine_endpoint(Call& c) {
+    reject_unknown_params(c, {});
+    const auto o = body_object(c, false);
+    reject_unknown_fields(o, {"reason"});
+    std::string reason = "operator";
+    if (const auto* r = o.if_contains("reason")) {
+        reason = string_value(*r, "reason");
+        if (reason.empty() || reason.size() > 200)
+            bad_request("reason: must be 1 to 200 characters");
+    }
+    if (!c.control.quarantine(c.params[0], reason)) {
+        not_found("no endpoint named '" + c.params[0] + "'");
+    }
+    json::object body;
+    body["endpoint"] = c.params[0];
+    body["quarantined"] = true;
+    co_return Reply(std::move(body));
+}
+
+asio::awaitable<Reply> list_health_checks(Call& c) {
+    reject_unknown_params(c, {"endpoint", "limit"});
+    const auto limit = static_cast<std::size_t>(int_param(c, "limit", 50, 1, 1000));
+    auto work = [ctl = &c.control, limit, endpoint = param(c, "endpoint").value_or("")]() {
+        return ctl->store().recent_health_checks(limit, endpoint);
+    };
+    const auto rows = co_await run_blocking(c.control.admin_pool(), std::move(work));
+    json::array checks;
+    for (const auto& r : rows) checks.push_back(check_json(r));
+    json::object body;
+    body["checks"] = std::move(checks);
+    co_return Reply(std::move(body));
+}
+
+asio::awaitable<Reply> list_events_history(Call& c) {
+    reject_unknown_params(c, {"endpoint", "limit"});
+    const auto limit = static_cast<std::size_t>(int_param(c, "limit", 50, 1, 1000));
+    auto work = [ctl = &c.control, limit, endpoint = param(c, "endpoint").value_or("")]() {
+        return ctl->store().recent_events(limit, endpoint);
+    };
+    const auto rows = co_await run_blocking(c.control.admin_pool(), std::move(work));
+    json::array events;
+    for (const auto& e : rows) events.push_back(event_json(e));
+    json::object body;
+    body["events"] = std::move(events);
+    co_return Reply(std::move(body));
+}
+
+}  // namespace qcc::admin

@@ -1,0 +1,122 @@
+#include "admin/json.hpp"
+
+#include "upstream/selector.hpp"
+
+namespace qcc::admin {
+
+boost::json::object request_json(const store::RequestRecord& r, bool with_payloads) {
+    boost::json::object o;
+    o["id"] = r.id;
+    o["request_id"] = r.request_id;
+    o["ts"] = r.ts_unix_ms;
+    o["method"] = r.method;
+    o["path"] = r.path;
+    o["client_key"] = r.client_key;
+    o["session_key"] = r.session_key;
+    o["endpoint"] = r.endpoint;
+    o["attempts"] = r.attempts;
+    o["tried"] = r.tried;
+    o["model_requested"] = r.model_requested;
+    o["model_sent"] = r.model_sent;
+    o["stream"] = r.stream;
+    o["status"] = r.status;
+    o["error_class"] = r.error_class;
+    o["ttfb_ms"] = r.ttfb_ms;
+    o["total_ms"] = r.total_ms;
+    o["input_tokens"] = r.input_tokens;
+    o["output_tokens"] = r.output_tokens;
+    o["cache_creation_tokens"] = r.cache_creation_tokens;
+    o["cache_read_tokens"] = r.cache_read_tokens;
+    o["cost_usd"] = r.cost_usd;
+    o["bytes_in"] = r.bytes_in;
+    o["bytes_out"] = r.bytes_out;
+    if (with_payloads) {
+        o["request_payload"] = r.request_payload;
+        o["response_payload"] = r.response_payload;
+    }
+    return o;
+}
+
+boost::json::object stats_json(const store::StatsRow& r) {
+    boost::json::object o;
+    o["group"] = r.group;
+    o["bucket_unix_ms"] = r.bucket_unix_ms;
+    o["count"] = r.count;
+    o["successes"] = r.successes;
+    o["failovers"] = r.failovers;
+    o["success_ratio"] = r.success_ratio;
+    o["latency_p50_ms"] = r.latency_p50_ms;
+    o["latency_p95_ms"] = r.latency_p95_ms;
+    o["latency_p99_ms"] = r.latency_p99_ms;
+    o["ttfb_p50_ms"] = r.ttfb_p50_ms;
+    o["ttfb_p95_ms"] = r.ttfb_p95_ms;
+    o["ttfb_p99_ms"] = r.ttfb_p99_ms;
+    o["input_tokens"] = r.input_tokens;
+    o["output_tokens"] = r.output_tokens;
+    o["cache_creation_tokens"] = r.cache_creation_tokens;
+    o["cache_read_tokens"] = r.cache_read_tokens;
+    o["cost_usd"] = r.cost_usd;
+    return o;
+}
+
+boost::json::object event_json(const store::EventRecord& e) {
+    boost::json::object o;
+    o["id"] = e.id;
+    o["ts"] = e.ts_unix_ms;
+    o["endpoint"] = e.endpoint;
+    o["kind"] = e.kind;
+    o["detail"] = e.detail;
+    return o;
+}
+
+boost::json::object event_json(const proxy::StateEvent& e) {
+    return event_json(store::EventRecord{0, e.ts_unix_ms, e.endpoint, e.kind, e.detail});
+}
+
+boost::json::object check_json(const store::HealthCheckRecord& r) {
+    boost::json::object o;
+    o["id"] = r.id;
+    o["ts"] = r.ts_unix_ms;
+    o["endpoint"] = r.endpoint;
+    o["method"] = r.method;
+    o["result"] = r.result;
+    o["valid"] = r.valid;
+    o["score"] = r.score;
+    o["latency_ms"] = r.latency_ms;
+    o["model"] = r.model;
+    o["input_tokens"] = r.input_tokens;
+    o["output_tokens"] = r.output_tokens;
+    o["error"] = r.error;
+    return o;
+}
+
+boost::json::object endpoint_status_row(control::ControlApi& control,
+                                        const upstream::Endpoint& ep) {
+    auto& health = control.health();
+    const auto now = health.now();
+    const auto now_ns = now.time_since_epoch().count();
+    const auto policy = control.snapshots().policy();
+    const auto& s = *ep.state;
+    const auto cooldown_ns = s.cooldown_until_ns.load();
+    const auto cooldown_ms = cooldown_ns > now_ns ? (cooldown_ns - now_ns) / 1'000'000 : 0;
+    boost::json::object row;
+    row["name"] = ep.cfg.name;
+    row["tier"] = ep.cfg.tier;
+    row["enabled"] = ep.cfg.enabled;
+    row["usable"] = upstream::is_usable(ep, now);
+    row["weight"] = ep.cfg.weight;
+    row["effective_weight"] = upstream::effective_weight(ep, now, policy->soft_limit_factor);
+    row["breaker"] = std::string(upstream::to_string(s.breaker.state(now)));
+    row["cooldown_ms"] = cooldown_ms;
+    row["cooldown_reason"] = cooldown_ms > 0 ? s.cooldown_reason() : std::string();
+    row["quarantined"] = s.quarantined.load();
+    row["quarantine_reason"] = s.quarantine_reason();
+    row["in_flight"] = s.in_flight.load();
+    row["successes"] = s.successes.load();
+    row["failures"] = s.failures.load();
+    row["ewma_ttfb_ms"] = s.stats.ewma_ttfb_ms();
+    row["success_ratio"] = s.stats.success_ratio_window();
+    return row;
+}
+
+}  // namespace qcc::admin

@@ -1,0 +1,215 @@
+// The admin API router: token check, a table of {method, path pattern, handler}, and the one
+// place handler failures become Anthropic-shaped errors; also GET /metrics.
+#include "admin/router.hpp"
+
+#include <array>
+
+#include <boost/url/parse.hpp>
+
+#include "common/log.hpp"
+#include "protocol/anthropic/error_body.hpp"
+
+namespace qcc::admin {
+
+namespace {
+
+struct Route {
+    http::verb method;
+    std::string_view pattern;  // "/api/endpoints/{name}": a {placeholder} matches one segment
+    Handler handler;
+};
+
+const std::array kRoutes{
+    Route{http::verb::get, "/api/status", &get_status},
+    Route{http::verb::get, "/api/endpoints", &list_endpoints},
+    Route{http::verb::post, "/api/endpoints", &create_endpoint},
+    Route{http::verb::get, "/api/endpoints/{name}", &get_endpoint},
+    Route{http::verb::patch, "/api/endpoints/{name}", &patch_endpoint},
+    Route{http::verb::delete_, "/api/endpoints/{name}", &delete_endpoint},
+    Route{http::verb::post, "/api/endpoints/{name}/enable", &enable_endpoint},
+    Route{http::verb::post, "/api/endpoints/{name}/disable", &disable_endpoint},
+    Route{http::verb::post, "/api/endpoints/{name}/release", &release_endpoint},
+    Route{http::verb::post, "/api/endpoints/{name}/quarantine", &quarantine_endpoint},
+    Route{http::verb::get, "/api/keys", &list_keys},
+    Route{http::verb::post, "/api/keys", &create_key},
+    Route{http::verb::delete_, "/api/keys/{name}", &revoke_key},
+    Route{http::verb::get, "/api/settings", &list_settings},
+    Route{http::verb::get, "/api/settings/{key}", &get_setting},
+    Route{http::verb::put, "/api/settings/{key}", &put_setting},
+    Route{http::verb::get, "/api/stats", &get_stats},
+    Route{http::verb::get, "/api/requests", &list_requests},
+    Route{http::verb::get, "/api/requests/{id}", &get_request},
+    Route{http::verb::get, "/api/health/checks", &list_health_checks},
+    Route{http::verb::post, "/api/health/check", &post_health_check},
+    Route{http::verb::get, "/api/events/history", &list_events_history},
+    Route{http::verb::get, "/api/events", &stream_events},
+    Route{http::verb::get, "/api/sessions", &list_sessions},
+};
+
+/// Whether `segments` (decoded) match `pattern`; placeholders' values go to `params`.
+bool match(std::string_view pattern, const std::vector<std::string>& segments,
+           std::vector<std::string>& params) {
+    params.clear();
+    std::size_t i = 0;
+    pattern.remove_prefix(1);  // leading '/'
+    while (!pattern.empty()) {
+        const auto slash = pattern.find('/');
+        const auto part = pattern.substr(0, slash);
+        pattern = slash == std::string_view::npos ? std::string_view{} : pattern.substr(slash + 1);
+        if (i >= segments.size()) return false;
+        if (part.starts_with('{')) {
+            if (segments[i].empty()) return false;
+            params.push_back(segments[i]);
+        } else if (part != segments[i]) {
+            return false;
+        }
+        ++i;
+    }
+    return i == segments.size();
+}
+
+asio::awaitable<bool> write_api_error(beast::tcp_stream& client, int status, std::string_view type,
+                                      std::string_view message, bool keep_alive,
+                                      std::string_view extra_headers = {}) {
+    co_return co_await write_reply(client, status, "application/json",
+                                   anthropic::error_body(type, message), keep_alive, extra_headers);
+}
+
+}  // namespace
+
+Router::Router(AdminDeps deps) : deps_(std::move(deps)) {
+    deps_.metrics.gauge_func("qcc_event_subscribers", "Connected live-event (SSE) subscribers",
+                             [hub = &deps_.hub](const metrics::Registry::Emit& emit) {
+                                 emit({}, static_cast<double>(hub->subscribers()));
+                             });
+}
+
+asio::awaitable<bool> Router::handle(proxy::LocalRequest request) {
+    const std::string_view target = request.req.target();
+    const auto path = target.substr(0, target.find('?'));
+    bool keep = false;
+    if (path == "/metrics") {
+        keep = co_await handle_metrics(request);
+    } else if (path.starts_with("/api/")) {
+        keep = co_await handle_api(request);
+    } else {
+        keep = co_await proxy::write_error(
+            request.client, 404, "not_found_error",
+            "QCC serves /v1/* (and HEAD /, GET /healthz); no route " + std::string(path),
+            request.keep_alive);
+    }
+    co_return keep;
+}
+
+asio::awaitable<bool> Router::handle_metrics(proxy::LocalRequest& r) {
+    int status = 200;
+    std::string type, message, body;
+    if (r.req.method() != http::verb::get) {
+        status = 405;
+        type = "invalid_request_error";
+        message = std::string(r.req.method_string()) + " is not allowed on /metrics; use GET";
+    } else if (!deps_.control.snapshots().policy()->metrics_public &&
+               !admin_authorized(deps_.admin_token, r.req)) {
+        status = 401;
+        type = "authentication_error";
+        message =
+            "/metrics needs the admin token (Authorization: Bearer <token>) unless the setting "
+            "metrics.public is true";
+    } else {
+        try {
+            body = deps_.metrics.render();
+        } catch (const std::exception& e) {
+            spdlog::error("/metrics: {}", e.what());
+            status = 500;
+            type = "api_error";
+            message = std::string("internal error: ") + e.what();
+        }
+    }
+    if (status != 200) {
+        co_return co_await write_reply(r.client, status, "application/json",
+                                       anthropic::error_body(type, message), r.keep_alive,
+                                       status == 405 ? "allow: GET\r\n" : "");
+    }
+    co_return co_await write_reply(r.client, 200, "text/plain; version=0.0.4; charset=utf-8", body,
+                                   r.keep_alive);
+}
+
+asio::awaitable<bool> Router::handle_api(proxy::LocalRequest& r) {
+    auto& client = r.client;
+    auto& req = r.req;
+    const bool keep_alive = r.keep_alive;
+    if (!admin_authorized(deps_.admin_token, req)) {
+        co_return co_await write_api_error(
+            client, 401, "authentication_error",
+            deps_.admin_token.empty()
+                ? "the admin API is disabled: no admin token is configured"
+                : "the admin API needs the admin token (Authorization: Bearer <token>)",
+            keep_alive);
+    }
+    auto url = boost::urls::parse_origin_form(req.target());
+    if (!url) {
+        co_return co_await write_api_error(client, 400, "invalid_request_error",
+                                           "malformed request target", keep_alive);
+    }
+    std::vector<std::string> segments;
+    for (auto seg : url->segments()) segments.push_back(std::string(seg));
+    Call call{deps_, deps_.control, client, req, keep_alive, r.draining, {}, {}};
+    for (auto p : url->params()) {
+        call.query.emplace_back(std::string(p.key), std::string(p.value));
+    }
+
+    const Route* route = nullptr;
+    std::string allow;
+    for (const auto& candidate : kRoutes) {
+        std::vector<std::string> params;
+        if (!match(candidate.pattern, segments, params)) continue;
+        if (!allow.empty()) allow += ", ";
+        allow += std::string(http::to_string(candidate.method));
+        if (candidate.method == req.method()) {
+            route = &candidate;
+            call.params = std::move(params);
+        }
+    }
+    const std::string path(url->path());
+    if (route == nullptr && allow.empty()) {
+        co_return co_await write_api_error(client, 404, "not_found_error",
+                                           "no admin route " + path + " (see docs/admin-api.md)",
+                                           keep_alive);
+    }
+    if (route == nullptr) {
+        co_return co_await write_api_error(
+            client, 405, "invalid_request_error",
+            std::string(req.method_string()) + " is not allowed on " + path + "; use " + allow,
+            keep_alive, "allow: " + allow + "\r\n");
+    }
+
+    Reply reply;
+    int error_status = 0;
+    std::string error_type, error_message;
+    try {
+        reply = co_await route->handler(call);
+    } catch (const ApiError& e) {
+        error_status = e.status();
+        error_type = e.type();
+        error_message = e.what();
+    } catch (const std::exception& e) {
+        spdlog::error("admin {} {}: {}", req.method_string(), path, e.what());
+        error_status = 500;
+        error_type = "api_error";
+        error_message = std::string("internal error: ") + e.what();
+    } catch (...) {
+        spdlog::error("admin {} {}: unknown exception", req.method_string(), path);
+        error_status = 500;
+        error_type = "api_error";
+        error_message = "internal error";
+    }
+    if (error_status != 0) {
+        co_return co_await write_api_error(client, error_status, error_type, error_message,
+                                           keep_alive);
+    }
+    if (reply.written) co_return reply.keep&& keep_alive;
+    const auto text = json::serialize(reply.body);
+    co_return co_await write_reply(client, reply.status, "application/json", text, keep_alive);
+}
+
+}  // namespace qcc::admin

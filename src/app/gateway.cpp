@@ -1,0 +1,98 @@
+#include "app/gateway.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "admin/json.hpp"
+#include "common/log.hpp"
+
+namespace qcc::app {
+
+void Gateway::LiveStates::on_state_event(const proxy::StateEvent& e) {
+    if (hub_.has_subscribers()) hub_.publish("state", boost::json::serialize(admin::event_json(e)));
+}
+
+Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock,
+                 store::WriterOptions writer)
+    : cfg_(std::move(cfg)), store_(std::move(store)), health_(clock, &live_states_) {
+    // Live "request" events carry the row id, so they are published once the row is written.
+    writer_ = std::make_unique<store::RequestWriter>(
+        *store_, writer, [this](const std::vector<store::RequestRecord>& rows) {
+            if (!hub_.has_subscribers()) return;
+            for (const auto& r : rows) {
+                hub_.publish("request", boost::json::serialize(admin::request_json(r)));
+            }
+        });
+    observer_ = std::make_unique<control::Observer>(metrics_, snapshots_, writer_.get());
+    controller_ = std::make_unique<control::Controller>(control::ControllerDeps{
+        cfg_, *store_, snapshots_, health_, *observer_, *writer_,
+        [this](const store::HealthCheckRecord& r) {
+            if (hub_.has_subscribers()) {
+                hub_.publish("check", boost::json::serialize(admin::check_json(r)));
+            }
+        }});
+    router_ = std::make_unique<admin::Router>(
+        admin::AdminDeps{*controller_, metrics_, hub_, cfg_.admin_token});
+    server_ = std::make_unique<proxy::Server>(
+        proxy::ServerDeps{cfg_, snapshots_, health_, *observer_, router_.get()});
+    control::register_gauges(metrics_,
+                             control::GaugeSources{health_, snapshots_, writer_.get(),
+                                                   [this] { return server_->pool_stats(); }});
+}
+
+Gateway::~Gateway() { stop(); }
+
+void Gateway::start() {
+    controller_->start();
+    started_ = true;
+    server_->start();
+    start_warmup();
+}
+
+void Gateway::start_warmup() {
+    // Every worker pre-opens (and TLS-handshakes) connections to every enabled endpoint,
+    // concurrently; no tokens are spent. One summary line per endpoint, then a total.
+    const int n = snapshots_.policy()->warmup_connections;
+    auto eps = controller_->enabled_endpoints();
+    if (n <= 0 || eps.empty()) return;
+    {
+        std::lock_guard lock(warm_mu_);
+        warm_pending_ = true;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    server_->warm_up(std::move(eps), n, [this, start](std::vector<proxy::WarmupResult> results) {
+        int ok = 0;
+        for (const auto& r : results) {
+            if (r.error.empty()) {
+                ++ok;
+                spdlog::info("warm-up: {} ok ({} connection(s), {} ms)", r.endpoint, r.opened,
+                             r.ms);
+            } else {
+                spdlog::warn("warm-up: {} failed: {}", r.endpoint, r.error);
+            }
+        }
+        spdlog::info("warm-up: {} of {} endpoint(s) ok in {} ms", ok, results.size(),
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - start)
+                         .count());
+        {
+            std::lock_guard lock(warm_mu_);
+            warm_pending_ = false;
+        }
+        warm_cv_.notify_all();
+    });
+}
+
+bool Gateway::wait_warmup(std::chrono::milliseconds deadline) {
+    std::unique_lock lock(warm_mu_);
+    return warm_cv_.wait_for(lock, deadline, [this] { return !warm_pending_; });
+}
+
+void Gateway::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    server_->drain_and_stop();
+    writer_->stop();  // every finished request's row reaches the store
+    controller_->stop();
+}
+
+}  // namespace qcc::app

@@ -1,0 +1,204 @@
+#include "app/serve.hpp"
+
+#include <filesystem>
+#include <iostream>
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "app/gateway.hpp"
+#include "cli/admin_token.hpp"
+#include "common/crypto.hpp"
+#include "common/log.hpp"
+#include "config/config.hpp"
+#include "sim/demo.hpp"
+#include "store/store.hpp"
+
+namespace qcc::app {
+
+namespace {
+
+struct ServeOptions {
+    std::string config_path;
+    std::string listen;
+    int workers = -1;
+    bool demo = false;
+};
+
+bool is_loopback(const std::string& host) {
+    return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+config::Config load_config(const ServeOptions& o) {
+    std::string path = o.config_path;
+    if (path.empty()) {
+        const auto fallback = config::expand_home("~/.qcc/config.toml");
+        if (std::filesystem::exists(fallback)) path = fallback;
+    }
+    config::Config cfg = path.empty() ? config::Config{} : config::load_file(path);
+    if (path.empty()) {
+        if (const char* t = std::getenv("QCC_ADMIN_TOKEN"); t && *t) cfg.admin_token = t;
+    }
+    if (!o.listen.empty()) {
+        config::parse_listen(o.listen);  // validates; throws ConfigError with the value
+        cfg.listen = o.listen;
+    }
+    if (o.workers >= 0) cfg.workers = o.workers;
+    return cfg;
+}
+
+int serve(const ServeOptions& o) {
+    // Block the stop signals before any thread starts, so only sigwait() below receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    config::Config cfg;
+    try {
+        cfg = load_config(o);
+    } catch (const config::ConfigError& e) {
+        std::cerr << "qcc: config error: " << e.what() << "\n";
+        return 2;
+    }
+    // SPEC §10: files QCC writes (store, keys, logs) are 0600 in 0700 directories.
+    ::umask(077);
+    try {
+        log::init(cfg.log_level, cfg.log_format, config::expand_home(cfg.log_file));
+    } catch (const std::exception& e) {
+        std::cerr << "qcc: cannot open the log file " << cfg.log_file << ": " << e.what() << "\n";
+        return 1;
+    }
+
+    const auto data_dir = config::expand_home(cfg.data_dir);
+    const auto db_path = config::sqlite_store_path(cfg, o.demo);
+    std::unique_ptr<store::Store> store;
+    try {
+        store = store::open_sqlite(db_path);
+    } catch (const std::exception& e) {
+        std::cerr << "qcc: cannot open the store: " << e.what() << "\n";
+        return 1;
+    }
+
+    // Demo upstreams: three simulated Anthropic endpoints on loopback, no API key needed.
+    std::vector<std::unique_ptr<sim::Server>> demo_servers;
+    std::string demo_key;
+    if (o.demo) {
+        struct Profile {
+            const char* name;
+            int tier;
+        };
+        for (const Profile& p : {Profile{"fast", 1}, Profile{"flaky", 1}, Profile{"slow", 2}}) {
+            auto server = sim::make_demo_server(p.name);
+            config::EndpointConfig ep;
+            ep.name = std::string("demo-") + p.name;
+            ep.base_url = server->base_url();
+            ep.api_key = "sk-ant-demo-" + std::string(p.name);
+            ep.tier = p.tier;
+            ep.weight = 100;
+            cfg.endpoints.push_back(ep);
+            demo_servers.push_back(std::move(server));
+        }
+        demo_key = crypto::new_client_key();
+        cfg.keys.push_back(config::KeyConfig{"demo", demo_key});
+    }
+
+    const auto [host, port] = config::parse_listen(cfg.listen);
+    if (!is_loopback(host) && cfg.admin_token.empty()) {
+        std::cerr << "qcc: refusing to listen on " << cfg.listen
+                  << " without an admin token (set admin_token or QCC_ADMIN_TOKEN)\n";
+        return 2;
+    }
+    if (cfg.admin_token.empty()) {
+        // Loopback without a configured token: a generated one in the data directory (0600),
+        // which the CLI on this machine reads.
+        try {
+            cfg.admin_token = cli::load_or_create_admin_token(data_dir);
+        } catch (const std::exception& e) {
+            std::cerr << "qcc: " << e.what() << "\n";
+            return 1;
+        }
+    }
+    std::unique_ptr<Gateway> gateway;
+    try {
+        gateway = std::make_unique<Gateway>(cfg, std::move(store));
+        gateway->seed_from_config();
+    } catch (const std::exception& e) {
+        std::cerr << "qcc: " << e.what() << "\n";
+        return 1;
+    }
+    auto& st = gateway->store();
+
+    std::string first_key;
+    bool any_key = false;
+    for (const auto& k : st.list_client_keys()) any_key = any_key || !k.revoked;
+    if (!any_key) {
+        // First start: QCC is never an open relay, so it makes a key and shows it once.
+        first_key = crypto::new_client_key();
+        st.upsert_client_key("default", crypto::hash_client_key(first_key), first_key.substr(0, 8));
+    }
+    if (st.list_endpoints().empty()) {
+        spdlog::warn(
+            "no upstream endpoints configured: add [[endpoints]] to {} (see docs/configuration.md)"
+            " or run `qcc serve --demo`",
+            cfg.source == "<defaults>" ? config::expand_home("~/.qcc/config.toml") : cfg.source);
+    }
+
+    gateway->start();
+    const std::string base = "http://" + cfg.listen.substr(0, cfg.listen.rfind(':')) + ":" +
+                             std::to_string(gateway->port());
+    spdlog::info("qcc listening on {} ({} workers, store {})", base,
+                 gateway->server().worker_count(), db_path);
+    if (!first_key.empty()) {
+        std::cout << "\nCreated client key 'default' (shown once, store it now):\n  " << first_key
+                  << "\n\n"
+                  << std::flush;
+    }
+    if (o.demo) {
+        std::cout << "\nQCC demo on " << base << " with three simulated endpoints:\n";
+        for (std::size_t i = 0; i < demo_servers.size(); ++i) {
+            const auto& ep = cfg.endpoints[cfg.endpoints.size() - demo_servers.size() + i];
+            std::cout << "  " << ep.name << " (tier " << ep.tier << ") " << ep.base_url << "\n";
+        }
+        std::cout << "\nClient key: " << demo_key << "\n\nStream a reply:\n  curl -N " << base
+                  << "/v1/messages -H 'x-api-key: " << demo_key
+                  << "' -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01'"
+                     " -d '{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":200,\"stream\":true,"
+                     "\"messages\":[{\"role\":\"user\",\"content\":\"Hello QCC\"}]}'\n"
+                  << "\nPoint Claude Code at it:\n  ANTHROPIC_BASE_URL=" << base
+                  << " ANTHROPIC_AUTH_TOKEN=" << demo_key
+                  << " claude -p 'run `echo hello from qcc`' --allowedTools Bash\n"
+                  << "\nWatch it (another terminal"
+                  << (o.listen.empty() ? "" : ", add --listen " + o.listen)
+                  << "):\n  qcc logs -f    qcc stats --by endpoint    qcc status\n\n"
+                  << std::flush;
+    }
+
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    spdlog::info("signal {}: draining (up to {} ms)", sig, cfg.drain_timeout.count());
+    gateway->stop();
+    for (auto& s : demo_servers) s->stop();
+    spdlog::info("stopped");
+    spdlog::shutdown();
+    return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app) {
+    auto opts = std::make_shared<ServeOptions>();
+    auto* cmd = app.add_subcommand("serve", "Run the gateway in the foreground");
+    cmd->add_option("-c,--config", opts->config_path,
+                    "TOML bootstrap config (default: ~/.qcc/config.toml if it exists)");
+    cmd->add_option("-l,--listen", opts->listen,
+                    "Listen address host:port (default 127.0.0.1:7860)");
+    cmd->add_option("-w,--workers", opts->workers, "Worker threads (0 = one per core)");
+    cmd->add_flag("--demo", opts->demo,
+                  "Start three simulated Anthropic endpoints on loopback and route to them");
+    cmd->callback([opts] { throw CLI::RuntimeError(serve(*opts)); });
+}
+
+}  // namespace qcc::app

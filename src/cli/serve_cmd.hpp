@@ -1,9 +1,0 @@
-// `qcc serve`: runs the gateway in the foreground until SIGINT/SIGTERM.
-#pragma once
-#include <CLI/CLI.hpp>
-
-namespace qcc::cli {
-
-void add_serve_command(CLI::App& app);
-
-}  // namespace qcc::cli

@@ -1,0 +1,419 @@
+#include "control/controller.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/crypto.hpp"
+#include "common/log.hpp"
+#include "upstream/adaptive_weight.hpp"
+#include "upstream/endpoint.hpp"
+
+namespace qcc::control {
+
+namespace {
+constexpr std::size_t kMaxPendingChecks = 10'000;
+}  // namespace
+
+proxy::Policy load_policy(store::ConfigStore& store, std::vector<std::string>* warnings) {
+    return proxy::policy_from_settings(
+        [&store](std::string_view key) { return store.get_setting(key); }, warnings);
+}
+
+Controller::Controller(ControllerDeps deps) : deps_(std::move(deps)) {}
+
+Controller::~Controller() { stop(); }
+
+void Controller::seed_from_config() {
+    for (const auto& ep : deps_.config.endpoints) deps_.store.upsert_endpoint(ep);
+    for (const auto& k : deps_.config.keys) {
+        deps_.store.upsert_client_key(k.name, crypto::hash_client_key(k.key), k.key.substr(0, 8));
+    }
+}
+
+void Controller::reload() {
+    std::lock_guard lock(tick_mu_);
+    if (deps_.store.data_version() != seen_version_) reload_locked();
+}
+
+void Controller::reload_locked() {
+    auto& st = deps_.store;
+    const auto version = st.data_version();
+    std::vector<std::string> warnings;
+    auto policy = std::make_shared<const proxy::Policy>(load_policy(st, &warnings));
+    for (const auto& w : warnings) spdlog::warn("setting {}", w);
+
+    auto set = std::make_shared<upstream::EndpointSet>();
+    set->generation = ++generation_;
+    for (const auto& rec : st.list_endpoints()) {
+        try {
+            auto state = deps_.health.states().state_for(rec.id);
+            set->endpoints.push_back(std::make_shared<const upstream::Endpoint>(
+                upstream::make_endpoint(rec.id, rec.config, deps_.config.timeouts, state)));
+        } catch (const std::exception& e) {
+            spdlog::error("endpoint {} skipped: {}", rec.config.name, e.what());
+        }
+    }
+    std::stable_sort(set->endpoints.begin(), set->endpoints.end(),
+                     [](const auto& a, const auto& b) { return a->cfg.tier < b->cfg.tier; });
+    auto keys = std::make_shared<proxy::KeySet>();
+    for (const auto& k : st.list_client_keys()) {
+        if (!k.revoked) keys->push_back(proxy::ClientKey{k.name, k.key_hash});
+    }
+    deps_.observer.on_endpoints(*set);
+    deps_.health.apply_policy(*policy, *set);
+    deps_.snapshots.publish(std::move(set), std::move(keys), std::move(policy));
+    seen_version_ = version;
+}
+
+void Controller::restore_state() {
+    auto& health = deps_.health;
+    const auto set = deps_.snapshots.endpoints();
+    const auto now = health.now();
+    const auto now_ms = health.unix_ms();
+    std::map<std::string, store::EndpointStateRecord> by_id;
+    for (auto& rec : deps_.store.load_endpoint_states()) by_id[rec.endpoint_id] = rec;
+    for (const auto& ep : set->endpoints) {
+        auto it = by_id.find(ep->id);
+        if (it == by_id.end()) continue;
+        const auto& rec = it->second;
+        auto& s = *ep->state;
+        if (auto state = upstream::breaker_state_from_string(rec.breaker_state)) {
+            s.breaker.restore(upstream::BreakerSnapshot{*state, rec.opened_at_unix_ms,
+                                                        rec.open_for_ms, rec.reopens},
+                              now, now_ms);
+        }
+        if (rec.cooldown_until_unix_ms > now_ms) {
+            s.cooldown_until_ns =
+                health.from_unix_ms(rec.cooldown_until_unix_ms).time_since_epoch().count();
+            s.set_cooldown_reason(rec.cooldown_reason);
+        }
+        if (rec.quarantined) {
+            s.quarantined = true;
+            s.set_quarantine_reason(rec.quarantine_reason);
+        }
+        if (rec.adaptive_weight > 0) s.adaptive_weight = rec.adaptive_weight;
+        saved_states_[ep->id] = rec;
+        if (rec.quarantined || rec.breaker_state != "closed" ||
+            rec.cooldown_until_unix_ms > now_ms) {
+            spdlog::info("endpoint {}: restored breaker={} quarantined={} cooldown_ms={}",
+                         ep->cfg.name, rec.breaker_state, rec.quarantined,
+                         std::max<std::int64_t>(0, rec.cooldown_until_unix_ms - now_ms));
+        }
+    }
+    std::vector<upstream::Binding> loaded;
+    for (const auto& b : deps_.store.load_bindings()) {
+        loaded.push_back(upstream::Binding{b.session_key, b.endpoint_id, b.last_used_unix_ms});
+    }
+    health.affinity().load(loaded, now_ms);
+    if (!loaded.empty()) spdlog::info("restored {} session binding(s)", health.affinity().size());
+}
+
+namespace {
+
+/// The persisted form of one endpoint's live state.
+store::EndpointStateRecord state_record(const upstream::Endpoint& ep,
+                                        const proxy::HealthState& health) {
+    const auto& s = *ep.state;
+    const auto snap = s.breaker.snapshot(health.now(), health.unix_ms());
+    store::EndpointStateRecord rec;
+    rec.endpoint_id = ep.id;
+    rec.breaker_state = std::string(upstream::to_string(snap.state));
+    rec.opened_at_unix_ms = snap.opened_at_unix_ms;
+    rec.open_for_ms = snap.open_for_ms;
+    rec.reopens = snap.reopens;
+    const auto cd = s.cooldown_until_ns.load();
+    rec.cooldown_until_unix_ms =
+        cd == 0 ? 0 : health.to_unix_ms(SteadyTime(std::chrono::nanoseconds(cd)));
+    rec.cooldown_reason = s.cooldown_reason();
+    rec.quarantined = s.quarantined.load();
+    rec.quarantine_reason = s.quarantine_reason();
+    rec.adaptive_weight = std::round(s.adaptive_weight.load() * 1000.0) / 1000.0;
+    rec.updated_at = 0;
+    return rec;
+}
+
+}  // namespace
+
+void Controller::persist_state(bool force) {
+    auto& health = deps_.health;
+    const auto now_ns = health.now().time_since_epoch().count();
+    std::vector<store::EndpointStateRecord> changed;
+    for (const auto& ep : deps_.snapshots.endpoints()->endpoints) {
+        auto& s = *ep->state;
+        // Cooldowns end by the clock, not by an action: report the end here, once.
+        auto until = s.cooldown_until_ns.load();
+        if (until != 0 && until <= now_ns &&
+            s.cooldown_until_ns.compare_exchange_strong(until, 0)) {
+            health.emit(ep->cfg.name, "cooldown_end", s.cooldown_reason());
+            s.set_cooldown_reason("");
+            s.dirty = true;
+        }
+        if (!force && !s.dirty.exchange(false)) continue;
+        auto rec = state_record(*ep, health);
+        auto prev = saved_states_.find(ep->id);
+        if (prev != saved_states_.end()) {
+            auto cmp = prev->second;
+            cmp.updated_at = 0;
+            if (cmp == rec) continue;
+        }
+        saved_states_[ep->id] = rec;
+        changed.push_back(std::move(rec));
+    }
+    if (!changed.empty()) deps_.store.save_endpoint_states(changed);
+    auto events = health.drain_events();
+    if (events.empty()) return;
+    std::vector<store::EventRecord> rows;
+    rows.reserve(events.size());
+    for (auto& e : events) {
+        rows.push_back(store::EventRecord{0, e.ts_unix_ms, std::move(e.endpoint), std::move(e.kind),
+                                          std::move(e.detail)});
+    }
+    deps_.store.append_events(rows);
+}
+
+void Controller::persist_bindings() {
+    auto& health = deps_.health;
+    const auto now_ms = health.unix_ms();
+    const auto ttl = deps_.snapshots.policy()->affinity.ttl;
+    health.affinity().sweep(now_ms);
+    std::vector<store::BindingRecord> rows;
+    for (const auto& b : health.affinity().snapshot(now_ms)) {
+        rows.push_back(store::BindingRecord{b.session_key, b.endpoint_id, b.last_used_unix_ms});
+    }
+    if (!rows.empty()) deps_.store.save_bindings(rows);
+    deps_.store.delete_bindings_before(now_ms - ttl.count());
+}
+
+std::optional<bool> Controller::release(std::string_view endpoint, const std::string& why) {
+    const auto set = deps_.snapshots.endpoints();
+    const auto* ep = set->find(endpoint);
+    if (ep == nullptr) return std::nullopt;
+    return deps_.health.release(*ep, why);
+}
+
+bool Controller::quarantine(std::string_view endpoint, const std::string& why) {
+    const auto set = deps_.snapshots.endpoints();
+    const auto* ep = set->find(endpoint);
+    if (ep == nullptr) return false;
+    deps_.health.quarantine(*ep, why);
+    return true;
+}
+
+StatusFigures Controller::figures() const {
+    const auto& c = deps_.health.counters();
+    StatusFigures f;
+    f.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                  started_at_)
+                     .count();
+    f.requests = c.requests.load();
+    f.in_flight = c.in_flight.load();
+    f.failovers = c.failovers.load();
+    f.repins = c.repins.load();
+    f.log_rows_dropped = deps_.writer.dropped();
+    f.sessions = deps_.health.affinity().size();
+    return f;
+}
+
+void Controller::update_adaptive_weights(const proxy::Policy& policy, SteadyTime now) {
+    const auto endpoints = deps_.snapshots.endpoints();
+    if (!policy.adaptive_weights) {
+        for (const auto& ep : endpoints->endpoints) {
+            if (ep->state->adaptive_weight.exchange(0.0) != 0.0) ep->state->dirty = true;
+        }
+        return;
+    }
+    if (now - last_adaptive_ < policy.adaptive_interval) return;
+    last_adaptive_ = now;
+    for (const auto& ep : endpoints->endpoints) {
+        auto& s = *ep->state;
+        const double current =
+            s.adaptive_weight.load() > 0 ? s.adaptive_weight.load() : ep->cfg.weight;
+        s.adaptive_weight = upstream::next_adaptive_weight(current, s.stats);
+        s.dirty = true;  // persisted with the rest of the endpoint state
+    }
+}
+
+void Controller::schedule_recovery(const proxy::Policy& policy, SteadyTime now) {
+    if (!checks_) return;
+    const auto endpoints = deps_.snapshots.endpoints();
+    // Quarantined and broken endpoints are re-checked; a pass releases them.
+    if (now - last_recovery_ >= policy.recovery_interval) {
+        last_recovery_ = now;
+        std::vector<std::shared_ptr<const upstream::Endpoint>> due;
+        for (const auto& ep : endpoints->endpoints) {
+            if (ep->cfg.enabled &&
+                (ep->state->quarantined.load() ||
+                 ep->state->breaker.state(now) != upstream::BreakerState::kClosed)) {
+                due.push_back(ep);
+            }
+        }
+        if (!due.empty()) schedule_checks(due);
+    }
+    if (policy.health_interval.count() > 0 && now - last_health_ >= policy.health_interval) {
+        last_health_ = now;
+        schedule_checks(enabled_endpoints());
+    }
+}
+
+void Controller::tick() {
+    std::lock_guard lock(tick_mu_);
+    if (deps_.store.data_version() != seen_version_) {
+        reload_locked();
+        spdlog::info("configuration change picked up from the store");
+    }
+    const auto policy = deps_.snapshots.policy();
+    const auto now = deps_.health.now();
+    update_adaptive_weights(*policy, now);
+    schedule_recovery(*policy, now);
+    persist_state(false);
+    std::vector<store::HealthCheckRecord> checks;
+    {
+        std::lock_guard checks_lock(checks_mu_);
+        checks.swap(pending_checks_);
+    }
+    if (!checks.empty()) deps_.store.append_health_checks(checks);
+    if (now >= next_cleanup_) {
+        next_cleanup_ = now + std::chrono::hours(24);
+        run_cleanup();
+    }
+    if (now - last_sweep_ >= policy->affinity_sweep) {
+        last_sweep_ = now;
+        persist_bindings();
+    }
+}
+
+std::vector<std::shared_ptr<const upstream::Endpoint>> Controller::enabled_endpoints() const {
+    std::vector<std::shared_ptr<const upstream::Endpoint>> out;
+    for (const auto& ep : deps_.snapshots.endpoints()->endpoints) {
+        if (ep->cfg.enabled) out.push_back(ep);
+    }
+    return out;
+}
+
+void Controller::start() {
+    {
+        std::lock_guard lock(tick_mu_);
+        if (seen_version_ < 0) reload_locked();
+        restore_state();
+    }
+    started_ = true;
+    const auto now = deps_.health.now();
+    last_sweep_ = last_adaptive_ = last_recovery_ = last_health_ = now;
+    // The first retention pass runs a minute after start (not during the warm-up), then daily.
+    next_cleanup_ = now + std::chrono::minutes(1);
+    const auto policy = deps_.snapshots.policy();
+    checks_ = std::make_unique<CheckService>(
+        deps_.config.pool, static_cast<std::size_t>(std::max(1, policy->health_concurrency)),
+        [this](const upstream::Endpoint& ep, const upstream::CheckResult& r) { on_check(ep, r); });
+    if (policy->warmup_check) {
+        if (auto eps = enabled_endpoints(); !eps.empty()) schedule_checks(eps);
+    }
+    control_ = std::thread([this] { control_loop(); });
+}
+
+void Controller::schedule_checks(
+    const std::vector<std::shared_ptr<const upstream::Endpoint>>& eps) {
+    const auto policy = deps_.snapshots.policy();
+    upstream::CheckOptions options;
+    options.model = policy->health_model;
+    options.timeout = policy->health_timeout;
+    checks_->submit(eps, options, policy->health_method);
+}
+
+boost::asio::awaitable<std::vector<upstream::CheckResult>> Controller::run_checks(
+    std::vector<std::shared_ptr<const upstream::Endpoint>> targets,
+    std::optional<upstream::CheckMethod> method) {
+    const auto policy = deps_.snapshots.policy();
+    upstream::CheckOptions options;
+    options.model = policy->health_model;
+    options.timeout = policy->health_timeout;
+    std::optional<std::string> fallback;
+    if (method) {
+        options.method = *method;
+    } else {
+        fallback = policy->health_method;
+    }
+    return checks_->run_now(std::move(targets), options, std::move(fallback));
+}
+
+void Controller::on_check(const upstream::Endpoint& ep, const upstream::CheckResult& r) {
+    auto rec = check_record(ep.cfg.name, r, deps_.health.unix_ms());
+    if (deps_.on_check) deps_.on_check(rec);
+    {
+        std::lock_guard lock(checks_mu_);
+        if (pending_checks_.size() < kMaxPendingChecks) pending_checks_.push_back(std::move(rec));
+    }
+    const auto now = deps_.health.now();
+    const bool broken = ep.state->quarantined.load() ||
+                        ep.state->breaker.state(now) != upstream::BreakerState::kClosed;
+    if (r.result == "pass") {
+        if (broken) {
+            deps_.health.release(ep, "health check passed (" + r.method + ", score " +
+                                         std::to_string(r.score) + ")");
+        }
+    } else {
+        spdlog::info("endpoint {}: health check {} {}: {}", ep.cfg.name, r.method, r.result,
+                     r.error.empty() ? "the reply did not contain the code" : r.error);
+    }
+}
+
+void Controller::run_cleanup() {
+    const auto policy = deps_.snapshots.policy();
+    store::RetentionPolicy retention;
+    retention.payloads_ms = policy->retention_payloads_ms;
+    retention.requests_ms = policy->retention_requests_ms;
+    retention.rollups_ms = policy->retention_rollups_ms;
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = deps_.store.cleanup(deps_.health.unix_ms(), retention);
+    spdlog::info("retention: deleted {} payloads, {} request rows, {} hourly roll-ups in {} ms",
+                 r.payloads, r.requests, r.rollups,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - started)
+                     .count());
+}
+
+void Controller::control_loop() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+        cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+        if (stopping_) break;
+        lock.unlock();
+        try {
+            tick();
+        } catch (const std::exception& e) {
+            spdlog::error("control loop: {}", e.what());
+        }
+        lock.lock();
+    }
+}
+
+void Controller::stop() {
+    {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (control_.joinable()) control_.join();
+    if (checks_) checks_->stop();
+    admin_pool_.join();
+    if (!started_) return;
+    try {
+        std::lock_guard lock(tick_mu_);
+        persist_state(false);
+        persist_bindings();
+        std::vector<store::HealthCheckRecord> checks;
+        {
+            std::lock_guard checks_lock(checks_mu_);
+            checks.swap(pending_checks_);
+        }
+        if (!checks.empty()) deps_.store.append_health_checks(checks);
+    } catch (const std::exception& e) {
+        spdlog::error("final persistence failed: {}", e.what());
+    }
+}
+
+}  // namespace qcc::control

@@ -1,0 +1,112 @@
+// Controller: the gateway's control side. It owns the store-facing work the data plane must never
+// do: loading endpoints, keys and settings into snapshots (and again within a second of any
+// change), restoring and persisting endpoint state and session bindings, adaptive weights, the
+// recovery loop's health checks, retention cleanup, and the admin API's services (ControlApi).
+// One control thread runs tick() every second; nothing here runs on a proxy worker.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "config/config.hpp"
+#include "control/api.hpp"
+#include "control/check_service.hpp"
+#include "control/observer.hpp"
+#include "proxy/health_state.hpp"
+#include "proxy/snapshots.hpp"
+#include "store/store.hpp"
+#include "store/writer.hpp"
+
+namespace qcc::control {
+
+/// Builds the policy from the store's settings; invalid stored values keep their default and are
+/// reported in `warnings` (key: message).
+proxy::Policy load_policy(store::ConfigStore& store, std::vector<std::string>* warnings = nullptr);
+
+/// What the Controller is given by the composition root.
+struct ControllerDeps {
+    const config::Config& config;
+    store::Store& store;
+    proxy::Snapshots& snapshots;
+    proxy::HealthState& health;
+    Observer& observer;                  // resolves metric handles on every reload
+    const store::RequestWriter& writer;  // for status figures
+    /// Hears every recorded health check (on the check thread); may be empty.
+    std::function<void(const store::HealthCheckRecord&)> on_check;
+};
+
+class Controller final : public ControlApi {
+  public:
+    explicit Controller(ControllerDeps deps);
+    /// stop().
+    ~Controller() override;
+    Controller(const Controller&) = delete;
+    Controller& operator=(const Controller&) = delete;
+
+    /// Upserts the config file's [[endpoints]] and [[keys]] into the store (by name).
+    void seed_from_config();
+    /// Restores persisted endpoint state and session bindings, starts the check thread, runs the
+    /// start-up checks when warmup.check is on, then starts the control thread.
+    void start();
+    /// Final persistence of state and bindings; stops the threads. Idempotent. Call after the
+    /// data plane stopped, so no late state change is lost.
+    void stop();
+    /// One control pass now (tests; the control thread does this every second).
+    void tick();
+    /// The endpoints to warm up at start (enabled ones).
+    std::vector<std::shared_ptr<const upstream::Endpoint>> enabled_endpoints() const;
+
+    // ControlApi
+    store::Store& store() override { return deps_.store; }
+    boost::asio::thread_pool& admin_pool() override { return admin_pool_; }
+    const proxy::Snapshots& snapshots() const override { return deps_.snapshots; }
+    proxy::HealthState& health() override { return deps_.health; }
+    StatusFigures figures() const override;
+    void reload() override;
+    std::optional<bool> release(std::string_view endpoint, const std::string& why) override;
+    bool quarantine(std::string_view endpoint, const std::string& why) override;
+    boost::asio::awaitable<std::vector<upstream::CheckResult>> run_checks(
+        std::vector<std::shared_ptr<const upstream::Endpoint>> targets,
+        std::optional<upstream::CheckMethod> method) override;
+
+  private:
+    void reload_locked();
+    void control_loop();
+    void restore_state();
+    void persist_state(bool force);
+    void persist_bindings();
+    void update_adaptive_weights(const proxy::Policy& policy, SteadyTime now);
+    void schedule_recovery(const proxy::Policy& policy, SteadyTime now);
+    void schedule_checks(const std::vector<std::shared_ptr<const upstream::Endpoint>>& eps);
+    void on_check(const upstream::Endpoint& ep, const upstream::CheckResult& r);
+    void run_cleanup();
+
+    ControllerDeps deps_;
+    boost::asio::thread_pool admin_pool_{1};
+    std::unique_ptr<CheckService> checks_;
+    std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
+    std::thread control_;
+    std::mutex mu_;       // guards stopping_
+    std::mutex tick_mu_;  // serializes tick(), reload() and the final persistence
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    bool started_ = false;
+    std::int64_t seen_version_ = -1;
+    std::uint64_t generation_ = 0;
+    SteadyTime next_cleanup_{};
+    SteadyTime last_sweep_{};
+    SteadyTime last_adaptive_{};
+    SteadyTime last_recovery_{};
+    SteadyTime last_health_{};
+    std::map<std::string, store::EndpointStateRecord> saved_states_;
+    std::mutex checks_mu_;  // health-check results waiting for the store
+    std::vector<store::HealthCheckRecord> pending_checks_;
+};
+
+}  // namespace qcc::control
