@@ -89,7 +89,8 @@ asio::awaitable<Reply> stream_events(Call& c) {
                                  .close()
                                  .take() +
                              chunk(": connected\n\n");
-    if (!co_await write_all(c.client, head)) co_return reply;
+    const bool sent = co_await write_all(c.client, head);
+    if (!sent) co_return reply;
 
     auto watch = std::make_shared<ClientWatch>();
     const ClientWatchScope client_watch(c.client, watch);  // an SSE client never sends more
@@ -108,7 +109,8 @@ asio::awaitable<Reply> stream_events(Call& c) {
         const auto now = std::chrono::steady_clock::now();
         if (payload.empty() && now - last_write >= kPingAfter) payload = ": ping\n\n";
         if (payload.empty()) continue;
-        if (!co_await write_all(c.client, chunk(payload))) co_return reply;
+        const bool written = co_await write_all(c.client, chunk(payload));
+        if (!written) co_return reply;
         last_write = now;
     }
     if (!watch->client_gone) co_await write_all(c.client, "0\r\n\r\n");  // draining: end cleanly

@@ -464,7 +464,10 @@ asio::awaitable<Outcome> Exchange::commit(const Endpoint& ep, Lease& lease, Resp
         ctx_.error_class = "mid_stream_failure";
         current().error_class = "mid_stream_failure";
         spdlog::warn("request {}: endpoint {}: {}", ctx_.id, ep.cfg.name, r.failure);
-        if (r.chunked && !co_await end_cut_response(out_, r, sse)) co_return Outcome::kClientGone;
+        if (r.chunked) {
+            const bool ended = co_await end_cut_response(out_, r, sse);
+            if (!ended) co_return Outcome::kClientGone;
+        }
         co_return Outcome::kCommitted;
     }
     if (status >= 400 && ctx_.error_class.empty()) ctx_.error_class = "client_error";

@@ -81,7 +81,8 @@ asio::awaitable<bool> pump_body(const RelayJob& job, ClientWriter& out, RequestC
     // A plain (non-SSE) body goes out in the same write as the head when its first bytes are
     // already here or come at once: one send instead of two. Streams are never held back.
     if (job.sse || !job.pending.empty() || f.no_body) {
-        if (!co_await out.write(pump.head, job.pending, f.chunked)) co_return false;
+        const bool ok = co_await out.write(pump.head, job.pending, f.chunked);
+        if (!ok) co_return false;
         pump.head.clear();
         ctx.ttfb_ms = ms_since(ctx.start);
     }
@@ -97,7 +98,8 @@ asio::awaitable<bool> pump_body(const RelayJob& job, ClientWriter& out, RequestC
             if (job.keep_json && pump.json_body.size() + data.size() <= kMaxUsageBody) {
                 pump.json_body += data;
             }
-            if (!co_await out.write(pump.head, data, f.chunked)) co_return false;
+            const bool ok = co_await out.write(pump.head, data, f.chunked);
+            if (!ok) co_return false;
             if (!pump.head.empty()) {
                 pump.head.clear();
                 ctx.ttfb_ms = ms_since(ctx.start);
@@ -113,7 +115,8 @@ asio::awaitable<bool> pump_body(const RelayJob& job, ClientWriter& out, RequestC
         }
     }
     if (!pump.head.empty()) {
-        if (!co_await out.write(pump.head, {}, false)) co_return false;
+        const bool ok = co_await out.write(pump.head, {}, false);
+        if (!ok) co_return false;
         pump.head.clear();
         ctx.ttfb_ms = ms_since(ctx.start);
     }
@@ -188,7 +191,8 @@ asio::awaitable<RelayResult> relay(RelayJob job, ClientWriter& out, RequestConte
     pump.head = client_head(job, f, keep_alive);
     if (job.keep_json) pump.json_body.assign(job.pending);
     auto buf = buffers.acquire();
-    if (!co_await pump_body(job, out, ctx, buf.data(), watch, f, pump)) {
+    const bool pumped = co_await pump_body(job, out, ctx, buf.data(), watch, f, pump);
+    if (!pumped) {
         ctx.usage = job.tap.usage();
         r.client_gone = true;
         co_return r;
@@ -207,9 +211,12 @@ asio::awaitable<RelayResult> relay(RelayJob job, ClientWriter& out, RequestConte
         if (!f.chunked) r.keep_alive = false;
         co_return r;  // the caller counts the failure, then end_cut_response() ends it
     }
-    if (f.chunked && !co_await out.write(kLastChunk, {}, false)) {
-        r.client_gone = true;
-        co_return r;
+    if (f.chunked) {
+        const bool ended = co_await out.write(kLastChunk, {}, false);
+        if (!ended) {
+            r.client_gone = true;
+            co_return r;
+        }
     }
     job.lease->requests++;
     if (!f.no_body && job.parser.keep_alive()) pool.release(std::move(job.lease));
@@ -219,7 +226,8 @@ asio::awaitable<RelayResult> relay(RelayJob job, ClientWriter& out, RequestConte
 asio::awaitable<bool> end_cut_response(ClientWriter& out, const RelayResult& r, bool sse) {
     if (sse) {
         const auto event = anthropic::sse_error_event("api_error", r.failure);
-        if (!co_await out.write({}, event, true)) co_return false;
+        const bool ok = co_await out.write({}, event, true);
+        if (!ok) co_return false;
     }
     co_return co_await out.write(kLastChunk, {}, false);
 }

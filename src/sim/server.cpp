@@ -374,7 +374,8 @@ struct Server::Impl {
         head += "\r\n";
 
         if (head_only || no_body) {
-            if (!co_await write(c, asio::buffer(head))) co_return false;
+            const bool ok = co_await write(c, asio::buffer(head));
+            if (!ok) co_return false;
             if (close_after) close_gracefully(*c);
             co_return !close_after;
         }
@@ -408,20 +409,27 @@ struct Server::Impl {
                 head_sent ? asio::const_buffer() : asio::buffer(head), asio::buffer(size_line),
                 asio::buffer(piece),
                 chunked && !cut ? asio::buffer(kCrlf.data(), kCrlf.size()) : asio::const_buffer()};
-            if (!co_await write(c, buffers)) co_return false;
+            const bool ok = co_await write(c, buffers);
+            if (!ok) co_return false;
             head_sent = true;
             sent += piece.size();
         }
         if (limit) {
             // The chunked terminator is never sent: the message ends in a reset, not cleanly.
-            if (!head_sent && !co_await write(c, asio::buffer(head))) co_return false;
+            if (!head_sent) {
+                const bool ok = co_await write(c, asio::buffer(head));
+                if (!ok) co_return false;
+            }
             close_with_reset(*c);
             co_return false;
         }
         std::array<asio::const_buffer, 2> tail{
             head_sent ? asio::const_buffer() : asio::buffer(head),
             chunked ? asio::buffer(kLastChunk.data(), kLastChunk.size()) : asio::const_buffer()};
-        if (asio::buffer_size(tail) > 0 && !co_await write(c, tail)) co_return false;
+        if (asio::buffer_size(tail) > 0) {
+            const bool ok = co_await write(c, tail);
+            if (!ok) co_return false;
+        }
         if (close_after) {
             close_gracefully(*c);
             co_return false;
@@ -536,7 +544,8 @@ struct Server::Impl {
             ++self.served_;
             self.notify_change();
             const bool head_only = req.method == "HEAD";
-            if (!co_await send_reply(c, std::move(reply), head_only, keep_alive)) break;
+            const bool sent = co_await send_reply(c, std::move(reply), head_only, keep_alive);
+            if (!sent) break;
         }
         if (c->socket.is_open()) close_gracefully(*c);
         disarm_idle_timer(*c);
