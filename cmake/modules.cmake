@@ -28,6 +28,7 @@ function(qcc_test name dir)
   endif()
   add_executable(${name} ${sources} ${ARGN_EXTRA})
   target_link_libraries(${name} PRIVATE ${ARGN} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_compile_definitions(${name} PRIVATE
     QCC_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures"
     QCC_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

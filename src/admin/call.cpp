@@ -28,9 +28,8 @@ void conflict(const std::string& message) { throw ApiError(409, "invalid_request
 
 bool admin_authorized(std::string_view token, const ClientRequest& req) {
     if (token.empty()) return false;
-    const std::string_view auth = req[http::field::authorization];
-    if (auth.size() <= 7 || !hdr::iequals(auth.substr(0, 7), "bearer ")) return false;
-    return crypto::constant_time_equal(auth.substr(7), token);
+    const auto presented = hdr::bearer_token(req[http::field::authorization]);
+    return !presented.empty() && crypto::constant_time_equal(presented, token);
 }
 
 asio::awaitable<bool> write_reply(beast::tcp_stream& client, int status,

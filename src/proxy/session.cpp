@@ -34,13 +34,7 @@ constexpr std::size_t kBodyReadBytes = 64 * 1024;
 
 std::string_view presented_key(const ClientRequest& req) {
     if (auto k = req["x-api-key"]; !k.empty()) return k;
-    auto auth = req[http::field::authorization];
-    if (auth.size() > 7 && hdr::iequals(auth.substr(0, 7), "bearer ")) {
-        auto v = auth.substr(7);
-        while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-        return v;
-    }
-    return {};
+    return hdr::bearer_token(req[http::field::authorization]);
 }
 
 bool is_json_route(std::string_view path) {

@@ -19,6 +19,7 @@
 #include "harness/fake_upstream.hpp"
 #include "harness/proxy_fixture.hpp"
 #include "harness/test_client.hpp"
+#include "support/temp_dir.hpp"
 
 namespace qcc::test {
 namespace {
@@ -100,9 +101,7 @@ bool eventually(Pred pred, std::chrono::milliseconds deadline = 10s) {
 class CliTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::random_device rd;
-        home_ = fs::temp_directory_path() / ("qcc-cli-test-" + std::to_string(rd()));
-        fs::create_directories(home_);
+        home_ = home_dir_.path();
         // No ~/.qcc/config.toml or admin token of the machine running the tests leaks in.
         if (const char* h = std::getenv("HOME")) old_home_ = h;
         ::setenv("HOME", home_.c_str(), 1);
@@ -113,8 +112,6 @@ class CliTest : public ::testing::Test {
     void TearDown() override {
         proxy_.reset();
         ::setenv("HOME", old_home_.c_str(), 1);
-        std::error_code ec;
-        fs::remove_all(home_, ec);
     }
 
     /// `args` + the flags that select this test's server.
@@ -149,6 +146,7 @@ class CliTest : public ::testing::Test {
 
     FakeUpstream upstream_;
     std::unique_ptr<ProxyFixture> proxy_;
+    TempDir home_dir_{"qcc-cli-test"};
     fs::path home_;
     std::string old_home_;
 };

@@ -8,12 +8,13 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "../support/prom_check.hpp"
 #include "harness/fake_upstream.hpp"
 #include "harness/proxy_fixture.hpp"
 #include "harness/test_client.hpp"
 #include "sim/anthropic.hpp"
 #include "store/writer.hpp"
+#include "support/prom_check.hpp"
+#include "support/temp_dir.hpp"
 
 namespace qcc::test {
 namespace {
@@ -323,11 +324,8 @@ TEST(RequestLog, RowsStatsAndMetricsTellTheSameStory) {
 }
 
 TEST(RequestLog, RowsAndStatsSurviveARestart) {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("qcc-reqlog-" + std::to_string(::getpid()) + "-" +
-                      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    std::filesystem::create_directories(dir);
-    const auto db = (dir / "qcc.sqlite").string();
+    const TempDir dir("qcc-reqlog");
+    const auto db = dir.file("qcc.sqlite");
     FakeUpstream a;
     a.set_default(sim::Reply::sse(usage_events()));
     {
@@ -342,7 +340,6 @@ TEST(RequestLog, RowsAndStatsSurviveARestart) {
     ASSERT_EQ(stats.status, 200);
     const auto doc = boost::json::parse(stats.body).as_object();
     EXPECT_EQ(doc.at("totals").as_object().at("count").to_number<std::int64_t>(), 4);
-    std::filesystem::remove_all(dir);
 }
 
 TEST(RequestLog, DailyCleanupDeletesRowsPastRetentionAndKeepsRecentOnes) {

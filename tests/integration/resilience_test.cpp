@@ -13,6 +13,7 @@
 #include "harness/test_client.hpp"
 #include "sim/anthropic.hpp"
 #include "store/store.hpp"
+#include "support/temp_dir.hpp"
 #include "upstream/breaker.hpp"
 
 namespace qcc::test {
@@ -33,21 +34,6 @@ std::vector<store::EventRecord> events_of(ProxyFixture& proxy, const std::string
 bool has_event(const std::vector<store::EventRecord>& events, std::string_view kind) {
     return std::any_of(events.begin(), events.end(), [&](const auto& e) { return e.kind == kind; });
 }
-
-class TempDir {
-  public:
-    TempDir() {
-        path_ = std::filesystem::temp_directory_path() /
-                ("qcc-resilience-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-  private:
-    static inline int counter_ = 0;
-    std::filesystem::path path_;
-};
 
 TEST(Breaker, OpensAfterThreeFailuresThenHalfOpenTrialClosesIt) {
     TwoTierProxy t;

@@ -56,4 +56,11 @@ bool connection_lists(std::string_view connection_value, std::string_view name) 
     return false;
 }
 
+std::string_view bearer_token(std::string_view authorization) {
+    if (authorization.size() <= 7 || !iequals(authorization.substr(0, 7), "bearer ")) return {};
+    auto token = authorization.substr(7);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    return token;
+}
+
 }  // namespace qcc::http

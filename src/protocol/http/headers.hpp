@@ -15,4 +15,8 @@ bool is_hop_by_hop(std::string_view name);
 /// header value; such headers are hop-by-hop for this message too (RFC 9110 §7.6.1).
 bool connection_lists(std::string_view connection_value, std::string_view name);
 
+/// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive, spaces after it
+/// skipped); "" when the value is not a Bearer credential.
+std::string_view bearer_token(std::string_view authorization);
+
 }  // namespace qcc::http

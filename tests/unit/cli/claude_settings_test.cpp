@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "support/temp_dir.hpp"
+
 namespace qcc::cli {
 namespace {
 
@@ -30,16 +32,7 @@ const std::string kOriginal =
 
 class ClaudeSettingsTest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        std::random_device rd;
-        dir_ = fs::temp_directory_path() / ("qcc-claude-test-" + std::to_string(rd()));
-        fs::create_directories(dir_);
-        path_ = (dir_ / ".claude" / "settings.json").string();
-    }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
+    void SetUp() override { path_ = (dir_ / ".claude" / "settings.json").string(); }
     void write(const std::string& path, const std::string& bytes) {
         fs::create_directories(fs::path(path).parent_path());
         std::ofstream out(path, std::ios::binary);
@@ -59,7 +52,8 @@ class ClaudeSettingsTest : public ::testing::Test {
         return out;
     }
 
-    fs::path dir_;
+    test::TempDir tmp_{"qcc-claude-test"};
+    fs::path dir_ = tmp_.path();
     std::string path_;
 };
 

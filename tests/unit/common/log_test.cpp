@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "common/quoted.hpp"
+#include "support/temp_dir.hpp"
 
 namespace qcc::log {
 namespace {
@@ -19,10 +20,8 @@ TEST(Quoted, EscapesQuotesBackslashesAndControlCharacters) {
 }
 
 TEST(JsonLog, LinesAreObjectsAndStructuredMessagesKeepTheirFields) {
-    const auto dir =
-        std::filesystem::temp_directory_path() / ("qcc-log-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    const auto file = (dir / "qcc.log").string();
+    const test::TempDir dir("qcc-log-test");
+    const auto file = dir.file("qcc.log");
     init("info", "json", file);
     EXPECT_TRUE(json_format());
     spdlog::info("plain \"quoted\" message");
@@ -42,7 +41,6 @@ TEST(JsonLog, LinesAreObjectsAndStructuredMessagesKeepTheirFields) {
     EXPECT_NE(lines[1].find(R"("level":"info","msg":"request","request_id":"r1","status":200})"),
               std::string::npos)
         << lines[1];
-    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../../support/prom_check.hpp"
+#include "support/prom_check.hpp"
 
 namespace qcc::metrics {
 namespace {

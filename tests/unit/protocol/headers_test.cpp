@@ -38,5 +38,14 @@ TEST(Headers, ConnectionLists) {
     EXPECT_FALSE(connection_lists("a, ,b", ""));
 }
 
+TEST(Headers, BearerToken) {
+    EXPECT_EQ(bearer_token("Bearer sk-qcc-1"), "sk-qcc-1");
+    EXPECT_EQ(bearer_token("bearer   sk-qcc-1"), "sk-qcc-1");
+    EXPECT_EQ(bearer_token("BEARER x"), "x");
+    EXPECT_EQ(bearer_token("Basic dXNlcg=="), "");
+    EXPECT_EQ(bearer_token("Bearer "), "");
+    EXPECT_EQ(bearer_token(""), "");
+}
+
 }  // namespace
 }  // namespace qcc::http

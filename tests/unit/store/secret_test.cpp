@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "support/temp_dir.hpp"
+
 namespace qcc::store {
 namespace {
 
@@ -228,9 +230,6 @@ class MasterKeyTest : public ::testing::Test {
     void SetUp() override {
         if (const char* v = std::getenv("QCC_MASTER_KEY")) saved_env_ = v;
         ::unsetenv("QCC_MASTER_KEY");
-        std::string pattern = (fs::temp_directory_path() / "qcc-secret-test-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-        root_ = pattern;
     }
     void TearDown() override {
         if (saved_env_) {
@@ -238,8 +237,6 @@ class MasterKeyTest : public ::testing::Test {
         } else {
             ::unsetenv("QCC_MASTER_KEY");
         }
-        std::error_code ec;
-        fs::remove_all(root_, ec);
     }
 
     static mode_t mode_of(const fs::path& p) {
@@ -255,7 +252,8 @@ class MasterKeyTest : public ::testing::Test {
         ASSERT_EQ(::chmod(p.c_str(), mode), 0);
     }
 
-    fs::path root_;
+    test::TempDir tmp_{"qcc-secret-test"};
+    fs::path root_ = tmp_.path();
     std::optional<std::string> saved_env_;
 };
 

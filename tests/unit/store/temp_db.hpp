@@ -2,12 +2,14 @@
 // path of a database file inside it, and a way to look at that file with plain SQL.
 #pragma once
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
+
+#include "support/temp_dir.hpp"
 
 namespace qcc::store::testing {
 
@@ -18,16 +20,11 @@ class TempDbTest : public ::testing::Test {
     explicit TempDbTest(std::string db_subpath = "qcc.db") : db_subpath_(std::move(db_subpath)) {}
 
     void SetUp() override {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "qcc-store-test-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-        root_ = pattern;
+        dir_.emplace("qcc-store-test");
+        root_ = dir_->path();
         db_path_ = (root_ / db_subpath_).string();
     }
-    void TearDown() override {
-        std::error_code ec;
-        std::filesystem::remove_all(root_, ec);
-    }
+    void TearDown() override { dir_.reset(); }
 
     /// Runs SQL on its own connection; returns the first column of the first row ("" if none).
     /// An SQL error fails the test.
@@ -53,6 +50,7 @@ class TempDbTest : public ::testing::Test {
     std::string db_path_;
 
   private:
+    std::optional<test::TempDir> dir_;
     std::string db_subpath_;
 };
 

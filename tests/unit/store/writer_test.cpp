@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "store/store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace qcc::store {
 namespace {
@@ -254,9 +255,8 @@ TEST(RequestWriterTest, StoreFailuresAreCountedLoggedOncePerBurstAndTheThreadSur
 }
 
 TEST(RequestWriterTest, RowsSurviveReopeningAFileDatabase) {
-    std::string pattern = (fs::temp_directory_path() / "qcc-writer-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    const std::string path = pattern + "/qcc.db";
+    const test::TempDir dir("qcc-writer-test");
+    const std::string path = dir.file("qcc.db");
     std::vector<std::int64_t> ids;
     {
         auto store = open_sqlite(path);
@@ -270,8 +270,6 @@ TEST(RequestWriterTest, RowsSurviveReopeningAFileDatabase) {
     EXPECT_EQ(store->count_requests(), 20);
     ASSERT_EQ(ids.size(), 20u);
     EXPECT_EQ(store->get_request(ids[3])->request_id, "r3");
-    std::error_code ec;
-    fs::remove_all(pattern, ec);
 }
 
 }  // namespace
