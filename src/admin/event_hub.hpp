@@ -1,4 +1,4 @@
-// Live events for GET /api/events (SPEC §11): request completions and health state changes fanned
+// Live events for GET /api/events: request completions and health state changes fanned
 // out to every connected SSE subscriber. Publishing never blocks the publisher (worker, writer or
 // control thread); each subscriber has a bounded queue and a slow one loses its oldest events.
 #pragma once

@@ -63,7 +63,7 @@ int serve(const ServeOptions& o) {
         std::cerr << "qcc: config error: " << e.what() << "\n";
         return 2;
     }
-    // SPEC §10: files QCC writes (store, keys, logs) are 0600 in 0700 directories.
+    // Files QCC writes (store, keys, logs) are 0600 in 0700 directories.
     ::umask(077);
     try {
         log::init(cfg.log_level, cfg.log_format, config::expand_home(cfg.log_file));

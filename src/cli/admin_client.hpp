@@ -1,4 +1,4 @@
-// A small blocking client of the running server's admin API (SPEC §10, contract §6), shared by
+// A small blocking client of the running server's admin API , shared by
 // every CLI command that needs live state or edits the store through the server.
 #pragma once
 #include <atomic>
@@ -32,7 +32,7 @@ struct AdminResponse {
     std::string body;
 };
 
-/// Exit codes shared by the management commands (contract §7).
+/// Exit codes shared by the management commands.
 inline constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2, kExitUnreachable = 3,
                      kExitNotFound = 4;
 

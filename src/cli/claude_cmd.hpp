@@ -1,5 +1,5 @@
-// `qcc claude apply [--key K] [--settings PATH]` / `qcc claude restore [--settings PATH]` (SPEC
-// §13): point Claude Code at this QCC through ~/.claude/settings.json, and undo it.
+// `qcc claude apply [--key K] [--settings PATH]` / `qcc claude restore [--settings PATH]`: point
+// Claude Code at this QCC through ~/.claude/settings.json, and undo it.
 #pragma once
 #include <CLI/CLI.hpp>
 

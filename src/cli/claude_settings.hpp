@@ -1,4 +1,4 @@
-// `qcc claude apply|restore` file logic (SPEC §13), separate from the server calls so tests can
+// `qcc claude apply|restore` file logic, separate from the server calls so tests can
 // drive it with paths: merge env entries into Claude Code's settings.json with a byte-exact
 // backup, and put the original back.
 #pragma once

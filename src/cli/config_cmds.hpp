@@ -1,4 +1,4 @@
-// `qcc config export [FILE]` / `qcc config import FILE [--dry-run]` (SPEC §13): endpoints as
+// `qcc config export [FILE]` / `qcc config import FILE [--dry-run]`: endpoints as
 // declarative TOML, through the admin API. Credentials never leave the store.
 #pragma once
 #include <CLI/CLI.hpp>

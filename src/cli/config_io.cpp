@@ -164,7 +164,7 @@ std::string format_duration(Millis d) {
 
 std::string endpoints_to_toml(const std::vector<EndpointConfig>& endpoints) {
     std::string out =
-        "# QCC endpoints, written by `qcc config export` (SPEC §13 key names).\n"
+        "# QCC endpoints, written by `qcc config export` (the bootstrap config's key names).\n"
         "# Credentials stay in the store: no api_key lines are exported. `qcc config import`\n"
         "# keeps the stored credential of an existing endpoint; add api_key = \"...\" to an entry\n"
         "# to create a new endpoint or to replace its credential.\n";

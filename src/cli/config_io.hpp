@@ -1,5 +1,6 @@
 // The declarative side of `qcc config export|import` as pure functions (no server): endpoints
-// between the admin API's JSON, the bootstrap TOML (SPEC §13 key names) and an import plan.
+// between the admin API's JSON, the bootstrap TOML (the bootstrap config's key names) and an import
+// plan.
 #pragma once
 #include <cstddef>
 #include <string>

@@ -1,4 +1,4 @@
-// `qcc endpoint add|list|show|set|enable|disable|rm` (SPEC §13): thin clients of the admin API's
+// `qcc endpoint add|list|show|set|enable|disable|rm`: thin clients of the admin API's
 // /api/endpoints routes. They join the `endpoint` group that admin_cmds.cpp creates for the
 // store-direct release/quarantine actions.
 #pragma once

@@ -1,4 +1,4 @@
-// `qcc key create|list|revoke` (SPEC §10, §13): client keys through the admin API's /api/keys.
+// `qcc key create|list|revoke`: client keys through the admin API's /api/keys.
 #pragma once
 #include <CLI/CLI.hpp>
 

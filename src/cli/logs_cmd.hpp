@@ -1,4 +1,4 @@
-// `qcc logs [-f] [--limit N] [--endpoint E] [--errors]` (SPEC §11, §13): the newest requests from
+// `qcc logs [-f] [--limit N] [--endpoint E] [--errors]`: the newest requests from
 // GET /api/requests, then (-f) the live `request` and `state` events of GET /api/events.
 #pragma once
 #include <CLI/CLI.hpp>

@@ -1,4 +1,4 @@
-// `qcc stats [--window 24h] [--by endpoint|model|key|session] [--bucket 1h]` (SPEC §11, §13):
+// `qcc stats [--window 24h] [--by endpoint|model|key|session] [--bucket 1h]`:
 // per-group request statistics from GET /api/stats.
 #pragma once
 #include <CLI/CLI.hpp>

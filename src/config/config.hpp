@@ -1,4 +1,4 @@
-// Bootstrap configuration: plain structs loaded from the TOML file (SPEC §13) and validated with
+// Bootstrap configuration: plain structs loaded from the TOML file and validated with
 // line-precise errors. docs/configuration.md documents every key; keep the two in step.
 #pragma once
 #include <chrono>
@@ -29,7 +29,7 @@ std::optional<EndpointKind> parse_endpoint_kind(std::string_view text);
 /// Inverse of to_string(AuthMode); nullopt for any other spelling (case-sensitive).
 std::optional<AuthMode> parse_auth_mode(std::string_view text);
 
-/// Global upstream timeouts (SPEC §8); endpoints may override connect/first_byte/idle.
+/// Global upstream timeouts; endpoints may override connect/first_byte/idle.
 struct Timeouts {
     Millis connect{10'000};
     Millis first_byte{300'000};
@@ -38,7 +38,7 @@ struct Timeouts {
     friend bool operator==(const Timeouts&, const Timeouts&) = default;
 };
 
-/// Per-endpoint keep-alive pool limits (SPEC §8).
+/// Per-endpoint keep-alive pool limits.
 struct PoolConfig {
     int max_per_endpoint = 64;
     int max_idle = 16;

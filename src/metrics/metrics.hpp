@@ -1,4 +1,4 @@
-// Process metrics and their Prometheus text exposition (SPEC §11). Handles are resolved once at
+// Process metrics and their Prometheus text exposition. Handles are resolved once at
 // configuration time; updating one on the request path is a relaxed atomic operation, no lock.
 #pragma once
 #include <atomic>

@@ -1,4 +1,4 @@
-// SPEC §4 classification: one table that turns an attempt's outcome (transport error, or HTTP
+// Classification: one table that turns an attempt's outcome (transport error, or HTTP
 // status + Anthropic error.type) into what happens to the endpoint and to the request.
 #pragma once
 #include <chrono>

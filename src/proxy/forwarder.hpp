@@ -1,6 +1,6 @@
-// The forwarder: SPEC §2 steps 4-10 for one authenticated /v1/* request. Walks the ordered
-// candidate list (select -> lease -> send -> classify -> retry or commit) and relays the committed
-// response to the client as bytes arrive.
+// The forwarder: everything after authentication for one authenticated /v1/* request. Walks the
+// ordered candidate list (select -> lease -> send -> classify -> retry or commit) and relays the
+// committed response to the client as bytes arrive.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>

@@ -1,4 +1,4 @@
-// Policy: the resilience knobs (SPEC §4-§7) as runtime settings. Each has a SPEC default, lives in
+// Policy: the resilience knobs as runtime settings. Each has a default, lives in
 // the store's settings table under a dotted key, and is re-read within 1 s of a change.
 #pragma once
 #include <chrono>
@@ -23,7 +23,7 @@ using Millis = std::chrono::milliseconds;
 /// Which request/response bodies the request log keeps (setting log.payloads).
 enum class PayloadCapture { kOff, kErrors, kAll };
 
-/// Every resilience knob, with SPEC defaults. Immutable once built; swapped as a whole.
+/// Every resilience knob, with their defaults. Immutable once built; swapped as a whole.
 struct Policy {
     upstream::BreakerPolicy breaker;
     upstream::AffinityPolicy affinity;
@@ -35,10 +35,10 @@ struct Policy {
     Millis rate_limit_cooldown{30'000};  // after a 429 without reset headers
     double soft_limit_factor = 0.5;      // weight factor while unified-status is allowed_warning
     Millis soft_limit_hold{60'000};      // how long a soft warning lowers the weight
-    bool adaptive_weights = false;       // SPEC §6 weight adjuster
+    bool adaptive_weights = false;       // weight adjuster
     Millis adaptive_interval{30'000};
     Millis affinity_sweep{300'000};
-    // Health (SPEC §7).
+    // Health.
     Millis recovery_interval{60'000};  // re-check quarantined / broken endpoints this often
     Millis health_interval{0};         // periodic checks of healthy endpoints; 0 = off
     std::string health_method = "conversation";  // conversation | models | connect
@@ -47,7 +47,7 @@ struct Policy {
     int health_concurrency = 2;  // read at start
     int warmup_connections = 1;  // per endpoint and worker, at start
     bool warmup_check = false;   // one conversational check per endpoint at start
-    // Observability (SPEC §11).
+    // Observability.
     PayloadCapture payloads = PayloadCapture::kOff;
     std::size_t payload_max_bytes = 65'536;
     std::int64_t retention_payloads_ms = 7LL * 86'400'000;

@@ -1,4 +1,4 @@
-// Latency histograms of the request-log roll-ups (SPEC §11): fixed buckets shared by every roll-up
+// Latency histograms of the request-log roll-ups: fixed buckets shared by every roll-up
 // row, so that hours, groups and raw rows merge by adding counts, and percentiles of any window
 // are estimates with a known bound rather than exact values that would need every row.
 #pragma once

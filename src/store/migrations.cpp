@@ -101,7 +101,7 @@ CREATE TABLE request_log (
 CREATE INDEX request_log_by_ts ON request_log (ts);
 )sql";
 
-// Resilience state (SPEC §4, §5, §7): the breaker's open period and re-open count, so that period
+// Resilience state: the breaker's open period and re-open count, so that period
 // doubling survives a restart, and why an endpoint is cooling down. Unset times stay NULL as in
 // migration 1. The index serves recent_events filtered by endpoint (rowid order comes free).
 constexpr std::string_view kMigration2 = R"sql(
@@ -111,7 +111,7 @@ ALTER TABLE endpoint_state ADD COLUMN cooldown_reason TEXT;
 CREATE INDEX events_by_endpoint ON events (endpoint_id);
 )sql";
 
-// Health check and probe results (SPEC §7): one row per finished check, bounded like events. The
+// Health check and probe results: one row per finished check, bounded like events. The
 // index serves recent_health_checks filtered by endpoint (rowid order comes free).
 constexpr std::string_view kMigration3 = R"sql(
 CREATE TABLE health_checks (
@@ -131,13 +131,13 @@ CREATE TABLE health_checks (
 CREATE INDEX health_checks_by_endpoint ON health_checks (endpoint);
 )sql";
 
-// Migration 4: the adaptive weight (SPEC §6) persists with the rest of the endpoint state, in
+// Migration 4: the adaptive weight persists with the rest of the endpoint state, in
 // thousandths so that it stays an integer column.
 constexpr std::string_view kMigration4 = R"sql(
 ALTER TABLE endpoint_state ADD COLUMN adaptive_weight_milli INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-// Migration 5: the request log (SPEC §11). request_log gains the columns it lacked; empty strings
+// Migration 5: the request log. request_log gains the columns it lacked; empty strings
 // are stored as NULL, ttfb_ms -1 ("no byte sent") as NULL, status 0 as 0. Every filter index ends
 // in the implicit rowid, so "WHERE x = ? ORDER BY id DESC LIMIT n" walks one index backwards.
 // Only endpoint and session are indexed: each index costs every insert (with the model and

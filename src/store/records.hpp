@@ -26,7 +26,7 @@ struct ClientKeyRecord {
     bool revoked = false;
 };
 
-/// Persisted resilience state of one endpoint (SPEC §4, §7), keyed by endpoint id. Times are Unix
+/// Persisted resilience state of one endpoint, keyed by endpoint id. Times are Unix
 /// milliseconds; 0 means "never" / "none".
 struct EndpointStateRecord {
     std::string endpoint_id;
@@ -38,13 +38,13 @@ struct EndpointStateRecord {
     std::string cooldown_reason;  // "rate_limited" | "overloaded" | ""
     bool quarantined = false;
     std::string quarantine_reason;  // e.g. "auth_failed", "billing", "operator"
-    double adaptive_weight = 0;     // SPEC §6 adaptive weight (0 = not computed); kept to 1/1000
+    double adaptive_weight = 0;     // adaptive weight (0 = not computed); kept to 1/1000
     std::int64_t updated_at = 0;    // 0 when saving = the time of the save
 
     bool operator==(const EndpointStateRecord&) const = default;
 };
 
-/// A session affinity binding (SPEC §5): session key → endpoint id, last used at a Unix ms time.
+/// A session affinity binding: session key → endpoint id, last used at a Unix ms time.
 struct BindingRecord {
     std::string session_key, endpoint_id;
     std::int64_t last_used_unix_ms = 0;
@@ -65,7 +65,7 @@ struct EventRecord {
     bool operator==(const EventRecord&) const = default;
 };
 
-/// One finished health check or probe (SPEC §7). `endpoint` identifies the endpoint as the caller
+/// One finished health check or probe. `endpoint` identifies the endpoint as the caller
 /// chooses (the recovery loop uses the endpoint name); `id` is assigned by the store; `ts_unix_ms`
 /// 0 when appending = now. Empty `model` / `error` are stored as NULL and read back as "".
 struct HealthCheckRecord {
@@ -84,7 +84,7 @@ struct HealthCheckRecord {
     bool operator==(const HealthCheckRecord&) const = default;
 };
 
-/// One finished request (SPEC §11). Times are Unix ms; ttfb_ms -1 = no byte was sent. A request
+/// One finished request. Times are Unix ms; ttfb_ms -1 = no byte was sent. A request
 /// counts as a success when 200 <= status < 400 and error_class is empty, as a failover when
 /// attempts > 1.
 struct RequestRecord {
@@ -156,7 +156,7 @@ struct RequestQuery {
     std::size_t limit = 50;      // clamped to 1..1000
 };
 
-/// How long each kind of request data is kept (SPEC §11); a duration <= 0 keeps that kind forever.
+/// How long each kind of request data is kept; a duration <= 0 keeps that kind forever.
 struct RetentionPolicy {
     std::int64_t payloads_ms = 7LL * 24 * 3600 * 1000;
     std::int64_t requests_ms = 90LL * 24 * 3600 * 1000;

@@ -1,4 +1,4 @@
-// Endpoint credentials at rest (SPEC §10): sealed with AES-256-GCM under a master key that lives
+// Endpoint credentials at rest: sealed with AES-256-GCM under a master key that lives
 // in a 0600 file beside the store or in an environment variable. The one place credentials are
 // turned into their stored form and back.
 #pragma once

@@ -1,4 +1,4 @@
-// The request log's writer (SPEC §11): I/O threads push finished requests into a bounded queue
+// The request log's writer: I/O threads push finished requests into a bounded queue
 // and never wait for the database; one thread drains the queue into Store::append_requests in
 // batches (one transaction each). When the queue is full, rows are dropped and counted.
 #pragma once

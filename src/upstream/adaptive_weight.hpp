@@ -1,4 +1,4 @@
-// Adaptive weights (SPEC §6, QCC's weight adjuster): an endpoint's effective selection weight,
+// Adaptive weights (QCC's weight adjuster): an endpoint's effective selection weight,
 // recomputed periodically from its passive statistics. Pure functions.
 #pragma once
 #include <span>
@@ -14,7 +14,7 @@ inline constexpr int kAdaptiveMinSamples = 3;
 /// Population standard deviation / mean; 0 for fewer than two values or a non-positive mean.
 double coefficient_of_variation(std::span<const double> values);
 
-/// SPEC §6 exactly: resp = clamp(100 - (avg_ms - 200)/10, 0, 100); stab = min(100, 0.5 succ +
+/// Exactly: resp = clamp(100 - (avg_ms - 200)/10, 0, 100); stab = min(100, 0.5 succ +
 /// 30 max(0, 1 - cv) + max(0, 20 - 5 streak)); pen = max(0.2, 1 - 0.2 streak);
 /// new = 10 + 1.9 (0.3 resp + 0.4 succ + 0.2 stab) pen; returns clamp(0.3 current + 0.7 new, 10,
 /// 200), or `current` unchanged when samples < 3. succ_pct is 0..100; a negative streak counts as

@@ -1,4 +1,4 @@
-// Session affinity (SPEC §5): the session -> endpoint bindings shared by all workers, and the
+// Session affinity: the session -> endpoint bindings shared by all workers, and the
 // rendezvous hash that lets every instance agree on an unbound session's first choice.
 #pragma once
 #include <array>

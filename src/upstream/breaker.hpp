@@ -1,4 +1,4 @@
-// CircuitBreaker (SPEC §7): closed -> open -> half-open -> closed | open, one per endpoint, shared
+// CircuitBreaker: closed -> open -> half-open -> closed | open, one per endpoint, shared
 // by every worker. Pure policy: no I/O, time is passed in, transitions are returned for the caller
 // to log, persist and publish.
 #pragma once
@@ -70,7 +70,7 @@ class CircuitBreaker {
     BreakerPolicy policy() const;
 
     /// Selection filter, no side effects: closed; or open whose period has elapsed (so it can reach
-    /// half-open, SPEC §15); or half-open with the trial slot free.
+    /// half-open); or half-open with the trial slot free.
     bool would_allow(SteadyTime now) const;
 
     /// Called just before sending an attempt. Closed -> true. Open with the period elapsed -> moves
@@ -79,7 +79,7 @@ class CircuitBreaker {
     bool try_acquire(SteadyTime now, std::optional<BreakerTransition>* t = nullptr,
                      BreakerPermit* permit = nullptr);
 
-    /// Fail-open admission (SPEC §6.4, nothing is usable): like try_acquire, but an open breaker
+    /// Fail-open admission (nothing is usable): like try_acquire, but an open breaker
     /// within its period also moves to half-open and takes the trial slot. Still one trial at a
     /// time.
     bool try_acquire_fail_open(SteadyTime now, std::optional<BreakerTransition>* t = nullptr,

@@ -441,7 +441,7 @@ asio::awaitable<CheckResult> conversational_check(Pool& pool, const Endpoint& en
         const Endpoint ep = endpoint;  // the caller's may be gone after the first suspension
         if (ep.cfg.kind == config::EndpointKind::kOpenAI) {
             // Seam: a check for an OpenAI-compatible endpoint needs the Messages -> Chat
-            // Completions translation (SPEC §9), which does not exist yet.
+            // Completions translation, which does not exist yet.
             r.result = "error";
             r.error = kOpenAiUnsupported;
             co_return r;

@@ -1,4 +1,4 @@
-// Active health checks (SPEC §7): the conversational check (a real, tiny Messages request whose
+// Active health checks: the conversational check (a real, tiny Messages request whose
 // reply must echo a random code), the cheap `models` and `connect` probes, and CheckRunner, which
 // runs checks for many endpoints with bounded concurrency and no pile-up.
 //
@@ -61,7 +61,7 @@ std::optional<std::string> reply_text(std::string_view body);
 /// error body, a reply without text blocks, or an empty `code` gives false.
 bool reply_contains_code(std::string_view response, std::string_view code);
 
-/// SPEC §7 score, 0..100: 50 if valid; latency < 500 ms 30, < 1000 ms 20, < 2000 ms 10, else 0;
+/// Score, 0..100: 50 if valid; latency < 500 ms 30, < 1000 ms 20, < 2000 ms 10, else 0;
 /// reply < 50 chars 20, < 100 chars 15, else 10.
 int check_score(bool valid, std::int64_t latency_ms, std::size_t reply_chars);
 

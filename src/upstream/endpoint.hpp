@@ -28,7 +28,7 @@ struct EndpointState {
     std::atomic<std::uint64_t> attempts{0};
     /// Until then, `anthropic-ratelimit-unified-status: allowed_warning` lowers the weight.
     std::atomic<std::int64_t> soft_limited_until_ns{0};
-    /// Adaptive weight (SPEC §6); 0 until computed, then used instead of the configured weight.
+    /// Adaptive weight; 0 until computed, then used instead of the configured weight.
     std::atomic<double> adaptive_weight{0.0};
     /// Set whenever persisted state (breaker, cooldown, quarantine) changes.
     std::atomic<bool> dirty{false};
@@ -62,7 +62,7 @@ struct Endpoint {
     std::shared_ptr<EndpointState> state;  // never null
 };
 
-/// Appends the endpoint's credential header(s) per its auth mode (SPEC §3): `x-api-key`,
+/// Appends the endpoint's credential header(s) per its auth mode: `x-api-key`,
 /// `authorization: Bearer`, or both. The one place credentials enter an upstream request.
 void append_credentials(std::string& head, const Endpoint& ep);
 

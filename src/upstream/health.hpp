@@ -1,4 +1,4 @@
-// Passive statistics (SPEC §7): every attempt updates them at (near) zero cost; selection (latency
+// Passive statistics: every attempt updates them at (near) zero cost; selection (latency
 // strategy) and adaptive weights read them.
 #pragma once
 #include <array>

@@ -1,4 +1,4 @@
-// Per-worker keep-alive connection pool to upstream endpoints (SPEC §8): connection limits, idle
+// Per-worker keep-alive connection pool to upstream endpoints: connection limits, idle
 // expiry, stale-socket detection, DNS cache, TLS with verification and SNI, HTTPS_PROXY via
 // CONNECT. One Pool per worker thread: it is only touched from that worker's io_context, so it
 // takes no locks.

@@ -1,4 +1,4 @@
-// Process-wide retry budget (SPEC §4): when everything is failing, retries must not multiply the
+// Process-wide retry budget: when everything is failing, retries must not multiply the
 // load. Retries may be up to `ratio` of requests over a sliding window, and a floor of
 // `min_per_second` retries is always allowed so a quiet gateway can still fail over.
 #pragma once
@@ -11,7 +11,7 @@
 
 namespace qcc::upstream {
 
-/// Budget shape. Defaults are SPEC §4: retries <= 20 % of requests over 10 s, minimum 10/s.
+/// Budget shape. Defaults: retries <= 20 % of requests over 10 s, minimum 10/s.
 struct RetryBudgetPolicy {
     double ratio = 0.2;
     std::chrono::milliseconds window{10'000};

@@ -1,4 +1,4 @@
-// Selection (SPEC §5-§6): turns the endpoint set into the ordered candidate list one request
+// Selection: turns the endpoint set into the ordered candidate list one request
 // walks. Failover is walking that list.
 #pragma once
 #include <string_view>
@@ -31,7 +31,7 @@ struct SelectionRequest {
 
 struct Selection {
     std::vector<const Endpoint*> candidates;
-    /// True when no endpoint was usable and the list is the fail-open order (SPEC §6.4).
+    /// True when no endpoint was usable and the list is the fail-open order.
     bool fail_open = false;
 };
 

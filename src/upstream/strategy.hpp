@@ -1,4 +1,4 @@
-// Load-balancing strategies (SPEC §6): how the usable endpoints of ONE tier are ordered.
+// Load-balancing strategies: how the usable endpoints of ONE tier are ordered.
 #pragma once
 #include <cstdint>
 #include <functional>

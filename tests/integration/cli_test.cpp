@@ -466,5 +466,45 @@ TEST_F(CliTest, UnreachableServerAndWrongTokenExit3) {
     EXPECT_EQ(r.code, 3) << describe(r);
 }
 
+TEST_F(CliTest, SettingsEventsChecksAndOperatorActionsAreTheRunningServers) {
+    // One channel: what the CLI changes, the running server applies before the command returns.
+    auto r = cli({"settings", "set", "breaker.open", "45s"});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    EXPECT_EQ(proxy_->gateway().snapshots().policy()->breaker.open_base, 45s);
+    r = cli({"settings", "get", "breaker.open"});
+    EXPECT_EQ(r.out, "45s\n") << describe(r);
+    r = cli({"settings", "set", "breaker.open", "soon"});
+    EXPECT_EQ(r.code, 2) << describe(r);
+    EXPECT_NE(r.err.find("breaker.open: expected a duration"), std::string::npos) << r.err;
+    r = cli({"settings", "list"});
+    EXPECT_NE(r.out.find("breaker.open"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("45s"), std::string::npos) << r.out;
+
+    r = cli({"endpoint", "quarantine", "up", "--reason", "maintenance"});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    EXPECT_TRUE(proxy_->state("up").quarantined.load());
+    EXPECT_EQ(proxy_->state("up").quarantine_reason(), "maintenance");
+    r = cli({"endpoint", "release", "up"});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    EXPECT_FALSE(proxy_->state("up").quarantined.load());
+    r = cli({"endpoint", "quarantine", "nope"});
+    EXPECT_EQ(r.code, 4) << describe(r);
+
+    proxy_->gateway().tick();  // persists the queued state changes, as the control loop does
+    const auto events = cli_json({"events", "--endpoint", "up"});
+    std::vector<std::string> kinds;
+    for (const auto& e : events.at("events").as_array()) {
+        kinds.emplace_back(e.at("kind").as_string());
+    }
+    EXPECT_NE(std::find(kinds.begin(), kinds.end(), "quarantine"), kinds.end());
+    EXPECT_NE(std::find(kinds.begin(), kinds.end(), "release"), kinds.end());
+    r = cli({"events"});
+    EXPECT_NE(r.out.find("maintenance"), std::string::npos) << r.out;
+
+    r = cli({"checks"});
+    EXPECT_EQ(r.code, 0) << describe(r);
+    EXPECT_NE(r.out.find("no health checks recorded"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace qcc::test

@@ -1,4 +1,4 @@
-// Anthropic-format error bodies: the ones QCC writes itself and the ones it classifies (SPEC §4).
+// Anthropic-format error bodies: the ones QCC writes itself and the ones it classifies.
 #pragma once
 #include <string>
 #include <string_view>

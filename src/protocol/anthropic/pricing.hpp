@@ -1,4 +1,4 @@
-// Cost of a Messages response from its usage and a per-model price table (SPEC §11).
+// Cost of a Messages response from its usage and a per-model price table.
 #pragma once
 #include <optional>
 #include <string>

@@ -1,4 +1,4 @@
-// Zero-DOM peek at a Messages request body (SPEC §2 step 3) and byte-splicing model rewrite (§3).
+// Zero-DOM peek at a Messages request body and byte-splicing model rewrite.
 #pragma once
 #include <cstddef>
 #include <optional>

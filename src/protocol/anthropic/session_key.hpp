@@ -1,11 +1,11 @@
-// Session identity of a Claude Code request (SPEC §5), the key of endpoint affinity.
+// Session identity of a Claude Code request, the key of endpoint affinity.
 #pragma once
 #include <string>
 #include <string_view>
 
 namespace qcc::anthropic {
 
-/// SPEC §5 session key, first present wins: x-claude-code-session-id header; metadata.user_id
+/// session key, first present wins: x-claude-code-session-id header; metadata.user_id
 /// legacy form user_<hex>_account_<uuid-or-empty>_session_<uuid> -> the session uuid, or
 /// JSON-string form {"device_id":..,"account_uuid":..,"session_id":..} -> session_id; then
 /// x-conversation-id header. "" = none. Header values are trimmed of surrounding whitespace; a

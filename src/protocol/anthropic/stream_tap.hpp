@@ -1,4 +1,4 @@
-// Side tap on a streamed Messages response (SPEC §2 steps 6-8): reads events, errors and usage from
+// Side tap on a streamed Messages response: reads events, errors and usage from
 // the bytes as they are relayed, without delaying or altering them.
 #pragma once
 #include <cstddef>

@@ -1,4 +1,4 @@
-// Token usage reported by a Messages response (SPEC §2 step 7, §11 request rows).
+// Token usage reported by a Messages response (read for the request log).
 #pragma once
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-// Header-name helpers shared by request and response rewriting (SPEC §3).
+// Header-name helpers shared by request and response rewriting.
 #pragma once
 #include <string_view>
 
