@@ -20,6 +20,7 @@
 #include "admin/run_blocking.hpp"
 #include "control/api.hpp"
 #include "metrics/metrics.hpp"
+#include "proxy/auth_throttle.hpp"
 #include "proxy/http_io.hpp"
 
 namespace qcc::admin {
@@ -35,7 +36,8 @@ struct AdminDeps {
     control::ControlApi& control;
     metrics::Registry& metrics;
     EventHub& hub;
-    std::string admin_token;  // "" = the API is disabled
+    std::string admin_token;                     // "" = the API is disabled
+    proxy::AuthThrottlePolicy login_throttle{};  // wrong admin tokens from one address
 };
 
 /// Largest request body an admin route accepts.

@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "protocol/anthropic/error_body.hpp"
+#include "protocol/http/headers.hpp"
 
 namespace qcc::admin {
 
@@ -77,14 +78,70 @@ asio::awaitable<bool> write_api_error(beast::tcp_stream& client, int status, std
 
 }  // namespace
 
-Router::Router(AdminDeps deps) : deps_(std::move(deps)) {
+Router::Router(AdminDeps deps) : deps_(std::move(deps)), throttle_(deps_.login_throttle) {
     deps_.metrics.gauge_func("qcc_event_subscribers", "Connected live-event (SSE) subscribers",
                              [hub = &deps_.hub](const metrics::Registry::Emit& emit) {
                                  emit({}, static_cast<double>(hub->subscribers()));
                              });
+    deps_.metrics.counter_func("qcc_admin_logins_throttled_total",
+                               "Wrong admin tokens answered late (429) after the free attempts",
+                               [this](const metrics::Registry::Emit& emit) {
+                                   emit({}, static_cast<double>(throttle_.throttled()));
+                               });
 }
 
-asio::awaitable<bool> Router::handle(proxy::LocalRequest request) {
+proxy::LocalAdmission Router::token_admission(const ClientRequest& head, std::string_view peer) {
+    proxy::LocalAdmission a;
+    if (admin_authorized(deps_.admin_token, head)) {
+        throttle_.on_success(peer);
+        a.authenticated = true;
+        a.body_limit = kMaxBodyBytes;
+        return a;
+    }
+    a.accept = false;
+    const auto now = SteadyClock::instance().now();
+    // Only a wrong token is a failed login; a request without one (a browser, a probe) is just
+    // told what it needs.
+    const bool presented = !qcc::http::bearer_token(head[http::field::authorization]).empty();
+    if (presented) a.delay = throttle_.on_failure(peer, now);
+    if (a.delay.count() > 0) {
+        const auto wait_s = std::max<std::int64_t>(
+            1, std::chrono::duration_cast<std::chrono::seconds>(throttle_.remaining(peer, now))
+                   .count());
+        a.status = 429;
+        a.error_type = "rate_limit_error";
+        a.message = "too many wrong admin tokens from " + std::string(peer) + "; try again in " +
+                    std::to_string(wait_s) + " s";
+        a.extra_headers = "retry-after: " + std::to_string(wait_s) + "\r\n";
+        return a;
+    }
+    a.status = 401;
+    a.error_type = "authentication_error";
+    a.message = deps_.admin_token.empty()
+                    ? "the admin API is disabled: no admin token is configured"
+                    : "the admin API needs the admin token (Authorization: Bearer <token>)";
+    return a;
+}
+
+proxy::LocalAdmission Router::admit(const ClientRequest& head, std::string_view peer) {
+    const std::string_view target = head.target();
+    const auto path = target.substr(0, target.find('?'));
+    if (path.starts_with("/api/")) return token_admission(head, peer);
+    if (path == "/metrics" && !deps_.control.snapshots().policy()->metrics_public) {
+        auto a = token_admission(head, peer);
+        if (!a.accept && a.status == 401) {
+            a.message =
+                "/metrics needs the admin token (Authorization: Bearer <token>) unless the "
+                "setting metrics.public is true";
+        }
+        return a;
+    }
+    proxy::LocalAdmission a;
+    a.body_limit = 64 * 1024;  // nothing else takes a body; a small one is read and ignored
+    return a;
+}
+
+asio::awaitable<bool> Router::handle(const proxy::LocalRequest& request) {
     const std::string_view target = request.req.target();
     const auto path = target.substr(0, target.find('?'));
     bool keep = false;
@@ -101,20 +158,13 @@ asio::awaitable<bool> Router::handle(proxy::LocalRequest request) {
     co_return keep;
 }
 
-asio::awaitable<bool> Router::handle_metrics(proxy::LocalRequest& r) {
+asio::awaitable<bool> Router::handle_metrics(const proxy::LocalRequest& r) {
     int status = 200;
     std::string type, message, body;
     if (r.req.method() != http::verb::get) {
         status = 405;
         type = "invalid_request_error";
         message = std::string(r.req.method_string()) + " is not allowed on /metrics; use GET";
-    } else if (!deps_.control.snapshots().policy()->metrics_public &&
-               !admin_authorized(deps_.admin_token, r.req)) {
-        status = 401;
-        type = "authentication_error";
-        message =
-            "/metrics needs the admin token (Authorization: Bearer <token>) unless the setting "
-            "metrics.public is true";
     } else {
         try {
             body = deps_.metrics.render();
@@ -134,18 +184,11 @@ asio::awaitable<bool> Router::handle_metrics(proxy::LocalRequest& r) {
                                    r.keep_alive);
 }
 
-asio::awaitable<bool> Router::handle_api(proxy::LocalRequest& r) {
+asio::awaitable<bool> Router::handle_api(const proxy::LocalRequest& r) {
     auto& client = r.client;
     auto& req = r.req;
     const bool keep_alive = r.keep_alive;
-    if (!admin_authorized(deps_.admin_token, req)) {
-        co_return co_await write_api_error(
-            client, 401, "authentication_error",
-            deps_.admin_token.empty()
-                ? "the admin API is disabled: no admin token is configured"
-                : "the admin API needs the admin token (Authorization: Bearer <token>)",
-            keep_alive);
-    }
+    // Authenticated from the head already (admit()).
     auto url = boost::urls::parse_origin_form(req.target());
     if (!url) {
         co_return co_await write_api_error(client, 400, "invalid_request_error",

@@ -4,6 +4,7 @@
 // control::ControlApi.
 #pragma once
 #include "admin/call.hpp"
+#include "proxy/auth_throttle.hpp"
 #include "proxy/sinks.hpp"
 
 namespace qcc::admin {
@@ -13,13 +14,22 @@ class Router final : public proxy::LocalRoutes {
     /// Registers the admin API's own gauges (event-stream subscribers) in deps.metrics.
     explicit Router(AdminDeps deps);
 
-    boost::asio::awaitable<bool> handle(proxy::LocalRequest request) override;
+    /// /api/* and /metrics (unless public) need the admin token; wrong tokens from one address
+    /// are answered 429 with retry-after once they exceed the free attempts.
+    proxy::LocalAdmission admit(const ClientRequest& head, std::string_view peer) override;
+    boost::asio::awaitable<bool> handle(const proxy::LocalRequest& request) override;
+
+    /// Wrong admin tokens answered with a delay so far.
+    std::uint64_t throttled_logins() const { return throttle_.throttled(); }
 
   private:
-    boost::asio::awaitable<bool> handle_api(proxy::LocalRequest& r);
-    boost::asio::awaitable<bool> handle_metrics(proxy::LocalRequest& r);
+    proxy::LocalAdmission token_admission(const ClientRequest& head, std::string_view peer);
+
+    boost::asio::awaitable<bool> handle_api(const proxy::LocalRequest& r);
+    boost::asio::awaitable<bool> handle_metrics(const proxy::LocalRequest& r);
 
     AdminDeps deps_;
+    proxy::AuthThrottle throttle_;
 };
 
 }  // namespace qcc::admin

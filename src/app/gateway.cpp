@@ -30,13 +30,19 @@ Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const 
                 hub_.publish("check", boost::json::serialize(admin::check_json(r)));
             }
         }});
-    router_ = std::make_unique<admin::Router>(
-        admin::AdminDeps{*controller_, metrics_, hub_, cfg_.admin_token});
+    router_ = std::make_unique<admin::Router>(admin::AdminDeps{
+        *controller_, metrics_, hub_, cfg_.admin_token, proxy::auth_throttle_policy(cfg_.limits)});
     server_ = std::make_unique<proxy::Server>(
         proxy::ServerDeps{cfg_, snapshots_, health_, *observer_, router_.get()});
-    control::register_gauges(metrics_,
-                             control::GaugeSources{health_, snapshots_, writer_.get(),
-                                                   [this] { return server_->pool_stats(); }});
+    control::register_gauges(
+        metrics_, control::GaugeSources{health_, snapshots_, writer_.get(),
+                                        [this] { return server_->pool_stats(); },
+                                        [this] {
+                                            const auto& g = server_->gate();
+                                            return control::ConnectionFigures{
+                                                g.open(), g.unauthenticated(), g.refused(),
+                                                server_->throttle().throttled()};
+                                        }});
 }
 
 Gateway::~Gateway() { stop(); }

@@ -24,6 +24,10 @@ std::string_view to_string(ErrorKind kind) {
             return "malformed_response";
         case ErrorKind::kClientDisconnected:
             return "client_cancelled";
+        case ErrorKind::kLocalOverload:
+            return "local_overload";
+        case ErrorKind::kLocalResource:
+            return "local_resource";
         case ErrorKind::kInternal:
             return "internal";
     }

@@ -16,6 +16,8 @@ enum class ErrorKind {
     kStaleConnection,    // pooled connection closed before any response byte
     kMalformedResponse,  // upstream sent something that is not HTTP/1.1
     kClientDisconnected,
+    kLocalOverload,  // QCC's own limit: no pooled connection freed up in time
+    kLocalResource,  // QCC ran out of a local resource (file descriptors, memory, buffers)
     kInternal,
 };
 

@@ -33,6 +33,8 @@ std::string check_range(std::int64_t value, std::int64_t lo, std::int64_t hi) {
     return {};
 }
 
+std::string check_credential(std::string_view value) { return check_header_value(value); }
+
 std::string check_endpoint_name(std::string_view name) {
     if (name.empty()) return "must not be empty";
     if (name.size() > kMaxEndpointName) {
@@ -58,6 +60,15 @@ std::string normalize_base_url(std::string& url) {
     if (!u.has_authority() || u.encoded_host().empty()) return "must have a host";
     if (u.has_userinfo()) return "must not contain credentials (use api_key)";
     if (u.has_port() && u.port().empty()) return "has an empty port";
+    if (u.has_port()) {
+        const auto text = u.port();
+        unsigned long port = 0;
+        const auto r = std::from_chars(text.data(), text.data() + text.size(), port);
+        if (r.ec != std::errc{} || r.ptr != text.data() + text.size() || port == 0 ||
+            port > 65535) {
+            return fmt::format("port {} is not between 1 and 65535", text);
+        }
+    }
     if (u.has_query()) return "must not have a query string";
     if (u.has_fragment()) return "must not have a fragment";
     if (url.back() == '/') url.pop_back();
@@ -175,7 +186,7 @@ class Loader {
         reject_unknown(root, "",
                        {"listen", "data_dir", "admin_token", "workers", "max_body_bytes",
                         "max_header_bytes", "drain_timeout", "log_level", "log_format", "log_file",
-                        "timeouts", "pool", "keys", "endpoints"});
+                        "timeouts", "pool", "limits", "keys", "endpoints"});
         if (auto v = string_at(root, "listen", "")) {
             std::string host;
             std::uint16_t port = 0;
@@ -188,7 +199,12 @@ class Loader {
             if (v->empty()) fail(*root.get("data_dir"), "data_dir", "must not be empty");
             cfg.data_dir = *v;
         }
-        if (auto v = string_at(root, "admin_token", "")) cfg.admin_token = *v;
+        if (auto v = string_at(root, "admin_token", "")) {
+            if (auto err = check_credential(*v); !err.empty()) {
+                fail(*root.get("admin_token"), "admin_token", err);
+            }
+            cfg.admin_token = *v;
+        }
         if (auto v = int_at(root, "workers", "", 0, 256)) cfg.workers = static_cast<int>(*v);
         if (auto v = int_at(root, "max_body_bytes", "", 1, 1LL << 30)) {
             cfg.max_body_bytes = static_cast<std::size_t>(*v);
@@ -204,6 +220,7 @@ class Loader {
         if (auto v = string_at(root, "log_file", "")) cfg.log_file = *v;
         if (const auto* t = table_at(root, "timeouts", "")) load_timeouts(*t, cfg.timeouts);
         if (const auto* t = table_at(root, "pool", "")) load_pool(*t, cfg.pool);
+        if (const auto* t = table_at(root, "limits", "")) load_limits(*t, cfg.limits);
         load_keys(root, cfg.keys);
         load_endpoints(root, cfg.endpoints);
         return cfg;
@@ -359,6 +376,27 @@ class Loader {
         if (auto v = duration_at(t, "dns_ttl", "pool", true)) out.dns_ttl = *v;
     }
 
+    void load_limits(const toml::table& t, Limits& out) const {
+        reject_unknown(t, "limits",
+                       {"max_connections", "max_unauthenticated", "header_timeout", "body_timeout",
+                        "keepalive_timeout", "auth_free_failures", "auth_max_delay"});
+        if (auto v = int_at(t, "max_connections", "limits", 0, 10'000'000)) {
+            out.max_connections = static_cast<int>(*v);
+        }
+        if (auto v = int_at(t, "max_unauthenticated", "limits", 1, 10'000'000)) {
+            out.max_unauthenticated = static_cast<int>(*v);
+        }
+        if (auto v = duration_at(t, "header_timeout", "limits", false)) out.header_timeout = *v;
+        if (auto v = duration_at(t, "body_timeout", "limits", false)) out.body_timeout = *v;
+        if (auto v = duration_at(t, "keepalive_timeout", "limits", false)) {
+            out.keepalive_timeout = *v;
+        }
+        if (auto v = int_at(t, "auth_free_failures", "limits", 0, 1'000'000)) {
+            out.auth_free_failures = static_cast<int>(*v);
+        }
+        if (auto v = duration_at(t, "auth_max_delay", "limits", true)) out.auth_max_delay = *v;
+    }
+
     void load_keys(const toml::table& root, std::vector<KeyConfig>& out) const {
         const auto* arr = tables_at(root, "keys");
         if (arr == nullptr) return;
@@ -376,6 +414,9 @@ class Loader {
             if (key.key.size() < kMinClientKey) {
                 fail(key_node, join(path, "key"),
                      fmt::format("must be at least {} characters", kMinClientKey));
+            }
+            if (auto err = check_credential(key.key); !err.empty()) {
+                fail(key_node, join(path, "key"), err);
             }
             if (auto [it, fresh] = names.emplace(key.name, name_node.source().begin); !fresh) {
                 fail(name_node, join(path, "name"),
@@ -430,7 +471,12 @@ class Loader {
         if (auto err = normalize_base_url(e.base_url); !err.empty()) {
             fail(*t.get("base_url"), join(path, "base_url"), err);
         }
-        if (auto v = string_at(t, "api_key", path)) e.api_key = *v;
+        if (auto v = string_at(t, "api_key", path)) {
+            if (auto err = check_credential(*v); !err.empty()) {
+                fail(*t.get("api_key"), join(path, "api_key"), err);
+            }
+            e.api_key = *v;
+        }
         if (auto v = enum_at(t, "kind", path, {"anthropic", "openai"})) {
             e.kind = *parse_endpoint_kind(*v);
         }
@@ -611,6 +657,7 @@ void validate_endpoint(EndpointConfig& endpoint) {
     };
     check("name", check_endpoint_name(endpoint.name));
     check("base_url", normalize_base_url(endpoint.base_url));
+    check("api_key", check_credential(endpoint.api_key));
     check("tier", check_range(endpoint.tier, 1, 9));
     check("weight", check_range(endpoint.weight, 1, 1000));
     for (const auto& [from, to] : endpoint.model_map) {
@@ -622,6 +669,16 @@ void validate_endpoint(EndpointConfig& endpoint) {
     check("connect_timeout", check_timeout_override(endpoint.connect_timeout));
     check("first_byte_timeout", check_timeout_override(endpoint.first_byte_timeout));
     check("idle_timeout", check_timeout_override(endpoint.idle_timeout));
+}
+
+std::string check_header_value(std::string_view value) {
+    for (const char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            return fmt::format("must not contain control characters (found 0x{:02x})", u);
+        }
+    }
+    return {};
 }
 
 std::string sqlite_store_path(const Config& cfg, bool demo) {

@@ -38,13 +38,27 @@ struct Timeouts {
     friend bool operator==(const Timeouts&, const Timeouts&) = default;
 };
 
-/// Per-endpoint keep-alive pool limits.
+/// Per-endpoint keep-alive pool limits (per worker). A request that finds the pool full waits for
+/// a free connection (first come, first served) within the endpoint's connect timeout.
 struct PoolConfig {
-    int max_per_endpoint = 64;
+    int max_per_endpoint = 4096;
     int max_idle = 16;
     Millis idle_expiry{30'000};
     Millis dns_ttl{300'000};
     friend bool operator==(const PoolConfig&, const PoolConfig&) = default;
+};
+
+/// Limits on client connections: what QCC accepts before a request is authenticated, and how
+/// long it waits for each part of a request.
+struct Limits {
+    int max_connections = 0;        // open client connections; 0 = from the file-descriptor limit
+    int max_unauthenticated = 512;  // connections that have not yet sent an authenticated request
+    Millis header_timeout{10'000};  // a new connection's first request head
+    Millis body_timeout{60'000};    // a request body, once its head was accepted
+    Millis keepalive_timeout{120'000};  // an authenticated connection waiting for its next request
+    int auth_free_failures = 5;    // bad keys / admin tokens per minute from one address, at once
+    Millis auth_max_delay{2'000};  // beyond them, answers are held back up to this long
+    friend bool operator==(const Limits&, const Limits&) = default;
 };
 
 /// One upstream as declared in the file or stored by the admin API. `base_url` is normalized
@@ -79,6 +93,7 @@ struct Config {
     std::size_t max_header_bytes = 64u << 10;
     Timeouts timeouts;
     PoolConfig pool;
+    Limits limits;
     Millis drain_timeout{30'000};
     std::string log_level = "info";   // trace/debug/info/warn/error
     std::string log_format = "text";  // text/json
@@ -113,6 +128,10 @@ std::string sqlite_store_path(const Config& cfg, bool demo);
 /// Host and port of a listen address "host:port" or "[v6]:port" (brackets removed from the host;
 /// port 0 = any free port); throws ConfigError on bad input.
 std::pair<std::string, std::uint16_t> parse_listen(std::string_view listen);
+
+/// "" when `value` may go into an HTTP header or a log line as is; otherwise why not (it holds a
+/// control character such as CR or LF, which would inject headers).
+std::string check_header_value(std::string_view value);
 
 /// A duration written as "500ms", "10s", "5m" or "1h" (non-negative integer + unit, at most 7
 /// days); nullopt when malformed. Integers-as-seconds are handled by the TOML loader only.

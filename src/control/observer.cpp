@@ -186,6 +186,19 @@ store::RequestRecord Observer::to_record(RequestContext& ctx) {
 }
 
 void Observer::on_request_done(RequestContext& ctx) {
+    if (ctx.status == 401 && ctx.error_class == "unauthorized") {
+        // Counted (qcc_unauthorized_total), logged once a second at most, never stored: a flood
+        // of bad keys must not fill the disk.
+        std::uint64_t held = 0;
+        if (unauthorized_log_.allow(&held)) {
+            spdlog::info(
+                "refused request {} {} from {}: invalid or missing client key ({} more "
+                "since the last report)",
+                ctx.method, ctx.target.substr(0, ctx.target.find('?')), ctx.peer, held);
+        }
+        handles_for(ctx.endpoint)->by_code[code_index(401)]->inc();
+        return;
+    }
     const auto policy = snapshots_.policy();
     if (policy->payloads == PayloadCapture::kErrors && ctx.error_class.empty() &&
         ctx.status < 400) {
@@ -330,6 +343,25 @@ void register_gauges(metrics::Registry& registry, GaugeSources sources) {
                 emit({{"endpoint", p.endpoint}, {"state", "idle"}}, static_cast<double>(p.idle));
             }
         });
+    if (!sources.connections) return;
+    registry.gauge_func(
+        "qcc_client_connections", "Client connections open now, and those not yet authenticated",
+        [s = sources](const metrics::Registry::Emit& emit) {
+            const auto figures = s.connections();
+            emit({{"state", "open"}}, static_cast<double>(figures.open));
+            emit({{"state", "unauthenticated"}}, static_cast<double>(figures.unauthenticated));
+        });
+    registry.counter_func("qcc_connections_refused_total",
+                          "Client connections refused at accept (limits.max_connections or "
+                          "limits.max_unauthenticated)",
+                          [s = sources](const metrics::Registry::Emit& emit) {
+                              emit({}, static_cast<double>(s.connections().refused));
+                          });
+    registry.counter_func("qcc_auth_throttled_total",
+                          "Requests with a bad client key answered late (a repeat offender)",
+                          [s = sources](const metrics::Registry::Emit& emit) {
+                              emit({}, static_cast<double>(s.connections().auth_throttled));
+                          });
 }
 
 }  // namespace qcc::control

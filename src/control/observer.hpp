@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/log.hpp"
 #include "metrics/metrics.hpp"
 #include "proxy/health_state.hpp"
 #include "proxy/pool_stat.hpp"
@@ -64,8 +65,16 @@ class Observer final : public proxy::RequestSink {
     store::RequestWriter* writer_;
     metrics::Counter* retries_;  // attempts beyond the first
     std::atomic<std::shared_ptr<const HandleMap>> handles_{std::make_shared<const HandleMap>()};
+    log::LogThrottle unauthorized_log_;
     std::mutex mu_;  // creation of handles outside a reload; the unknown-model set
     std::set<std::string, std::less<>> unknown_models_;
+};
+
+/// Client connections as the data plane counts them.
+struct ConnectionFigures {
+    int open = 0, unauthenticated = 0;
+    std::uint64_t refused = 0;         // refused at accept (limits)
+    std::uint64_t auth_throttled = 0;  // bad keys answered late
 };
 
 /// Where the scrape-time gauges read their values.
@@ -74,6 +83,7 @@ struct GaugeSources {
     const proxy::Snapshots& snapshots;
     const store::RequestWriter* writer;                        // may be null
     std::function<std::vector<proxy::PoolStat>()> pool_stats;  // summed over workers; may be empty
+    std::function<ConnectionFigures()> connections;            // may be empty
 };
 
 /// Registers the process-wide counters and the live endpoint gauges (read at scrape time from

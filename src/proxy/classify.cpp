@@ -26,6 +26,10 @@ Verdict classify_transport(ErrorKind kind, bool reused_connection) {
             return {EndpointEffect::kFailure, RequestEffect::kNextCandidate, "connection_reset"};
         case ErrorKind::kClientDisconnected:
             return {EndpointEffect::kNone, RequestEffect::kCommit, "client_cancelled"};
+        case ErrorKind::kLocalOverload:
+        case ErrorKind::kLocalResource:
+            // QCC's own limits: never the endpoint's fault (no breaker, statistics or weight).
+            return {EndpointEffect::kNone, RequestEffect::kNextCandidate, to_string(kind)};
         default: {
             Verdict v = kFailNext;
             v.error_class = to_string(kind);

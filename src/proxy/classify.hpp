@@ -31,8 +31,9 @@ struct Verdict {
     bool operator==(const Verdict&) const = default;
 };
 
-/// Classifies an attempt that produced no usable response head. `reused_connection` is true when
-/// the connection came from the idle pool and no response byte was received.
+/// Classifies an attempt that produced no usable response head. QCC's own limits (a full pool,
+/// no file descriptors) have no endpoint effect and move to the next candidate. `reused_connection`
+/// is true when the connection came from the idle pool and no response byte was received.
 Verdict classify_transport(ErrorKind kind, bool reused_connection);
 
 /// Classifies a response by status, then by Anthropic error.type ("" when unknown). An error event

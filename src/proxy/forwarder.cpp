@@ -146,6 +146,12 @@ class Exchange {
     void note_soft_limit(const Endpoint& ep, const http::response_header<>& h);
     void record_success(const Endpoint& ep);
     asio::awaitable<bool> write_exhausted();
+    bool only_local_failures() const {
+        for (const auto& a : ctx_.attempts) {
+            if (!a.error_class.starts_with("local_")) return false;
+        }
+        return true;
+    }
     RelayJob relay_job(const Endpoint& ep, Lease& lease, ResponseParser& p,
                        std::string_view pending, anthropic::StreamTap& tap, bool sse) const {
         const int status = p.get().result_int();
@@ -545,6 +551,16 @@ asio::awaitable<bool> Exchange::write_exhausted() {
     for (const auto& a : ctx_.attempts) {
         if (!tried.empty()) tried += ", ";
         tried += a.endpoint + " (" + (a.error_class.empty() ? "failed" : a.error_class) + ")";
+    }
+    if (!last_ && !ctx_.attempts.empty() && only_local_failures()) {
+        // Every attempt met one of QCC's own limits: QCC is overloaded, no endpoint failed.
+        ctx_.status = 529;
+        ctx_.error_class = "local_overload";
+        co_return co_await write_error(out_.stream(), 529, "overloaded_error",
+                                       "QCC is overloaded (its own limits, not an endpoint's "
+                                       "failure): " +
+                                           tried,
+                                       keep_alive_);
     }
     if (!last_) {
         ctx_.status = 502;

@@ -53,10 +53,13 @@ using ClientRequest = http::request<PaddedBody>;
 /// is gone.
 asio::awaitable<bool> write_simple(beast::tcp_stream& client, int status, std::string_view reason,
                                    std::string_view content_type, std::string_view body,
-                                   bool keep_alive, bool head_only = false);
+                                   bool keep_alive, bool head_only = false,
+                                   std::string_view extra_headers = {});
 
-/// Writes an Anthropic-format error response (`{"type":"error","error":{...}}`).
+/// Writes an Anthropic-format error response (`{"type":"error","error":{...}}`);
+/// `extra_headers` are "name: value\r\n" lines (e.g. retry-after).
 asio::awaitable<bool> write_error(beast::tcp_stream& client, int status, std::string_view type,
-                                  std::string_view message, bool keep_alive);
+                                  std::string_view message, bool keep_alive,
+                                  std::string_view extra_headers = {});
 
 }  // namespace qcc::proxy

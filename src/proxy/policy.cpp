@@ -1,6 +1,7 @@
 #include "proxy/policy.hpp"
 
 #include <charconv>
+#include <cmath>
 
 #include "config/config.hpp"
 #include "protocol/anthropic/pricing.hpp"
@@ -71,7 +72,9 @@ std::optional<long long> parse_int(std::string_view v) {
 std::optional<double> parse_double(std::string_view v) {
     double out = 0;
     auto r = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (r.ec != std::errc{} || r.ptr != v.data() + v.size()) return std::nullopt;
+    if (r.ec != std::errc{} || r.ptr != v.data() + v.size() || !std::isfinite(out)) {
+        return std::nullopt;  // "nan" and "inf" parse, but no setting means them
+    }
     return out;
 }
 

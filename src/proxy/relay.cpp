@@ -178,7 +178,7 @@ std::string filtered_response_headers(const http::response_header<>& h) {
     return out;
 }
 
-asio::awaitable<RelayResult> relay(RelayJob job, ClientWriter& out, RequestContext& ctx,
+asio::awaitable<RelayResult> relay(const RelayJob& job, ClientWriter& out, RequestContext& ctx,
                                    RelayBuffers& buffers, upstream::Pool& pool,
                                    const ClientWatch& watch, bool keep_alive) {
     RelayResult r;

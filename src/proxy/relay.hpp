@@ -83,9 +83,10 @@ struct RelayResult {
 /// endpoint, ttfb_ms, usage. Gives the upstream connection back to the worker's pool when the
 /// response ended cleanly and keep-alive allows it. When the upstream failed mid-response the
 /// client's response is left open: the caller records the failure, then calls end_cut_response.
-boost::asio::awaitable<RelayResult> relay(RelayJob job, ClientWriter& out, RequestContext& ctx,
-                                          RelayBuffers& buffers, upstream::Pool& pool,
-                                          const ClientWatch& watch, bool keep_alive);
+boost::asio::awaitable<RelayResult> relay(const RelayJob& job, ClientWriter& out,
+                                          RequestContext& ctx, RelayBuffers& buffers,
+                                          upstream::Pool& pool, const ClientWatch& watch,
+                                          bool keep_alive);
 
 /// Ends a chunked response whose upstream failed after the commit point: an SSE stream gets an
 /// `error` event, then the body ends cleanly (never a silent truncation). False when the client is

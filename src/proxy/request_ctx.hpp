@@ -24,6 +24,7 @@ struct RequestContext {
     std::chrono::steady_clock::time_point start;
     std::string method, target;
     std::string client_key;  // client key name
+    std::string peer;        // the client's address
     std::string session_key;
     std::string model_requested, model_sent;
     bool stream = false;

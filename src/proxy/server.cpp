@@ -11,24 +11,61 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "common/log.hpp"
+#include "common/system.hpp"
 
 namespace qcc::proxy {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+/// The connection cap: configured, else what the descriptor limit allows (a proxied request
+/// holds two descriptors: the client's and the upstream's; some are kept for the store, logs
+/// and listeners).
+int connection_limit(const config::Limits& limits) {
+    if (limits.max_connections > 0) return limits.max_connections;
+    const auto fds = sys::fd_limit();
+    return static_cast<int>(
+        std::clamp<std::uint64_t>(fds > 128 ? (fds - 64) / 2 : 32, 32, 1'000'000));
+}
+
+/// Throws when something already listens on `ep`: binding without SO_REUSEPORT fails then, while
+/// our own workers share the port with each other. (A second QCC would otherwise silently take
+/// half of the connections.)
+void ensure_port_free(const tcp::endpoint& ep, const std::string& listen) {
+    asio::io_context io;
+    tcp::acceptor probe(io);
+    boost::system::error_code ec;
+    probe.open(ep.protocol(), ec);
+    if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) probe.bind(ep, ec);
+    if (ec == asio::error::address_in_use) {
+        throw std::runtime_error("cannot listen on " + listen +
+                                 ": the address is already in use (is another QCC running? "
+                                 "`qcc status --listen " +
+                                 listen + "` asks it)");
+    }
+    if (ec) throw std::runtime_error("cannot listen on " + listen + ": " + ec.message());
+}
+
+}  // namespace
+
 Server::Server(ServerDeps deps)
-    : deps_(deps), env_{deps_.config, deps_.snapshots,    deps_.health,
-                        deps_.sink,   deps_.local_routes, draining_} {
+    : deps_(deps),
+      gate_(connection_limit(deps_.config.limits), deps_.config.limits.max_unauthenticated),
+      throttle_(auth_throttle_policy(deps_.config.limits)),
+      env_{deps_.config,       deps_.snapshots, deps_.health, deps_.sink,
+           deps_.local_routes, gate_,           throttle_,    draining_} {
     const auto& cfg = deps_.config;
     const auto [host, port] = config::parse_listen(cfg.listen);
     boost::system::error_code ec;
     auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
     if (ec) throw std::runtime_error("listen address '" + cfg.listen + "': not an IP address");
-    int n = cfg.workers > 0 ? cfg.workers : static_cast<int>(std::thread::hardware_concurrency());
-    if (n <= 0) n = 1;
+    const int n = cfg.workers > 0 ? cfg.workers : sys::usable_cpus();
     const auto proxy = upstream::ProxySettings::from_env();
     tcp::endpoint ep(address, port);
+    if (port != 0) ensure_port_free(ep, cfg.listen);
     for (int i = 0; i < n; ++i) {
         try {
             workers_.push_back(std::make_unique<Worker>(env_, i, ep, proxy));

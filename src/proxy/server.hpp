@@ -31,7 +31,8 @@ struct WarmupResult {
 class Server {
   public:
     /// Binds the listen address of the config (port 0: the first worker picks one, the others
-    /// join it); throws std::runtime_error with the address when it cannot bind.
+    /// join it); throws std::runtime_error with the address when it cannot bind, including when
+    /// another process (a second QCC) already listens there.
     explicit Server(ServerDeps deps);
     ~Server();
     Server(const Server&) = delete;
@@ -46,6 +47,11 @@ class Server {
     int open_sessions() const;
     std::size_t worker_count() const { return workers_.size(); }
     bool draining() const { return draining_.load(); }
+    /// Client connections open now, and those not yet authenticated.
+    int open_connections() const { return gate_.open(); }
+    int unauthenticated_connections() const { return gate_.unauthenticated(); }
+    const ConnectionGate& gate() const { return gate_; }
+    const AuthThrottle& throttle() const { return throttle_; }
     /// Pool sizes per endpoint, summed over workers (sampled every pool sweep).
     std::vector<PoolStat> pool_stats() const;
     /// Opens up to `n` connections to each endpoint in every worker's pool, concurrently; calls
@@ -56,6 +62,8 @@ class Server {
   private:
     ServerDeps deps_;
     std::atomic<bool> draining_{false};
+    ConnectionGate gate_;
+    AuthThrottle throttle_;
     WorkerEnv env_;
     std::vector<std::unique_ptr<Worker>> workers_;
     bool stopped_ = false;

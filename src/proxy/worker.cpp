@@ -1,11 +1,13 @@
 #include "proxy/worker.hpp"
 
+#include <algorithm>
 #include <functional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/log.hpp"
@@ -20,13 +22,49 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kSweepInterval{5};
 
+/// Whether an accept error means QCC ran out of something (and will again at once).
+bool is_resource_error(const boost::system::error_code& ec) {
+    return ec == asio::error::no_descriptors || ec == asio::error::no_memory ||
+           ec == asio::error::no_buffer_space ||
+           ec == boost::system::errc::too_many_files_open_in_system;
+}
+
 asio::awaitable<void> accept_loop(Worker& w, tcp::acceptor& acceptor) {
+    static log::LogThrottle accept_errors, refusals;
+    asio::steady_timer pause(w.io());
+    auto backoff = std::chrono::milliseconds(0);
     for (;;) {
         auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-            spdlog::warn("worker {}: accept failed: {}", w.index(), ec.message());
-            continue;  // e.g. EMFILE: keep serving the connections we have
+            std::uint64_t held = 0;
+            if (accept_errors.allow(&held)) {
+                spdlog::warn("accept failed: {} ({} more since the last report); pausing accepts",
+                             ec.message(), held);
+            }
+            // Like nginx's accept pause: out of descriptors the pending connection stays queued
+            // and a retry now would fail again, so back off (10 ms doubling to 1 s) instead of
+            // spinning.
+            backoff = is_resource_error(ec) ? std::clamp(backoff * 2, std::chrono::milliseconds(10),
+                                                         std::chrono::milliseconds(1000))
+                                            : std::chrono::milliseconds(1);
+            pause.expires_after(backoff);
+            co_await pause.async_wait(kUseTuple);
+            continue;
+        }
+        backoff = std::chrono::milliseconds(0);
+        if (!w.env().gate.admit()) {
+            std::uint64_t held = 0;
+            if (refusals.allow(&held)) {
+                spdlog::warn(
+                    "connection refused: {} open, {} not yet authenticated (limits.max_connections "
+                    "{}, limits.max_unauthenticated) ({} more since the last report)",
+                    w.env().gate.open(), w.env().gate.unauthenticated(), w.env().gate.max_open(),
+                    held);
+            }
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            continue;
         }
         asio::co_spawn(w.io(), run_session(w, std::move(socket)), asio::detached);
     }

@@ -15,6 +15,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "config/config.hpp"
+#include "proxy/auth_throttle.hpp"
+#include "proxy/connection_gate.hpp"
 #include "proxy/health_state.hpp"
 #include "proxy/pool_stat.hpp"
 #include "proxy/sinks.hpp"
@@ -58,13 +60,16 @@ class RelayBuffers {
 };
 
 /// What every worker shares, owned by the Server: the bootstrap config, the snapshots, the shared
-/// endpoint health, where finished requests go, who answers local paths, and the drain flag.
+/// endpoint health, where finished requests go, who answers local paths, the client connection
+/// limits, the bad-key throttle, and the drain flag.
 struct WorkerEnv {
     const config::Config& config;
     const Snapshots& snapshots;
     HealthState& health;
     RequestSink& sink;
     LocalRoutes* local_routes;  // null: paths outside /v1/ get 404
+    ConnectionGate& gate;
+    AuthThrottle& throttle;
     const std::atomic<bool>& draining;
 };
 

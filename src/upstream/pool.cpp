@@ -22,10 +22,22 @@ ProxyError upstream_error(ErrorKind kind, std::string context) {
     return ProxyError{kind, ErrorSource::kUpstream, true, std::move(context)};
 }
 
+/// Errors that say QCC itself ran out of something (descriptors, memory, socket buffers).
+bool is_local_resource_error(const boost::system::error_code& ec) {
+    return ec == asio::error::no_descriptors || ec == asio::error::no_memory ||
+           ec == asio::error::no_buffer_space ||
+           ec == boost::system::errc::too_many_files_open_in_system;
+}
+
 ErrorKind connect_error_kind(const boost::system::error_code& ec) {
     if (ec == beast::error::timeout) return ErrorKind::kConnectTimeout;
     if (ec == asio::error::connection_refused) return ErrorKind::kConnectRefused;
+    if (is_local_resource_error(ec)) return ErrorKind::kLocalResource;
     return ErrorKind::kConnectionReset;
+}
+
+ProxyError local_error(ErrorKind kind, std::string context) {
+    return ProxyError{kind, ErrorSource::kInternal, true, std::move(context)};
 }
 
 std::string getenv_any(const char* a, const char* b) {
@@ -118,14 +130,22 @@ bool Connection::peer_closed_or_dirty() {
 
 // ---- Lease ---------------------------------------------------------------------------------
 
-Lease::Lease(std::unique_ptr<Connection> conn, std::shared_ptr<int> open_count, bool from_idle)
-    : conn_(std::move(conn)), open_count_(std::move(open_count)), from_idle_(from_idle) {}
+void PoolSlots::wake_one() {
+    if (waiters.empty()) return;
+    auto* w = waiters.front();
+    waiters.pop_front();
+    w->woken = true;
+    w->timer->cancel();
+}
+
+Lease::Lease(std::unique_ptr<Connection> conn, std::shared_ptr<PoolSlots> slots, bool from_idle)
+    : conn_(std::move(conn)), slots_(std::move(slots)), from_idle_(from_idle) {}
 
 Lease& Lease::operator=(Lease&& other) noexcept {
     if (this != &other) {
         reset();
         conn_ = std::move(other.conn_);
-        open_count_ = std::move(other.open_count_);
+        slots_ = std::move(other.slots_);
         from_idle_ = other.from_idle_;
     }
     return *this;
@@ -134,9 +154,12 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 Lease::~Lease() { reset(); }
 
 void Lease::reset() {
-    if (conn_ && open_count_) --*open_count_;
+    if (conn_ && slots_) {
+        --slots_->open;
+        slots_->wake_one();  // a slot is free: the oldest waiting request may open a connection
+    }
     conn_.reset();
-    open_count_.reset();
+    slots_.reset();
 }
 
 // ---- Pool ----------------------------------------------------------------------------------
@@ -170,6 +193,10 @@ asio::awaitable<Result<tcp::resolver::results_type>> Pool::resolve(const std::st
     }
     auto [ec, results] = co_await resolver_.async_resolve(host, port, kUseTuple);
     if (ec) {
+        if (is_local_resource_error(ec)) {
+            co_return local_error(ErrorKind::kLocalResource,
+                                  "resolve " + host + ": " + ec.message());
+        }
         co_return upstream_error(ErrorKind::kDnsFailure, "resolve " + host + ": " + ec.message());
     }
     dns_[key] = DnsEntry{results, now + options_.dns_ttl};
@@ -187,8 +214,10 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Pool::connect(const Endpoin
     stream.expires_after(ep.connect_timeout);
     auto [ec, _] = co_await stream.async_connect(*resolved, kUseTuple);
     if (ec) {
-        co_return upstream_error(connect_error_kind(ec),
-                                 "connect " + host + ":" + port + ": " + ec.message());
+        const auto kind = connect_error_kind(ec);
+        auto context = "connect " + host + ":" + port + ": " + ec.message();
+        if (kind == ErrorKind::kLocalResource) co_return local_error(kind, std::move(context));
+        co_return upstream_error(kind, std::move(context));
     }
     stream.socket().set_option(tcp::no_delay(true));
     ++stats_.connects;
@@ -232,51 +261,87 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Pool::connect(const Endpoin
     co_return std::make_unique<Connection>(ep.id, std::move(tls));
 }
 
-asio::awaitable<Result<Lease>> Pool::lease(const Endpoint& ep, bool fresh_only) {
-    auto& bucket = buckets_[ep.id];
+std::unique_ptr<Connection> Pool::take_idle(Bucket& bucket) {
     const auto now = SteadyClock::instance().now();
-    while (!fresh_only && !bucket.idle.empty()) {
+    while (!bucket.idle.empty()) {
         auto conn = std::move(bucket.idle.back());
         bucket.idle.pop_back();
         if (now - conn->idle_since >= options_.idle_expiry) {
             ++stats_.expired;
-            --*bucket.open;
-            continue;
-        }
-        if (conn->peer_closed_or_dirty()) {
+        } else if (conn->peer_closed_or_dirty()) {
             ++stats_.stale_discarded;
-            --*bucket.open;
-            continue;
+        } else {
+            ++stats_.reuses;
+            return conn;
         }
-        ++stats_.reuses;
-        co_return Lease(std::move(conn), bucket.open, true);
+        --bucket.slots->open;  // closed: its slot is free again
     }
-    if (*bucket.open >= options_.max_per_endpoint) {
-        co_return ProxyError{ErrorKind::kConnectRefused, ErrorSource::kInternal, true,
-                             "connection limit (" + std::to_string(options_.max_per_endpoint) +
-                                 ") reached for endpoint " + ep.cfg.name};
+    return nullptr;
+}
+
+asio::awaitable<bool> Pool::wait_for_slot(PoolSlots& slots, SteadyTime deadline) {
+    asio::steady_timer timer(ioc_);
+    timer.expires_at(deadline);
+    PoolSlots::Waiter me{&timer, false};
+    slots.waiters.push_back(&me);
+    ++stats_.waits;
+    co_await timer.async_wait(kUseTuple);
+    if (!me.woken) {
+        std::erase(slots.waiters, &me);
+        ++stats_.wait_timeouts;
     }
-    ++*bucket.open;  // reserve the slot while connecting
-    auto open = bucket.open;
+    co_return me.woken;
+}
+
+asio::awaitable<Result<Lease>> Pool::lease(const Endpoint& ep, bool fresh_only) {
+    auto& bucket = buckets_[ep.id];
+    const auto slots = bucket.slots;  // the bucket map may rehash while this request waits
+    const auto deadline = SteadyClock::instance().now() + ep.connect_timeout;
+    for (;;) {
+        if (!fresh_only) {
+            if (auto conn = take_idle(buckets_[ep.id]))
+                co_return Lease(std::move(conn), slots, true);
+        }
+        // A slot is free, or an idle connection can make room for a fresh one.
+        if (slots->open >= options_.max_per_endpoint && fresh_only) {
+            auto& idle = buckets_[ep.id].idle;
+            if (!idle.empty()) {
+                idle.pop_front();  // the oldest idle connection gives its slot up
+                --slots->open;
+            }
+        }
+        if (slots->open < options_.max_per_endpoint) break;
+        const bool woken = co_await wait_for_slot(*slots, deadline);
+        if (!woken) {
+            co_return local_error(
+                ErrorKind::kLocalOverload,
+                "QCC's connection limit for endpoint " + ep.cfg.name +
+                    " (pool.max_per_endpoint = " + std::to_string(options_.max_per_endpoint) +
+                    " per worker) stayed full for " + std::to_string(ep.connect_timeout.count()) +
+                    " ms");
+        }
+    }
+    ++slots->open;  // reserve the slot while connecting
     auto conn = co_await connect(ep);
     if (!conn) {
-        --*open;
+        --slots->open;
+        slots->wake_one();
         co_return conn.error();
     }
-    co_return Lease(std::move(conn.value()), std::move(open), false);
+    co_return Lease(std::move(conn.value()), slots, false);
 }
 
 void Pool::release(Lease lease) {
     if (!lease) return;
     auto& bucket = buckets_[lease->endpoint_id()];
-    if (static_cast<int>(bucket.idle.size()) >= options_.max_idle ||
-        lease.open_count_ != bucket.open) {
-        return;  // the lease's destructor closes it and frees its slot
+    if (static_cast<int>(bucket.idle.size()) >= options_.max_idle || lease.slots_ != bucket.slots) {
+        return;  // the lease's destructor closes it, frees its slot and wakes a waiter
     }
     lease->requests++;
     lease->idle_since = SteadyClock::instance().now();
     bucket.idle.push_back(std::move(lease.conn_));
-    lease.open_count_.reset();  // the slot stays taken by the idle connection
+    lease.slots_.reset();      // the slot stays taken by the idle connection
+    bucket.slots->wake_one();  // a waiting request can take it
 }
 
 asio::awaitable<Result<int>> Pool::warm(const Endpoint& ep, int n) {
@@ -296,7 +361,7 @@ asio::awaitable<Result<int>> Pool::warm(const Endpoint& ep, int n) {
         if (static_cast<int>(bucket.idle.size()) >= options_.max_idle) continue;
         l->idle_since = SteadyClock::instance().now();
         bucket.idle.push_back(std::move(l.conn_));
-        l.open_count_.reset();
+        l.slots_.reset();
     }
     co_return opened;
 }
@@ -309,7 +374,8 @@ void Pool::sweep() {
                 return false;
             }
             ++stats_.expired;
-            --*bucket.open;
+            --bucket.slots->open;
+            bucket.slots->wake_one();
             return true;
         });
     }
@@ -317,7 +383,7 @@ void Pool::sweep() {
 
 void Pool::clear() {
     for (auto& [id, bucket] : buckets_) {
-        *bucket.open -= static_cast<int>(bucket.idle.size());
+        bucket.slots->open -= static_cast<int>(bucket.idle.size());
         bucket.idle.clear();
     }
 }
@@ -329,7 +395,7 @@ std::size_t Pool::idle_count(const std::string& endpoint_id) const {
 
 int Pool::open_count(const std::string& endpoint_id) const {
     auto it = buckets_.find(endpoint_id);
-    return it == buckets_.end() ? 0 : *it->second.open;
+    return it == buckets_.end() ? 0 : it->second.slots->open;
 }
 
 }  // namespace qcc::upstream

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -70,12 +71,26 @@ class Connection {
 
 class Pool;
 
+/// One endpoint's connection slots in one worker's pool: how many connections are open (in use,
+/// idle, or being opened) and the requests waiting for one to free up, oldest first. Shared by
+/// the pool and its leases (a lease may outlive the pool).
+struct PoolSlots {
+    struct Waiter {
+        boost::asio::steady_timer* timer = nullptr;
+        bool woken = false;
+    };
+    int open = 0;
+    std::deque<Waiter*> waiters;
+    /// Wakes the oldest waiter (a slot or an idle connection became available).
+    void wake_one();
+};
+
 /// A leased connection. Give it back with Pool::release() when the response was read completely
 /// and the upstream allows keep-alive; otherwise just drop it (the socket is closed).
 class Lease {
   public:
     Lease() = default;
-    Lease(std::unique_ptr<Connection> conn, std::shared_ptr<int> open_count, bool from_idle);
+    Lease(std::unique_ptr<Connection> conn, std::shared_ptr<PoolSlots> slots, bool from_idle);
     Lease(Lease&&) noexcept = default;
     Lease& operator=(Lease&&) noexcept;
     ~Lease();
@@ -89,12 +104,13 @@ class Lease {
     friend class Pool;
     void reset();
     std::unique_ptr<Connection> conn_;
-    std::shared_ptr<int> open_count_;  // the endpoint bucket's count of open connections
+    std::shared_ptr<PoolSlots> slots_;  // the endpoint bucket's slots (freed when closed)
     bool from_idle_ = false;
 };
 
 struct PoolStats {
-    std::uint64_t connects = 0, reuses = 0, stale_discarded = 0, expired = 0;
+    std::uint64_t connects = 0, reuses = 0, stale_discarded = 0, expired = 0, waits = 0,
+                  wait_timeouts = 0;
 };
 
 class Pool {
@@ -104,7 +120,11 @@ class Pool {
     Pool& operator=(const Pool&) = delete;
 
     /// Returns an idle connection to `ep` if a healthy one exists (unless `fresh_only`), else opens
-    /// one within the endpoint's connect timeout. Fails with a classified ProxyError.
+    /// one within the endpoint's connect timeout. When the endpoint already has max_per_endpoint
+    /// connections, waits (first come, first served) for one to free up within the connect
+    /// timeout; if none does, fails with kLocalOverload — QCC's limit, not the endpoint's fault.
+    /// Running out of file descriptors or memory fails with kLocalResource. Other failures are
+    /// classified ProxyErrors of the endpoint.
     asio::awaitable<Result<Lease>> lease(const Endpoint& ep, bool fresh_only = false);
     /// Puts a connection whose last response was fully read back into the idle list.
     void release(Lease lease);
@@ -121,7 +141,7 @@ class Pool {
   private:
     struct Bucket {
         std::deque<std::unique_ptr<Connection>> idle;  // back = most recently used
-        std::shared_ptr<int> open = std::make_shared<int>(0);
+        std::shared_ptr<PoolSlots> slots = std::make_shared<PoolSlots>();
     };
     struct DnsEntry {
         tcp::resolver::results_type results;
@@ -130,6 +150,10 @@ class Pool {
     asio::awaitable<Result<tcp::resolver::results_type>> resolve(const std::string& host,
                                                                  const std::string& port);
     asio::awaitable<Result<std::unique_ptr<Connection>>> connect(const Endpoint& ep);
+    /// Waits until `slots` wakes this request or `deadline` passes; false on the deadline.
+    asio::awaitable<bool> wait_for_slot(PoolSlots& slots, SteadyTime deadline);
+    /// Takes a healthy idle connection, closing the expired and stale ones it meets.
+    std::unique_ptr<Connection> take_idle(Bucket& bucket);
     asio::ssl::context& tls_context(bool verify);
 
     asio::io_context& ioc_;

@@ -57,7 +57,9 @@ void expect_400(const AdminReply& r, std::string_view needle) {
 }
 
 TEST(AdminApi, NeedsTheAdminToken) {
-    ProxyFixture proxy({});
+    // Every wrong token below is a failed login; more than the free ones would be throttled
+    // (AdminLogin.RepeatedWrongAdminTokensAreRateLimited covers that).
+    ProxyFixture proxy({}, [](config::Config& c) { c.limits.auth_free_failures = 100; });
     const auto port = proxy.port();
     struct Call {
         const char* method;

@@ -19,6 +19,7 @@
 #include "harness/fake_upstream.hpp"
 #include "harness/proxy_fixture.hpp"
 #include "harness/test_client.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 namespace qcc::test {
@@ -86,16 +87,6 @@ CliResult run_cli(const std::vector<std::string>& args) {
 
 std::string describe(const CliResult& r) {
     return "exit " + std::to_string(r.code) + "\n--- stdout:\n" + r.out + "--- stderr:\n" + r.err;
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds deadline = 10s) {
-    const auto end = std::chrono::steady_clock::now() + deadline;
-    while (std::chrono::steady_clock::now() < end) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(10ms);  // polling interval of a bounded wait
-    }
-    return pred();
 }
 
 class CliTest : public ::testing::Test {

@@ -113,6 +113,8 @@ TEST(AdminHealth, RequiresTheAdminToken) {
     TestClient client(proxy.port());
     auto res = client.request("POST", "/api/health/check", {}, "");
     EXPECT_EQ(res.status, 401);
+    EXPECT_EQ(res.header("connection"), "close") << "refused from the head, then closed";
+    client.reconnect();
     auto wrong = client.request("POST", "/api/health/check",
                                 {{"authorization", "Bearer not-the-token"}}, "");
     EXPECT_EQ(wrong.status, 401);

@@ -175,11 +175,14 @@ TEST(ProxyCore, RejectsMissingAndUnknownClientKeysWithAnthropicError) {
                                   ProxyFixture::messages_body(false));
     EXPECT_EQ(missing.status, 401);
     EXPECT_NE(missing.body.find(R"("type":"authentication_error")"), std::string::npos);
+    EXPECT_EQ(missing.header("connection"), "close") << "refused from the head, then closed";
+    client.reconnect();
     auto h = ProxyFixture::client_headers(false);
     h.emplace_back("authorization", "Bearer sk-qcc-not-a-real-key-000000");
     auto unknown = client.request("POST", "/v1/messages", h, ProxyFixture::messages_body(false));
     EXPECT_EQ(unknown.status, 401);
     EXPECT_EQ(up.request_count(), 0u) << "QCC must never be an open relay";
+    client.reconnect();
     // The key as a Bearer token works.
     auto ok_headers = ProxyFixture::client_headers(false);
     ok_headers.emplace_back("Authorization", std::string("Bearer ") + kClientKey);

@@ -174,19 +174,22 @@ TEST(RequestLog, MidStreamFailureRowKeepsWhatWasSent) {
         << metrics.body;
 }
 
-TEST(RequestLog, UnauthorizedRequestsAreLoggedWithoutAKey) {
+TEST(RequestLog, UnauthorizedRequestsAreCountedNotStored) {
     FakeUpstream a;
     ProxyFixture proxy({endpoint_config("a", a.base_url())});
-    TestClient client(proxy.port());
-    auto res = client.request("POST", "/v1/messages", ProxyFixture::client_headers(false),
-                              ProxyFixture::messages_body(false));
-    EXPECT_EQ(res.status, 401);
+    for (int i = 0; i < 3; ++i) {
+        TestClient client(proxy.port());
+        auto res = client.request("POST", "/v1/messages", ProxyFixture::client_headers(false),
+                                  ProxyFixture::messages_body(false));
+        EXPECT_EQ(res.status, 401);
+    }
+    ASSERT_EQ(proxy.send_messages().status, 200);
     const auto rows = await_rows(proxy, 1);
-    ASSERT_EQ(rows.size(), 1u);
-    EXPECT_EQ(rows[0].status, 401);
-    EXPECT_EQ(rows[0].error_class, "unauthorized");
-    EXPECT_EQ(rows[0].client_key, "");
-    EXPECT_EQ(rows[0].endpoint, "");
+    ASSERT_EQ(rows.size(), 1u) << "only the authenticated request is a row";
+    EXPECT_EQ(rows[0].status, 200);
+    const auto metrics = admin_get(proxy, "/metrics");
+    EXPECT_EQ(metric_value(metrics.body, "qcc_unauthorized_total"), 3);
+    EXPECT_EQ(metric_value(metrics.body, R"(qcc_requests_total{endpoint="none",code="4xx"})"), 3);
 }
 
 TEST(RequestLog, UnknownModelCostsNothing) {

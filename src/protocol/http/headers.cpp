@@ -63,4 +63,48 @@ std::string_view bearer_token(std::string_view authorization) {
     return token;
 }
 
+std::string path_problem(std::string_view target) {
+    const auto path = target.substr(0, target.find('?'));
+    // Decode the escapes that matter for path traversal; any other escape stays as is.
+    std::string decoded;
+    decoded.reserve(path.size());
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        const char c = path[i];
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "a control character";
+        if (c == '\\') return "a backslash";
+        if (c == '%' && i + 2 < path.size()) {
+            const auto esc = path.substr(i + 1, 2);
+            if (iequals(esc, "2e")) {
+                decoded += '.';
+                i += 2;
+                continue;
+            }
+            if (iequals(esc, "5c")) return "an encoded backslash (%5c)";
+            if (iequals(esc, "2f")) return "an encoded slash (%2f)";
+            if (esc == "00") return "an encoded NUL (%00)";
+        }
+        decoded += c;
+    }
+    std::string_view rest = decoded;
+    while (!rest.empty()) {
+        const auto slash = rest.find('/');
+        const auto segment = rest.substr(0, slash);
+        if (segment == "." || segment == "..")
+            return "a dot-segment (\"" + std::string(segment) + "\")";
+        if (slash == std::string_view::npos) break;
+        rest.remove_prefix(slash + 1);
+    }
+    return {};
+}
+
+std::string transfer_encoding_problem(std::string_view value) {
+    if (value.empty()) return {};
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (iequals(value, "chunked")) return {};
+    return "unsupported Transfer-Encoding \"" + std::string(value) +
+           "\" (only chunked is accepted)";
+}
+
 }  // namespace qcc::http

@@ -1,5 +1,6 @@
 // Header-name helpers shared by request and response rewriting.
 #pragma once
+#include <string>
 #include <string_view>
 
 namespace qcc::http {
@@ -18,5 +19,14 @@ bool connection_lists(std::string_view connection_value, std::string_view name);
 /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive, spaces after it
 /// skipped); "" when the value is not a Bearer credential.
 std::string_view bearer_token(std::string_view authorization);
+
+/// Why a request target may not be forwarded ("" when it may): a dot-segment ("." or "..", also
+/// percent-encoded as %2e), a backslash or %5c, an encoded slash %2f, an encoded NUL, or a control
+/// character in the path. Such paths could escape /v1/ and an endpoint's base path.
+std::string path_problem(std::string_view target);
+
+/// Why a request's Transfer-Encoding cannot be accepted ("" when absent or exactly "chunked"):
+/// anything else would make QCC and the next hop disagree about where the body ends.
+std::string transfer_encoding_problem(std::string_view value);
 
 }  // namespace qcc::http

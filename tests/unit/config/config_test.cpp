@@ -191,7 +191,7 @@ TEST_F(ConfigTest, EmptyFileGivesDefaults) {
     EXPECT_EQ(cfg.timeouts.first_byte, seconds(300));
     EXPECT_EQ(cfg.timeouts.idle, seconds(120));
     EXPECT_EQ(cfg.timeouts.total, seconds(600));
-    EXPECT_EQ(cfg.pool.max_per_endpoint, 64);
+    EXPECT_EQ(cfg.pool.max_per_endpoint, 4096);  // sized for thousands of streams
     EXPECT_EQ(cfg.pool.max_idle, 16);
     EXPECT_EQ(cfg.pool.idle_expiry, seconds(30));
     EXPECT_EQ(cfg.pool.dns_ttl, seconds(300));

@@ -47,5 +47,27 @@ TEST(Headers, BearerToken) {
     EXPECT_EQ(bearer_token(""), "");
 }
 
+TEST(Headers, PathProblems) {
+    EXPECT_EQ(path_problem("/v1/messages?beta=true"), "");
+    EXPECT_EQ(path_problem("/v1/models/claude-3-5%20x"), "");
+    EXPECT_EQ(path_problem("/v1/a..b/c.d"), "") << "dots inside a segment are fine";
+    for (const char* bad :
+         {"/v1/../x", "/v1/./x", "/v1/x/..", "/v1/%2e%2e/x", "/v1/%2E%2e/x", "/v1/.%2e/x",
+          "/v1/a\\b", "/v1/%5cx", "/v1/%5C", "/v1/..%2fx", "/v1/%00", "/v1/a\tb", "/v1/%2e"}) {
+        EXPECT_NE(path_problem(bad), "") << bad;
+    }
+    EXPECT_EQ(path_problem("/v1/x?q=../../etc"), "") << "the query is the upstream's business";
+}
+
+TEST(Headers, TransferEncodingProblems) {
+    EXPECT_EQ(transfer_encoding_problem(""), "");
+    EXPECT_EQ(transfer_encoding_problem("chunked"), "");
+    EXPECT_EQ(transfer_encoding_problem(" Chunked "), "");
+    EXPECT_NE(transfer_encoding_problem("xchunked"), "");
+    EXPECT_NE(transfer_encoding_problem("gzip, chunked"), "");
+    EXPECT_NE(transfer_encoding_problem("chunked, chunked"), "");
+    EXPECT_NE(transfer_encoding_problem("identity"), "");
+}
+
 }  // namespace
 }  // namespace qcc::http

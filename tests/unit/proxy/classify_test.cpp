@@ -38,6 +38,15 @@ TEST(ClassifyTransport, ClientDisconnectIsNeverAnEndpointFailure) {
     EXPECT_EQ(classify_transport(ErrorKind::kClientDisconnected, false).endpoint, EE::kNone);
 }
 
+TEST(ClassifyTransport, QccsOwnLimitsAreNeverTheEndpointsFault) {
+    for (const auto kind : {ErrorKind::kLocalOverload, ErrorKind::kLocalResource}) {
+        const auto v = classify_transport(kind, false);
+        EXPECT_EQ(v.endpoint, EndpointEffect::kNone) << to_string(kind);
+        EXPECT_EQ(v.request, RequestEffect::kNextCandidate) << to_string(kind);
+        EXPECT_EQ(v.error_class, to_string(kind));
+    }
+}
+
 TEST(ClassifyResponse, SuccessCommits) {
     for (int s : {200, 201, 204}) {
         EXPECT_EQ(classify_response(s, ""), (Verdict{EE::kSuccess, RE::kCommit, ""}));
