@@ -10,6 +10,7 @@
 #include "cli/admin_token.hpp"
 #include "common/crypto.hpp"
 #include "common/log.hpp"
+#include "common/system.hpp"
 #include "config/config.hpp"
 #include "sim/demo.hpp"
 #include "store/store.hpp"
@@ -24,6 +25,9 @@ struct ServeOptions {
     int workers = -1;
     bool demo = false;
 };
+
+// An admin token reachable from the network must resist guessing.
+constexpr std::size_t kMinRemoteAdminToken = 16;
 
 bool is_loopback(const std::string& host) {
     return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
@@ -63,6 +67,8 @@ int serve(const ServeOptions& o) {
         std::cerr << "qcc: config error: " << e.what() << "\n";
         return 2;
     }
+    // Thousands of streams need descriptors: take what the hard limit allows.
+    const auto fd_ceiling = sys::raise_fd_limit();
     // Files QCC writes (store, keys, logs) are 0600 in 0700 directories.
     ::umask(077);
     try {
@@ -111,6 +117,12 @@ int serve(const ServeOptions& o) {
                   << " without an admin token (set admin_token or QCC_ADMIN_TOKEN)\n";
         return 2;
     }
+    if (!is_loopback(host) && cfg.admin_token.size() < kMinRemoteAdminToken) {
+        std::cerr << "qcc: refusing to listen on " << cfg.listen << " with an admin token of "
+                  << cfg.admin_token.size() << " characters: beyond loopback it must have at least "
+                  << kMinRemoteAdminToken << " (e.g. `openssl rand -hex 24`)\n";
+        return 2;
+    }
     if (cfg.admin_token.empty()) {
         // Loopback without a configured token: a generated one in the data directory (0600),
         // which the CLI on this machine reads.
@@ -151,6 +163,10 @@ int serve(const ServeOptions& o) {
                              std::to_string(gateway->port());
     spdlog::info("qcc listening on {} ({} workers, store {})", base,
                  gateway->server().worker_count(), db_path);
+    spdlog::info(
+        "file descriptors: {} → up to {} client connections, {} of them not yet "
+        "authenticated (limits.*)",
+        fd_ceiling, gateway->server().gate().max_open(), cfg.limits.max_unauthenticated);
     if (!first_key.empty()) {
         std::cout << "\nCreated client key 'default' (shown once, store it now):\n  " << first_key
                   << "\n\n"
@@ -195,7 +211,8 @@ void add_serve_command(CLI::App& app) {
                     "TOML bootstrap config (default: ~/.qcc/config.toml if it exists)");
     cmd->add_option("-l,--listen", opts->listen,
                     "Listen address host:port (default 127.0.0.1:7860)");
-    cmd->add_option("-w,--workers", opts->workers, "Worker threads (0 = one per core)");
+    cmd->add_option("-w,--workers", opts->workers,
+                    "Worker threads (0 = one per CPU this process may use)");
     cmd->add_flag("--demo", opts->demo,
                   "Start three simulated Anthropic endpoints on loopback and route to them");
     cmd->callback([opts] { throw CLI::RuntimeError(serve(*opts)); });

@@ -1,6 +1,7 @@
 #include "cli/admin_token.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -27,6 +28,14 @@ std::string read_token(const std::string& path) {
 
 std::string load_or_create_admin_token(const std::string& data_dir) {
     const auto path = data_dir + "/admin.token";
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+        // Whoever can read the token administers QCC: like the master key, it must be private.
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        throw std::runtime_error(path + " is readable by other users (mode " + mode +
+                                 "); make it private with `chmod 600 " + path + "`");
+    }
     if (auto token = read_token(path); !token.empty()) return token;
     const auto token = "qcc-admin-" + crypto::random_hex(24);
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

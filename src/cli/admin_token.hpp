@@ -5,7 +5,8 @@
 
 namespace qcc::cli {
 
-/// Reads <data_dir>/admin.token, creating it with a random token if missing. Throws on I/O error.
+/// Reads <data_dir>/admin.token, creating it (0600) with a random token if missing. Throws on I/O
+/// error, and when the file is readable by group or others.
 std::string load_or_create_admin_token(const std::string& data_dir);
 
 /// The token the CLI should present: QCC_ADMIN_TOKEN, else the config's, else the data dir

@@ -538,10 +538,7 @@ std::string mask_secret(std::string_view secret) {
         if ((static_cast<unsigned char>(secret[i]) & 0xC0) != 0x80) starts.push_back(i);
     }
     if (starts.size() < 12) return "****";
-    std::string out(secret.substr(0, starts[6]));
-    out += "\xE2\x80\xA6";  // U+2026 HORIZONTAL ELLIPSIS
-    out += secret.substr(starts[starts.size() - 4]);
-    return out;
+    return "****" + std::string(secret.substr(starts[starts.size() - 4]));
 }
 
 }  // namespace qcc::store

@@ -43,8 +43,9 @@ class SecretBox {
     std::array<unsigned char, kKeyBytes> key_{};
 };
 
-/// For display: the first 6 characters + "…" + the last 4 ("sk-ant…wxyz"); secrets shorter than
-/// 12 characters become "****".
+/// For display: "****" and the last 4 characters ("****wxyz") — at most 4 characters of a
+/// secret are ever shown, and never more than a third of it; secrets shorter than 12 characters
+/// show as "****" alone. Counts code points, so a non-ASCII secret is never cut mid-character.
 std::string mask_secret(std::string_view secret);
 
 }  // namespace qcc::store

@@ -103,6 +103,7 @@ BreakerTransition CircuitBreaker::move_to(BreakerState to, SteadyTime now, std::
     closed_.store(to == BreakerState::kClosed, std::memory_order_release);
     ++epoch_;
     trial_in_flight_ = false;
+    early_trial_ = false;
     if (to == BreakerState::kOpen) opened_at_ = now;
     // Whatever was counted belongs to the previous state: a closed breaker starts from a clean
     // slate, and an opened one must not re-trip on old counts right after its trial succeeds.
@@ -139,10 +140,13 @@ bool CircuitBreaker::acquire(SteadyTime now, bool fail_open, std::optional<Break
         case BreakerState::kOpen: {
             const bool elapsed = now - opened_at_ >= open_period_;
             if (!elapsed && !fail_open) return false;
+            const auto opened_at = opened_at_;
             auto tr = move_to(BreakerState::kHalfOpen, now,
                               elapsed ? "open period " + format_duration(open_period_) + " elapsed"
                                       : std::string("fail-open trial"));
             trial_in_flight_ = true;
+            early_trial_ = !elapsed;
+            early_opened_at_ = opened_at;
             if (t != nullptr) *t = std::move(tr);
             if (permit != nullptr) *permit = BreakerPermit{epoch_, true};
             return true;
@@ -222,12 +226,23 @@ std::optional<BreakerTransition> CircuitBreaker::on_failure(SteadyTime now,
         }
         case BreakerState::kOpen:
             return std::nullopt;
-        case BreakerState::kHalfOpen:
+        case BreakerState::kHalfOpen: {
             if (!trial_in_flight_) return std::nullopt;
+            if (early_trial_) {
+                // Back to the open period it interrupted, unchanged.
+                const auto opened_at = early_opened_at_;
+                auto tr = move_to(BreakerState::kOpen, now,
+                                  "fail-open trial failed; still open (period " +
+                                      format_duration(open_period_) + ")");
+                opened_at_ = opened_at;
+                last_early_failure_ = now;
+                return tr;
+            }
             reopens_ = std::min(reopens_ + 1, kMaxReopens);
             open_period_ = period_for(reopens_);
             return move_to(BreakerState::kOpen, now,
                            "trial failed; open for " + format_duration(open_period_));
+        }
     }
     return std::nullopt;
 }
@@ -253,6 +268,11 @@ std::optional<BreakerTransition> CircuitBreaker::reset(SteadyTime now) {
 BreakerState CircuitBreaker::state(SteadyTime /*now*/) const {
     std::lock_guard lock(mu_);
     return state_;
+}
+
+SteadyTime CircuitBreaker::fail_open_key() const {
+    std::lock_guard lock(mu_);
+    return std::max(opened_at_, last_early_failure_);
 }
 
 SteadyTime CircuitBreaker::opened_at() const {

@@ -104,8 +104,12 @@ class CircuitBreaker {
 
     /// The current state; an open breaker whose period elapsed still reports kOpen until acquired.
     BreakerState state(SteadyTime now) const;
-    /// When it last opened (for fail-open ordering, oldest first); epoch if it never opened.
+    /// When its current open period started; epoch if it never opened.
     SteadyTime opened_at() const;
+    /// Fail-open ordering (oldest first): when it opened, or when its last failed fail-open trial
+    /// ended if that is later — so a failed trial moves it to the back of the order without
+    /// restarting (or doubling) its open period.
+    SteadyTime fail_open_key() const;
     /// The period of the current (or next) open.
     std::chrono::milliseconds open_period() const;
 
@@ -141,6 +145,12 @@ class CircuitBreaker {
     int consecutive_ = 0;
     Bucket buckets_[kBuckets];
     bool trial_in_flight_ = false;
+    // The current half-open trial was a fail-open one, taken before the open period elapsed:
+    // if it fails, the breaker re-opens for what was left of that period (no doubling: the open
+    // period doubles at most once per period, however many fail-open trials fail in it).
+    bool early_trial_ = false;
+    SteadyTime early_opened_at_{};
+    SteadyTime last_early_failure_{};
     int reopens_ = 0;
     SteadyTime opened_at_{};
     std::chrono::milliseconds open_period_;

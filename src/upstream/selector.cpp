@@ -38,10 +38,10 @@ Selection Selector::select(const SelectionRequest& r) {
         for (const auto& ep : all) {
             if (ep->cfg.enabled) out.candidates.push_back(ep.get());
         }
-        std::stable_sort(out.candidates.begin(), out.candidates.end(),
-                         [](const Endpoint* a, const Endpoint* b) {
-                             return a->state->breaker.opened_at() < b->state->breaker.opened_at();
-                         });
+        std::stable_sort(
+            out.candidates.begin(), out.candidates.end(), [](const Endpoint* a, const Endpoint* b) {
+                return a->state->breaker.fail_open_key() < b->state->breaker.fail_open_key();
+            });
         out.fail_open = true;
         return out;
     }

@@ -24,14 +24,10 @@ if [[ ! -x "$claude" ]]; then
 fi
 "$claude" --version >/dev/null 2>&1 || { echo "claude_code_e2e: claude CLI does not run here: skipped"; exit 77; }
 
-port=$(( 20000 + RANDOM % 20000 ))
-HOME="$work" "$qcc" serve --demo --listen "127.0.0.1:$port" --workers 1 >"$work/out.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 200); do
-  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  kill -0 "$pid" 2>/dev/null || fail "qcc exited early"
-  sleep 0.05
-done
+source "$(dirname "$0")/lib.sh"
+HOME="$work" start_qcc "$work/out.log" --demo --workers 1
+pid=$qcc_pid
+port=$qcc_port
 key=$(grep -o 'sk-qcc-[0-9a-f]*' "$work/out.log" | head -1)
 [[ -n "$key" ]] || fail "demo printed no client key"
 

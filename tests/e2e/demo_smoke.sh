@@ -12,17 +12,10 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "demo_smoke: FAIL: $*" >&2; echo "--- qcc output:" >&2; cat "$work/out.log" >&2; exit 1; }
 
-port=$(( 20000 + RANDOM % 20000 ))
-HOME="$work" "$qcc" serve --demo --listen "127.0.0.1:$port" --workers 1 >"$work/out.log" 2>&1 &
-pid=$!
-
-# Await readiness with a deadline (no fixed sleep).
-for _ in $(seq 1 200); do
-  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
-  kill -0 "$pid" 2>/dev/null || fail "qcc exited early"
-  sleep 0.05
-done
-curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || fail "not ready after 10 s"
+source "$(dirname "$0")/lib.sh"
+HOME="$work" start_qcc "$work/out.log" --demo --workers 1
+pid=$qcc_pid
+port=$qcc_port
 key=$(grep -o 'sk-qcc-[0-9a-f]*' "$work/out.log" | head -1)
 [[ -n "$key" ]] || fail "demo printed no client key"
 

@@ -12,18 +12,13 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "observability_e2e: FAIL: $*" >&2; echo "--- qcc output:" >&2; cat "$work/out.log" >&2; exit 1; }
-port=$(( 20000 + RANDOM % 20000 ))
 export HOME="$work"
+source "$(dirname "$0")/lib.sh"
 
 start() {
-  "$qcc" serve --demo --listen "127.0.0.1:$port" --workers 1 >>"$work/out.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 200); do
-    if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then return 0; fi
-    kill -0 "$pid" 2>/dev/null || fail "qcc exited early"
-    sleep 0.05
-  done
-  fail "not ready after 10 s"
+  start_qcc "$work/out.log" --demo --workers 1
+  pid=$qcc_pid
+  port=$qcc_port
 }
 stop() {
   kill -TERM "$pid"

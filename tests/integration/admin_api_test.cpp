@@ -151,7 +151,7 @@ TEST(AdminApi, EndpointLifecycleAndTheCredentialNeverLeaves) {
     EXPECT_EQ(ep.at("tags").at(0).as_string(), "eu");
     EXPECT_EQ(ep.at("idle_timeout_ms").as_int64(), 5000);
     EXPECT_TRUE(ep.at("connect_timeout_ms").is_null());
-    EXPECT_EQ(ep.at("api_key").as_string(), "sk-ant…6789");
+    EXPECT_EQ(ep.at("api_key").as_string(), "****6789");
     EXPECT_FALSE(ep.at("id").as_string().empty());
     EXPECT_GT(ep.at("created_at").to_number<double>(), 0);
     ASSERT_TRUE(ep.at("state").is_object()) << "the answer already reflects the reload";
@@ -180,7 +180,7 @@ TEST(AdminApi, EndpointLifecycleAndTheCredentialNeverLeaves) {
     EXPECT_EQ(status_row(port, "relay").at("weight").as_int64(), 250);
 
     // Sending the masked credential back (GET → edit → PATCH) keeps the real one.
-    auto roundtrip = call("PATCH", "/api/endpoints/relay", R"({"api_key":"sk-ant…6789"})");
+    auto roundtrip = call("PATCH", "/api/endpoints/relay", R"({"api_key":"****6789"})");
     ASSERT_EQ(roundtrip.status, 200);
     EXPECT_EQ(proxy.send_messages().status, 200);
     ASSERT_EQ(up.request_count(), 1u);

@@ -2,9 +2,11 @@
 // message that is a JSON object is merged into the line; a log file is written where asked.
 #include "common/log.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -41,6 +43,51 @@ TEST(JsonLog, LinesAreObjectsAndStructuredMessagesKeepTheirFields) {
     EXPECT_NE(lines[1].find(R"("level":"info","msg":"request","request_id":"r1","status":200})"),
               std::string::npos)
         << lines[1];
+}
+
+TEST(EscapeControl, WritesControlCharactersAsHex) {
+    EXPECT_EQ(escape_control("plain é"), "plain é");
+    EXPECT_EQ(escape_control("a\x1b[31mb\nforged line\r\x7f"),
+              "a\\x1b[31mb\\x0aforged line\\x0d\\x7f");
+}
+
+TEST(LogThrottle, LetsOneThroughPerIntervalAndCountsTheRest) {
+    LogThrottle t(std::chrono::hours(1));
+    std::uint64_t held = 99;
+    EXPECT_TRUE(t.allow(&held));
+    EXPECT_EQ(held, 0u);
+    for (int i = 0; i < 5; ++i) EXPECT_FALSE(t.allow());
+    LogThrottle now(std::chrono::milliseconds(0));
+    EXPECT_TRUE(now.allow());
+    EXPECT_TRUE(now.allow());
+}
+
+// Lines reach the file within the flush interval (awaited, not slept for), whole, with request
+// values escaped so nothing can forge a line; a warning is written at once.
+TEST(TextLog, LinesAreFlushedWholeAndEscaped) {
+    const test::TempDir dir("qcc-log-test");
+    const auto file = dir.file("qcc.log");
+    init("info", "text", file);
+    spdlog::info("request model={} session={}", "claude\x1b[2J", "s1\nINFO forged");
+    auto read = [&] {
+        std::ifstream in(file);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    };
+    std::string text;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while ((text = read()).find("request model") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a bounded wait
+    }
+    spdlog::shutdown();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("after-test"));  // no sinks
+    ASSERT_NE(text.find("request model=claude\\x1b[2J session=s1\\x0aINFO forged\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.back(), '\n') << "only whole lines";
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
 }
 
 }  // namespace

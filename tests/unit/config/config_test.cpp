@@ -416,6 +416,21 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"EndpointTimeoutOverride",
                   third("name = \"c\"\nbase_url = \"https://c\"\nidle_timeout = \"soon\"\n"),
                   "t.toml:10:16: endpoints[2].idle_timeout: invalid duration..."},
+        ErrorCase{
+            "ApiKeyWithNewline",
+            third("name = \"c\"\nbase_url = \"https://c\"\napi_key = \"sk-x\\r\\nx-evil: 1\"\n"),
+            "t.toml:10:11: endpoints[2].api_key: must not contain control characters "
+            "(found 0x0d)"},
+        ErrorCase{"ClientKeyWithNewline",
+                  "[[keys]]\nname = \"me\"\nkey = \"sk-qcc-0123456789abcdef\\n\"\n",
+                  "t.toml:3:7: keys[0].key: must not contain control characters (found 0x0a)"},
+        ErrorCase{"PortZero", third("name = \"c\"\nbase_url = \"http://c:0\"\n"),
+                  "t.toml:9:12: endpoints[2].base_url: port 0 is not between 1 and 65535"},
+        ErrorCase{"PortTooBig", third("name = \"c\"\nbase_url = \"http://c:99999\"\n"),
+                  "t.toml:9:12: endpoints[2].base_url: port 99999 is not between 1 and 65535"},
+        ErrorCase{"UnknownLimitsKey", "[limits]\nmax_conections = 5\n",
+                  "t.toml:2:1: limits.max_conections: unknown key (did you mean "
+                  "\"max_connections\"?)"},
         ErrorCase{"ModelMapValueType",
                   third("name = \"c\"\nbase_url = \"https://c\"\nmodel_map = { haiku = 3 }\n"),
                   "t.toml:10:23: endpoints[2].model_map.haiku: expected a string, got an integer"},
@@ -581,6 +596,35 @@ TEST(ValidateEndpoint, NormalizesAndRejects) {
     bad = e;
     bad.model_map = {{"haiku", ""}};
     EXPECT_THAT(error(bad), StartsWith("model_map: "));
+    bad = e;
+    bad.api_key = "sk-ant-key\r\nx-injected: 1";
+    EXPECT_EQ(error(bad), "api_key: must not contain control characters (found 0x0d)");
+    bad = e;
+    bad.base_url = "https://h:65536";
+    EXPECT_EQ(error(bad), "base_url: port 65536 is not between 1 and 65535");
+}
+
+TEST(CheckHeaderValue, RefusesEveryControlCharacter) {
+    EXPECT_EQ(check_header_value("sk-ant-api03-AbC_d-9 é"), "");
+    for (const char* bad : {"a\rb", "a\nb", "a\tb", "\x01", "a\x7f"}) {
+        EXPECT_NE(check_header_value(bad), "") << bad;
+    }
+    EXPECT_NE(check_header_value(std::string("a\0b", 3)), "");
+}
+
+TEST_F(ConfigTest, LimitsLoad) {
+    const auto cfg = load_string(
+        "[limits]\nmax_connections = 100\nmax_unauthenticated = 10\nheader_timeout = \"2s\"\n"
+        "body_timeout = 30\nkeepalive_timeout = \"5m\"\nauth_free_failures = 3\n"
+        "auth_max_delay = \"500ms\"\n",
+        "t.toml");
+    EXPECT_EQ(cfg.limits.max_connections, 100);
+    EXPECT_EQ(cfg.limits.max_unauthenticated, 10);
+    EXPECT_EQ(cfg.limits.header_timeout, Millis(2000));
+    EXPECT_EQ(cfg.limits.body_timeout, Millis(30000));
+    EXPECT_EQ(cfg.limits.keepalive_timeout, Millis(300000));
+    EXPECT_EQ(cfg.limits.auth_free_failures, 3);
+    EXPECT_EQ(cfg.limits.auth_max_delay, Millis(500));
 }
 
 // The documented example must stay loadable: docs/configuration.md is the user's reference.

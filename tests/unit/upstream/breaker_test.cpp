@@ -351,8 +351,39 @@ TEST(CircuitBreaker, FailOpenAdmitsOneTrialBeforeThePeriodEnds) {
     EXPECT_FALSE(b.try_acquire_fail_open(clock.now()));
     auto failed = b.on_failure(clock.now(), &permit);
     ASSERT_TRUE(failed.has_value());
+    EXPECT_EQ(b.state(clock.now()), BreakerState::kOpen);
+    EXPECT_EQ(b.open_period(), seconds(60)) << "a fail-open trial does not double the period";
+    EXPECT_EQ(b.opened_at(), clock.now() - seconds(5)) << "nor restart it";
+    EXPECT_EQ(b.fail_open_key(), clock.now());  // moves to the back of the fail-open order
+}
+
+TEST(CircuitBreaker, ThePeriodDoublesAtMostOncePerOpenPeriod) {
+    FakeClock clock;
+    CircuitBreaker b;
+    trip(b, clock);
+    // A burst of fail-open trials failing within milliseconds (every endpoint down at once).
+    for (int i = 0; i < 50; ++i) {
+        BreakerPermit permit;
+        ASSERT_TRUE(b.try_acquire_fail_open(clock.now(), nullptr, &permit));
+        ASSERT_TRUE(b.on_failure(clock.now(), &permit).has_value());
+        clock.advance(milliseconds(1));
+    }
+    EXPECT_EQ(b.open_period(), seconds(60));
+    // The period ends; its regular trial fails: doubled once.
+    clock.advance(seconds(60));
+    BreakerPermit trial;
+    ASSERT_TRUE(b.try_acquire(clock.now(), nullptr, &trial));
+    ASSERT_TRUE(b.on_failure(clock.now(), &trial).has_value());
     EXPECT_EQ(b.open_period(), seconds(120));
-    EXPECT_EQ(b.opened_at(), clock.now());  // moves to the back of the fail-open order
+    // More fail-open failures in this period leave it at 120 s.
+    for (int i = 0; i < 10; ++i) {
+        BreakerPermit permit;
+        ASSERT_TRUE(b.try_acquire_fail_open(clock.now(), nullptr, &permit));
+        ASSERT_TRUE(b.on_failure(clock.now(), &permit).has_value());
+    }
+    EXPECT_EQ(b.open_period(), seconds(120));
+    EXPECT_FALSE(b.try_acquire(clock.now() + seconds(119)));
+    EXPECT_TRUE(b.try_acquire(clock.now() + seconds(120)));
 }
 
 TEST(CircuitBreaker, SnapshotRestoreKeepsElapsedTimeAcrossARestart) {
