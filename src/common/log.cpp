@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/quoted.hpp"
+#include "common/system.hpp"
 
 namespace qcc::log {
 
@@ -225,7 +226,10 @@ std::string escape_control(std::string_view text) {
 void init(std::string_view level, std::string_view format, const std::string& file) {
     // Asynchronous: a worker thread formats and writes; a full queue overwrites the oldest
     // message instead of blocking an I/O thread.
-    spdlog::init_thread_pool(8192, 1);
+    spdlog::init_thread_pool(8192, 1, [] {
+        sys::name_thread("qcc-log");
+        sys::set_thread_priority(sys::ThreadPriority::kBatch);
+    });
     std::shared_ptr<spdlog::logger> logger;
     if (file.empty()) {
         logger = spdlog::create_async_nb<spdlog::sinks::stderr_color_sink_mt>("qcc");

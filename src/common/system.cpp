@@ -1,11 +1,15 @@
 #include "common/system.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 namespace qcc::sys {
 
@@ -69,6 +73,32 @@ std::uint64_t raise_fd_limit() {
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     return fd_limit();
+}
+
+void name_thread(const char* name) {
+    char buf[16] = {};
+    std::snprintf(buf, sizeof buf, "%s", name);
+    pthread_setname_np(pthread_self(), buf);
+}
+
+bool set_thread_priority(ThreadPriority p) {
+    sched_param param{};
+    const int policy = p == ThreadPriority::kIdle    ? SCHED_IDLE
+                       : p == ThreadPriority::kBatch ? SCHED_BATCH
+                                                     : SCHED_OTHER;
+    if (pthread_setschedparam(pthread_self(), policy, &param) != 0) return false;
+    if (p == ThreadPriority::kBatch) {
+        // nice is per thread on Linux (setpriority on the thread id).
+        const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+        setpriority(PRIO_PROCESS, tid, 10);
+    }
+    return true;
+}
+
+bool set_thread_idle(unsigned long pthread_handle, bool idle) {
+    sched_param param{};
+    return pthread_setschedparam(static_cast<pthread_t>(pthread_handle),
+                                 idle ? SCHED_IDLE : SCHED_OTHER, &param) == 0;
 }
 
 }  // namespace qcc::sys

@@ -20,4 +20,21 @@ std::uint64_t raise_fd_limit();
 /// The current soft RLIMIT_NOFILE.
 std::uint64_t fd_limit();
 
+/// Names the calling thread (what top -H, ps -L and perf show); at most 15 characters are kept.
+void name_thread(const char* name);
+
+/// How a background thread yields the CPU to the workers, whose latency is the product.
+enum class ThreadPriority {
+    kNormal,  // SCHED_OTHER, nice 0 (the workers)
+    kBatch,   // SCHED_BATCH, nice 10: control loop, checks, admin work, logging
+    kIdle,    // SCHED_IDLE: runs only when nothing else wants the CPU (the request-log writer)
+};
+
+/// Sets the calling thread's scheduling; false when the kernel refused.
+bool set_thread_priority(ThreadPriority p);
+
+/// Sets another thread's scheduling policy (SCHED_OTHER or SCHED_IDLE) by its pthread handle;
+/// false when the kernel refused.
+bool set_thread_idle(unsigned long pthread_handle, bool idle);
+
 }  // namespace qcc::sys

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/log.hpp"
+#include "common/system.hpp"
 
 namespace qcc::control {
 
@@ -41,6 +42,8 @@ CheckService::CheckService(const config::PoolConfig& pool, std::size_t concurren
       runner_(std::make_unique<upstream::CheckRunner>(*ioc_, *pool_, on_result_,
                                                       std::max<std::size_t>(1, concurrency))) {
     thread_ = std::thread([this] {
+        sys::name_thread("qcc-check");
+        sys::set_thread_priority(sys::ThreadPriority::kBatch);
         auto guard = asio::make_work_guard(*ioc_);
         ioc_->run();
     });

@@ -4,10 +4,12 @@
 #include <cmath>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/crypto.hpp"
 #include "common/log.hpp"
+#include "common/system.hpp"
 #include "upstream/adaptive_weight.hpp"
 #include "upstream/endpoint.hpp"
 
@@ -22,7 +24,13 @@ proxy::Policy load_policy(store::ConfigStore& store, std::vector<std::string>* w
         [&store](std::string_view key) { return store.get_setting(key); }, warnings);
 }
 
-Controller::Controller(ControllerDeps deps) : deps_(std::move(deps)) {}
+Controller::Controller(ControllerDeps deps) : deps_(std::move(deps)) {
+    // Admin work (store reads and writes for the API) yields to the workers.
+    boost::asio::post(admin_pool_, [] {
+        sys::name_thread("qcc-admin");
+        sys::set_thread_priority(sys::ThreadPriority::kBatch);
+    });
+}
 
 Controller::~Controller() { stop(); }
 
@@ -311,7 +319,11 @@ void Controller::start() {
     if (policy->warmup_check) {
         if (auto eps = enabled_endpoints(); !eps.empty()) schedule_checks(eps);
     }
-    control_ = std::thread([this] { control_loop(); });
+    control_ = std::thread([this] {
+        sys::name_thread("qcc-control");
+        sys::set_thread_priority(sys::ThreadPriority::kBatch);
+        control_loop();
+    });
 }
 
 void Controller::schedule_checks(

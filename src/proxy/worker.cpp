@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/log.hpp"
+#include "common/system.hpp"
 #include "proxy/session.hpp"
 
 namespace qcc::proxy {
@@ -136,6 +137,7 @@ void Worker::start() {
     asio::co_spawn(*ioc_, sweep_loop(*this, *sweep_timer_, [this] { sample_pool(); }),
                    asio::detached);
     thread_ = std::thread([this] {
+        sys::name_thread(("qcc-worker-" + std::to_string(index_)).c_str());
         for (;;) {
             try {
                 ioc_->run();

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/system.hpp"
+
 namespace qcc::store {
 namespace {
 
@@ -40,6 +42,12 @@ bool RequestWriter::push(RequestRecord row) noexcept {
             queued_.store(size, std::memory_order_relaxed);
             // The writer waits for a first row, then for a full batch; nothing else wakes it.
             wake = size == 1 || size == options_.max_batch;
+            if (options_.background && size >= options_.capacity / 2 && !boosted_.load()) {
+                // An idle-priority writer may be starved by busy workers: raise it now (from
+                // this thread; it cannot do it itself while starved).
+                boosted_.store(true, std::memory_order_relaxed);
+                sys::set_thread_idle(thread_.native_handle(), false);
+            }
         }
         if (wake) wake_.notify_one();
         return true;
@@ -82,6 +90,8 @@ std::size_t RequestWriter::queued() const noexcept {
 }
 
 void RequestWriter::run() {
+    sys::name_thread("qcc-writer");
+    if (options_.background) sys::set_thread_priority(sys::ThreadPriority::kIdle);
     std::vector<RequestRecord> batch;
     std::unique_lock lock(mu_);
     while (true) {
@@ -101,6 +111,10 @@ void RequestWriter::run() {
         batch.clear();
         lock.lock();
         finished_ += n;
+        if (boosted_.load(std::memory_order_relaxed) && queue_.size() <= options_.capacity / 10) {
+            sys::set_thread_priority(sys::ThreadPriority::kIdle);
+            boosted_.store(false, std::memory_order_relaxed);
+        }
         done_.notify_all();
     }
 }

@@ -22,6 +22,10 @@ struct WriterOptions {
     std::size_t capacity = 20'000;  // rows waiting (the batch being written not included)
     std::size_t max_batch = 1'000;  // rows per append_requests call
     std::chrono::milliseconds max_delay{250};  // a row waits at most this long for a fuller batch
+    /// Run at idle priority (SCHED_IDLE), so writing never delays a worker; when the queue fills
+    /// past half its capacity the writer is raised to normal priority until it is down to a tenth
+    /// (under saturation an idle thread could otherwise starve and rows would be dropped).
+    bool background = true;
 };
 
 /// Called on the writer thread after each batch is written (ids assigned). Exceptions are logged.
@@ -53,6 +57,8 @@ class RequestWriter {
     std::uint64_t written() const noexcept;  // rows written
     std::uint64_t failed() const noexcept;   // rows lost because the store threw
     std::size_t queued() const noexcept;     // rows waiting in the queue
+    /// True while the writer runs at normal priority because its queue passed the high watermark.
+    bool boosted() const noexcept { return boosted_.load(std::memory_order_relaxed); }
 
   private:
     void run();
@@ -72,6 +78,7 @@ class RequestWriter {
     // Read without the mutex (metrics scrapes).
     std::atomic<std::uint64_t> dropped_{0}, written_{0}, failed_{0};
     std::atomic<std::size_t> queued_{0};
+    std::atomic<bool> boosted_{false};
     // Writer thread only: log once per run of failures.
     bool failing_ = false;
     std::uint64_t failed_in_run_ = 0;

@@ -209,6 +209,28 @@ TEST(RequestWriterTest, FullQueueDropsAndCountsWithoutBlockingOnASlowStore) {
     EXPECT_EQ(rows, 11u);
 }
 
+TEST(RequestWriterTest, AnIdleWriterIsRaisedWhenItsQueueFillsAndLoweredOnceDrained) {
+    FakeStore store;
+    WriterOptions options;
+    options.capacity = 20;
+    options.max_batch = 1000;
+    options.max_delay = 0ms;
+    RequestWriter writer(store, options);
+    store.close_gate();
+    ASSERT_TRUE(writer.push(row(0)));
+    ASSERT_TRUE(eventually([&] { return store.calls_entered.load() == 1; }));
+    EXPECT_FALSE(writer.boosted());
+    for (int i = 1; i < 10; ++i) ASSERT_TRUE(writer.push(row(i)));
+    EXPECT_FALSE(writer.boosted()) << "below half the capacity";
+    ASSERT_TRUE(writer.push(row(10)));
+    EXPECT_TRUE(writer.boosted()) << "half full: raised to normal priority";
+    store.open_gate();
+    writer.flush();
+    EXPECT_FALSE(writer.boosted()) << "drained: back to idle priority";
+    EXPECT_EQ(writer.written(), 11u);
+    EXPECT_EQ(writer.dropped(), 0u);
+}
+
 TEST(RequestWriterTest, StoreFailuresAreCountedLoggedOncePerBurstAndTheThreadSurvives) {
     std::ostringstream log;
     auto previous = spdlog::default_logger();
