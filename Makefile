@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 QCC_ARGS ?=
 
-.PHONY: deps build run demo test test-release test-asan test-quick bench format clean
+.PHONY: deps build run demo test test-release test-asan test-tsan test-fuzz test-quick bench format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -19,8 +19,10 @@ run: build
 demo: build
 	./build/release/src/qcc serve --demo $(QCC_ARGS)
 
-# Every test: unit + integration in a -Werror release build, then again under ASan+UBSan.
-test: test-release test-asan
+# Every test: unit + integration + e2e in a -Werror release build, again under ASan+UBSan, unit +
+# integration under ThreadSanitizer with several workers, and the libFuzzer targets for a bounded
+# time each.
+test: test-release test-asan test-tsan test-fuzz
 
 test-release: deps
 	cmake --preset ci-release >/dev/null
@@ -31,6 +33,19 @@ test-asan: deps
 	cmake --preset ci-asan-ubsan >/dev/null
 	cmake --build --preset ci-asan-ubsan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset ci-asan-ubsan -j $(JOBS)
+
+test-tsan: deps
+	cmake --preset ci-tsan >/dev/null
+	cmake --build --preset ci-tsan -j $(JOBS)
+	QCC_TEST_WORKERS=3 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --preset ci-tsan -j $(JOBS) -E '^(e2e_|module_boundaries)'
+
+# libFuzzer targets (clang), each fuzzed for QCC_FUZZ_SECONDS (20) from its seed corpus, and the
+# inputs that once crashed them replayed.
+test-fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	ctest --preset fuzz -j $(JOBS)
 
 # Debug build and tests only: the quick loop while developing.
 test-quick: deps

@@ -14,6 +14,10 @@ if(QCC_SANITIZE)
                                               -fno-sanitize-recover=undefined)
   target_link_options(qcc_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(QCC_TSAN)
+  target_compile_options(qcc_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(qcc_options INTERFACE -fsanitize=thread)
+endif()
 # Asio and Beast are compiled once (src/common/asio_impl.cpp) instead of in every translation unit.
 target_compile_definitions(qcc_options INTERFACE
   BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION

@@ -8,9 +8,10 @@ packages=(
   libssl-dev libsqlite3-dev libsimdjson-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev
+  clang libclang-rt-14-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(nginx-light wrk)
+  packages+=(nginx-light wrk sqlite3)
 fi
 # Node.js + npm run the end-to-end test with the real Claude Code CLI. Machines that already have a
 # Node.js from elsewhere (e.g. NodeSource, which bundles npm) keep it: Debian's npm would conflict.

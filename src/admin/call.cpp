@@ -20,12 +20,6 @@ namespace hdr = qcc::http;
 
 // ---- errors and writers ---------------------------------------------------------------------
 
-void bad_request(const std::string& message) {
-    throw ApiError(400, "invalid_request_error", message);
-}
-void not_found(const std::string& message) { throw ApiError(404, "not_found_error", message); }
-void conflict(const std::string& message) { throw ApiError(409, "invalid_request_error", message); }
-
 bool admin_authorized(std::string_view token, const ClientRequest& req) {
     if (token.empty()) return false;
     const auto presented = hdr::bearer_token(req[http::field::authorization]);
@@ -67,43 +61,6 @@ json::object body_object(const Call& c, bool required) {
     if (ec) bad_request("the request body is not valid JSON: " + ec.message());
     if (!v.is_object()) bad_request("the request body must be a JSON object");
     return std::move(v.as_object());
-}
-
-void reject_unknown_fields(const json::object& o, std::span<const std::string_view> allowed) {
-    static constexpr std::array<std::string_view, 7> kReadOnly{
-        "id", "created_at", "updated_at", "state", "events", "checks", "prefix"};
-    for (const auto& [k, v] : o) {
-        if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
-        if (std::find(kReadOnly.begin(), kReadOnly.end(), k) != kReadOnly.end()) {
-            bad_request(std::string(k) + ": read-only field");
-        }
-        std::string list;
-        for (auto a : allowed) {
-            if (!list.empty()) list += ", ";
-            list += a;
-        }
-        bad_request("unknown field '" + std::string(k) + "' (allowed: " + list + ")");
-    }
-}
-
-std::string string_value(const json::value& v, std::string_view field) {
-    if (!v.is_string()) bad_request(std::string(field) + ": expected a string");
-    return std::string(v.get_string());
-}
-
-std::int64_t int_value(const json::value& v, std::string_view field) {
-    if (v.is_int64()) return v.get_int64();
-    if (v.is_uint64()) {
-        return v.get_uint64() > static_cast<std::uint64_t>(INT64_MAX)
-                   ? INT64_MAX
-                   : static_cast<std::int64_t>(v.get_uint64());
-    }
-    bad_request(std::string(field) + ": expected an integer");
-}
-
-bool bool_value(const json::value& v, std::string_view field) {
-    if (!v.is_bool()) bad_request(std::string(field) + ": expected true or false");
-    return v.get_bool();
 }
 
 // ---- query strings --------------------------------------------------------------------------

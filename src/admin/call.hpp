@@ -17,6 +17,7 @@
 #include <boost/json.hpp>
 
 #include "admin/event_hub.hpp"
+#include "admin/json_input.hpp"
 #include "admin/run_blocking.hpp"
 #include "control/api.hpp"
 #include "metrics/metrics.hpp"
@@ -39,9 +40,6 @@ struct AdminDeps {
     std::string admin_token;                     // "" = the API is disabled
     proxy::AuthThrottlePolicy login_throttle{};  // wrong admin tokens from one address
 };
-
-/// Largest request body an admin route accepts.
-inline constexpr std::size_t kMaxBodyBytes = 1u << 20;
 
 /// One admin request as a handler sees it. Lives for the whole handler call.
 struct Call {
@@ -68,25 +66,6 @@ struct Reply {
     bool keep = true;
 };
 
-/// A 4xx/5xx answer raised anywhere inside a handler (or its blocking store work); handle_admin
-/// writes it as an Anthropic-shaped error.
-class ApiError : public std::runtime_error {
-  public:
-    ApiError(int status, std::string type, const std::string& message)
-        : std::runtime_error(message), status_(status), type_(std::move(type)) {}
-    int status() const { return status_; }
-    const std::string& type() const { return type_; }
-
-  private:
-    int status_;
-    std::string type_;
-};
-
-/// 400 invalid_request_error / 404 not_found_error / 409 conflict.
-[[noreturn]] void bad_request(const std::string& message);
-[[noreturn]] void not_found(const std::string& message);
-[[noreturn]] void conflict(const std::string& message);
-
 using Handler = boost::asio::awaitable<Reply> (*)(Call&);
 
 // ---- request bodies -------------------------------------------------------------------------
@@ -94,17 +73,6 @@ using Handler = boost::asio::awaitable<Reply> (*)(Call&);
 /// The body as a JSON object: 413 over kMaxBodyBytes, 400 when it is not a JSON object. An empty
 /// body is an empty object when `required` is false, else a 400.
 json::object body_object(const Call& c, bool required);
-/// 400 naming the first field of `o` not in `allowed` (read-only fields get their own message).
-void reject_unknown_fields(const json::object& o, std::span<const std::string_view> allowed);
-inline void reject_unknown_fields(const json::object& o,
-                                  std::initializer_list<std::string_view> allowed) {
-    reject_unknown_fields(o, std::span<const std::string_view>(allowed.begin(), allowed.size()));
-}
-/// Typed field readers: 400 "<field>: expected ..." on a wrong type.
-std::string string_value(const json::value& v, std::string_view field);
-std::int64_t int_value(const json::value& v, std::string_view field);
-bool bool_value(const json::value& v, std::string_view field);
-
 // ---- query strings --------------------------------------------------------------------------
 
 /// 400 naming the first query parameter not in `allowed`.

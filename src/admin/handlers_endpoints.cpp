@@ -16,94 +16,6 @@ namespace {
 constexpr std::size_t kDetailEvents = 20;
 constexpr std::size_t kDetailChecks = 10;
 
-/// Fields POST and PATCH accept (PATCH: `name` only if unchanged).
-constexpr std::array<std::string_view, 14> kEndpointFields = {"name",
-                                                              "base_url",
-                                                              "api_key",
-                                                              "kind",
-                                                              "auth",
-                                                              "tier",
-                                                              "weight",
-                                                              "enabled",
-                                                              "tls_verify",
-                                                              "model_map",
-                                                              "tags",
-                                                              "connect_timeout_ms",
-                                                              "first_byte_timeout_ms",
-                                                              "idle_timeout_ms"};
-
-int clamp_int(std::int64_t v) {
-    return static_cast<int>(std::clamp<std::int64_t>(v, INT_MIN, INT_MAX));
-}
-
-std::optional<config::Millis> timeout_value(const json::value& v, std::string_view field) {
-    if (v.is_null()) return std::nullopt;
-    return config::Millis(int_value(v, field));
-}
-
-/// Applies every field present in `o` to `e` (types checked; ranges are validate_endpoint's).
-void apply_fields(const json::object& o, config::EndpointConfig& e) {
-    for (const auto& [key, v] : o) {
-        if (key == "name") {
-            e.name = string_value(v, key);
-        } else if (key == "base_url") {
-            e.base_url = string_value(v, key);
-        } else if (key == "api_key") {
-            e.api_key = string_value(v, key);
-        } else if (key == "kind") {
-            auto kind = config::parse_endpoint_kind(string_value(v, key));
-            if (!kind) bad_request("kind: expected anthropic or openai");
-            e.kind = *kind;
-        } else if (key == "auth") {
-            auto auth = config::parse_auth_mode(string_value(v, key));
-            if (!auth) bad_request("auth: expected x-api-key, bearer or both");
-            e.auth = *auth;
-        } else if (key == "tier") {
-            e.tier = clamp_int(int_value(v, key));
-        } else if (key == "weight") {
-            e.weight = clamp_int(int_value(v, key));
-        } else if (key == "enabled") {
-            e.enabled = bool_value(v, key);
-        } else if (key == "tls_verify") {
-            e.tls_verify = bool_value(v, key);
-        } else if (key == "model_map") {
-            if (!v.is_object()) bad_request("model_map: expected an object of model name strings");
-            e.model_map.clear();
-            for (const auto& [from, to] : v.get_object()) {
-                if (!to.is_string())
-                    bad_request("model_map: expected an object of model name strings");
-                e.model_map.emplace_back(std::string(from), std::string(to.get_string()));
-            }
-        } else if (key == "tags") {
-            if (!v.is_array()) bad_request("tags: expected an array of strings");
-            e.tags.clear();
-            for (const auto& t : v.get_array()) {
-                if (!t.is_string()) bad_request("tags: expected an array of strings");
-                e.tags.emplace_back(t.get_string());
-            }
-        } else if (key == "connect_timeout_ms") {
-            e.connect_timeout = timeout_value(v, key);
-        } else if (key == "first_byte_timeout_ms") {
-            e.first_byte_timeout = timeout_value(v, key);
-        } else if (key == "idle_timeout_ms") {
-            e.idle_timeout = timeout_value(v, key);
-        }
-    }
-}
-
-/// config::validate_endpoint with its messages naming the API's fields (…_ms for timeouts).
-void validate(config::EndpointConfig& e) {
-    try {
-        config::validate_endpoint(e);
-    } catch (const config::ConfigError& err) {
-        std::string msg = err.what();
-        for (std::string_view f : {"connect_timeout", "first_byte_timeout", "idle_timeout"}) {
-            if (msg.starts_with(std::string(f) + ":")) msg.insert(f.size(), "_ms");
-        }
-        bad_request(msg);
-    }
-}
-
 std::optional<store::EndpointRecord> find_record(store::Store& st, const std::string& name) {
     for (auto& rec : st.list_endpoints()) {
         if (rec.config.name == name) return std::move(rec);
@@ -121,7 +33,7 @@ asio::awaitable<store::EndpointRecord> modify(Call& c, Change change) {
         if (!rec) not_found("no endpoint named '" + name + "'");
         auto cfg = rec->config;
         change(cfg);
-        validate(cfg);
+        validate_endpoint_fields(cfg);
         if (cfg == rec->config) return std::move(*rec);
         auto stored = st.upsert_endpoint(cfg);
         ctl->reload();
@@ -195,8 +107,8 @@ asio::awaitable<Reply> create_endpoint(Call& c) {
         if (!o.contains(required)) bad_request(std::string(required) + ": required");
     }
     config::EndpointConfig cfg;
-    apply_fields(o, cfg);
-    validate(cfg);
+    apply_endpoint_fields(o, cfg);
+    validate_endpoint_fields(cfg);
     auto work = [ctl = &c.control, cfg]() {
         auto& st = ctl->store();
         if (find_record(st, cfg.name)) {
@@ -246,10 +158,10 @@ asio::awaitable<Reply> patch_endpoint(Call& c) {
     }
     // Type errors are reported before the store is touched.
     config::EndpointConfig probe;
-    apply_fields(o, probe);
+    apply_endpoint_fields(o, probe);
     auto change = [o](config::EndpointConfig& cfg) {
         const auto previous_key = cfg.api_key;
-        apply_fields(o, cfg);
+        apply_endpoint_fields(o, cfg);
         // A masked credential sent back from a GET means "unchanged", never the new secret.
         if (o.contains("api_key") && cfg.api_key == store::mask_secret(previous_key)) {
             cfg.api_key = previous_key;

@@ -14,6 +14,9 @@ void Gateway::LiveStates::on_state_event(const proxy::StateEvent& e) {
 Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock,
                  store::WriterOptions writer)
     : cfg_(std::move(cfg)), store_(std::move(store)), health_(clock, &live_states_) {
+    // spdlog builds its registry on first use; build it here, before any thread can log, so two
+    // threads never race to construct it.
+    (void)spdlog::default_logger_raw();
     // Live "request" events carry the row id, so they are published once the row is written.
     writer_ = std::make_unique<store::RequestWriter>(
         *store_, writer, [this](const std::vector<store::RequestRecord>& rows) {

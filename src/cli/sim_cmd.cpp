@@ -112,7 +112,8 @@ void add_sim_command(CLI::App& app) {
         "sim", "Run a simulated Anthropic upstream in the foreground (demos, benchmarks)");
     cmd->add_option("--listen", opts->listen, "HOST:PORT to listen on (loopback only by default)")
         ->capture_default_str();
-    cmd->add_option("--profile", opts->profile, "Behaviour: fast, slow, flaky or bench")
+    cmd->add_option("--profile", opts->profile,
+                    "Behaviour: fast, slow, flaky, bench, overloaded, cutter or ratelimited")
         ->check(CLI::IsMember({"fast", "slow", "flaky", "bench"}))
         ->capture_default_str();
     cmd->add_option("--seed", opts->seed, "Seed for the flaky profile's fault choices");

@@ -29,7 +29,9 @@ bool key_char(char c) {
 
 /// The one info line per request (text, or one JSON object with `log_format = "json"`).
 void log_request(const store::RequestRecord& r, std::string_view target) {
-    const std::string_view error_class = r.error_class.empty() ? "ok" : r.error_class;
+    // Both arms string_view: a `"ok" : std::string` conditional would view a destroyed temporary.
+    const std::string_view error_class =
+        r.error_class.empty() ? std::string_view{"ok"} : std::string_view{r.error_class};
     if (log::json_format()) {
         boost::json::object o;
         o["msg"] = "request";

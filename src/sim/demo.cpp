@@ -153,8 +153,36 @@ Handler demo_handler(std::string_view profile, std::uint64_t seed) {
         return [flaky](const Request& req) { return (*flaky)(req); };
     }
     if (profile == "bench") return bench_reply;
+    if (profile == "overloaded") {
+        return [](const Request& req) {
+            if (!is_messages_post(req)) return bench_reply(req);
+            return Reply::error(529, "overloaded_error", "Overloaded");
+        };
+    }
+    if (profile == "cutter") {
+        return [](const Request& req) {
+            Reply r = bench_reply(req);
+            // A few events reach the client, then the connection is reset: a cut after the
+            // commit point.
+            if (r.status == 200 && r.chunks.size() > 4) {
+                r.reset_after_bytes = r.chunks[0].size() + r.chunks[1].size() + r.chunks[2].size();
+            }
+            return r;
+        };
+    }
+    if (profile == "ratelimited") {
+        return [](const Request& req) {
+            if (!is_messages_post(req)) return bench_reply(req);
+            Reply r = Reply::error(429, "rate_limit_error",
+                                   "Number of requests has exceeded your "
+                                   "rate limit");
+            r.headers.emplace_back("retry-after", "5");
+            return r;
+        };
+    }
     throw std::invalid_argument("unknown simulator profile '" + std::string(profile) +
-                                "' (expected fast, slow, flaky or bench)");
+                                "' (expected fast, slow, flaky, bench, overloaded, cutter or "
+                                "ratelimited)");
 }
 
 std::unique_ptr<Server> make_demo_server(std::string_view profile, std::uint16_t port,

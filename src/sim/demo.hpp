@@ -17,8 +17,12 @@ inline constexpr std::uint64_t kDefaultDemoSeed = 0x51e57eedULL;
 /// Every profile name: "fast" (head ~30 ms, 15 ms gaps), "slow" (head ~1.5 s, 40 ms gaps),
 /// "flaky" (per request: ~20 % 529, ~10 % a 200 stream opening with an overloaded_error event,
 /// ~10 % a stream reset midway, else like fast), "bench" (immediate head; streams of
-/// `x-sim-deltas` deltas, default 40, every `x-sim-gap-ms` ms, default 20; ~1 KB JSON otherwise).
-inline constexpr std::array<std::string_view, 4> kDemoProfiles{"fast", "slow", "flaky", "bench"};
+/// `x-sim-deltas` deltas, default 40, every `x-sim-gap-ms` ms, default 20; ~1 KB JSON otherwise);
+/// and three fault profiles for soak runs, otherwise like bench: "overloaded" (every Messages
+/// request gets 529 overloaded_error), "cutter" (every stream is reset after its first events),
+/// "ratelimited" (every Messages request gets 429 with `retry-after: 5`).
+inline constexpr std::array<std::string_view, 7> kDemoProfiles{
+    "fast", "slow", "flaky", "bench", "overloaded", "cutter", "ratelimited"};
 
 /// The three endpoints `qcc serve --demo` starts, in order.
 inline constexpr std::array<std::string_view, 3> kServeDemoProfiles{"fast", "slow", "flaky"};

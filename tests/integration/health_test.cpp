@@ -95,8 +95,10 @@ TEST(Recovery, OpenBreakerIsClosedByAPassingCheck) {
 
 TEST(Warmup, FirstRequestReusesAPreOpenedConnection) {
     FakeUpstream a;
-    ProxyFixture proxy({endpoint_config("a", a.base_url())}, {}, "", nullptr,
-                       /*warmup_connections=*/1);
+    // Warm connections are per worker: one worker makes the count exact.
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url())}, [](config::Config& c) { c.workers = 1; }, "", nullptr,
+        /*warmup_connections=*/1);
     ASSERT_TRUE(proxy.gateway().wait_warmup(10s));
     // The proxy's connect completes before the upstream's accept runs: await the accept.
     ASSERT_TRUE(a.server().wait_until(

@@ -73,7 +73,10 @@ TEST(LocalLimits, APoolThatStaysFullIsQccsOwnOverloadNeverTheEndpoints) {
     a.set_default(sim::Reply::sse(long_stream(40), 100ms));  // holds its connection for 4 s
     auto ep = endpoint_config("a", a.base_url());
     ep.connect_timeout = 200ms;  // how long a request waits for a pooled slot
-    ProxyFixture proxy({ep}, [](config::Config& c) { c.pool.max_per_endpoint = 1; });
+    ProxyFixture proxy({ep}, [](config::Config& c) {
+        c.workers = 1;  // the pool is per worker
+        c.pool.max_per_endpoint = 1;
+    });
     TestClient holder(proxy.port());
     ASSERT_TRUE(holder.send("POST", "/v1/messages", ProxyFixture::client_headers(),
                             ProxyFixture::messages_body(true)));

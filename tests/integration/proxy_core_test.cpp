@@ -233,7 +233,9 @@ TEST(ProxyCore, StreamsEventsAsTheyArriveWithoutBunching) {
 
 TEST(ProxyCore, ReusesUpstreamConnectionsAcrossRequests) {
     FakeUpstream up;
-    ProxyFixture proxy({endpoint_config("a", up.base_url())});
+    // Pools are per worker: with one worker every request can reuse the same connection.
+    ProxyFixture proxy({endpoint_config("a", up.base_url())},
+                       [](config::Config& c) { c.workers = 1; });
     for (int i = 0; i < 3; ++i) {
         TestClient client(proxy.port());
         ASSERT_EQ(client

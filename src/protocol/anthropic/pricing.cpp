@@ -82,8 +82,9 @@ bool apply_override(std::string_view model, const boost::json::value& spec, Pric
                                ", got " + describe(spec));
     }
     for (const auto& [key, value] : spec.as_object()) {
+        const std::string_view name = key;  // (clang 14 cannot capture a structured binding)
         const auto field = std::find_if(kFields.begin(), kFields.end(),
-                                        [&](const Field& f) { return f.name == key; });
+                                        [&](const Field& f) { return f.name == name; });
         if (field == kFields.end()) {
             return fail(error, where + ": unknown field " + quoted(key) + " (expected " +
                                    std::string(kFieldList) + ")");

@@ -1,5 +1,6 @@
 #include "harness/proxy_fixture.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -25,7 +26,11 @@ ProxyFixture::ProxyFixture(std::vector<config::EndpointConfig> endpoints,
                            const StoreWrapper& wrap_store, store::WriterOptions writer) {
     config::Config cfg;
     cfg.listen = "127.0.0.1:0";
+    // One worker unless QCC_TEST_WORKERS says otherwise (the ThreadSanitizer run uses several).
     cfg.workers = 1;
+    if (const char* w = std::getenv("QCC_TEST_WORKERS"); w != nullptr && std::atoi(w) > 0) {
+        cfg.workers = std::atoi(w);
+    }
     cfg.drain_timeout = std::chrono::milliseconds(2000);
     cfg.endpoints = std::move(endpoints);
     cfg.keys.push_back(config::KeyConfig{"test", kClientKey});

@@ -252,7 +252,8 @@ TEST_F(ConfigTest, BaseUrlNormalization) {
     EXPECT_EQ(url_of("https://relay.example.com/"), "https://relay.example.com");
     EXPECT_EQ(url_of("https://relay.example.com"), "https://relay.example.com");
     EXPECT_EQ(url_of("https://x.example/api/anthropic/"), "https://x.example/api/anthropic");
-    EXPECT_EQ(url_of("http://127.0.0.1:8080/v1//"), "http://127.0.0.1:8080/v1/");
+    // Every trailing slash goes (normalizing twice must not change the result: found by fuzzing).
+    EXPECT_EQ(url_of("http://127.0.0.1:8080/v1//"), "http://127.0.0.1:8080/v1");
     EXPECT_EQ(url_of("http://[::1]:8080"), "http://[::1]:8080");
 }
 
@@ -569,6 +570,13 @@ TEST(ValidateEndpoint, NormalizesAndRejects) {
     e.base_url = "https://api.anthropic.com/";
     validate_endpoint(e);
     EXPECT_EQ(e.base_url, "https://api.anthropic.com");
+    EndpointConfig slashes = e;
+    slashes.base_url = "https://relay.example//api//";  // found by fuzzing: not idempotent
+    validate_endpoint(slashes);
+    EXPECT_EQ(slashes.base_url, "https://relay.example//api");
+    const auto once = slashes;
+    validate_endpoint(slashes);
+    EXPECT_EQ(slashes, once);
 
     auto error = [](EndpointConfig bad) -> std::string {
         try {
