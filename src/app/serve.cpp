@@ -166,7 +166,8 @@ int serve(const ServeOptions& o) {
     spdlog::info(
         "file descriptors: {} → up to {} client connections, {} of them not yet "
         "authenticated (limits.*)",
-        fd_ceiling, gateway->server().gate().max_open(), cfg.limits.max_unauthenticated);
+        fd_ceiling, gateway->server().gate().max_open(),
+        gateway->server().gate().max_unauthenticated());
     if (!first_key.empty()) {
         std::cout << "\nCreated client key 'default' (shown once, store it now):\n  " << first_key
                   << "\n\n"
@@ -198,6 +199,7 @@ int serve(const ServeOptions& o) {
     gateway->stop();
     for (auto& s : demo_servers) s->stop();
     spdlog::info("stopped");
+    log::shutdown();
     spdlog::shutdown();
     return 0;
 }

@@ -2,16 +2,16 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include <fcntl.h>
-#include <spdlog/async.h>
-#include <spdlog/formatter.h>
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/sink.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,98 +24,142 @@ namespace {
 
 std::atomic<bool> g_json{false};
 
-/// {"ts":"2026-11-27T10:15:03.123Z","level":"info","msg":"..."} — or the message's own fields
-/// when the message is a JSON object.
-class JsonFormatter final : public spdlog::formatter {
+/// "2026-11-27 10:15:03." (text, local time) or "2026-11-27T10:15:03." (JSON, UTC) for the
+/// second of `t`, cached per thread: a line costs a lookup, not a localtime_r and a snprintf.
+class SecondPrefix {
   public:
-    void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-        const auto since = msg.time.time_since_epoch();
-        const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
-        const auto millis =
-            std::chrono::duration_cast<std::chrono::milliseconds>(since - secs).count();
-        const std::time_t t = secs.count();
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char ts[64];
-        const auto n = std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                     tm.tm_min, tm.tm_sec, static_cast<int>(millis));
-        std::string line = R"({"ts":")";
-        line.append(ts, static_cast<std::size_t>(n));
-        line += R"(","level":")";
-        const auto level = spdlog::level::to_string_view(msg.level);
-        line.append(level.data(), level.size());
-        line += "\",";
-        const std::string_view payload(msg.payload.data(), msg.payload.size());
-        if (payload.size() >= 2 && payload.front() == '{' && payload.back() == '}') {
-            line.append(payload.substr(1, payload.size() - 2));
-        } else {
-            line += "\"msg\":";
-            append_quoted(line, payload);
+    explicit SecondPrefix(bool utc) : utc_(utc) {}
+    std::string_view get(std::time_t t) {
+        if (t != second_ || len_ == 0) {
+            std::tm tm{};
+            if (utc_) {
+                gmtime_r(&t, &tm);
+            } else {
+                localtime_r(&t, &tm);
+            }
+            const auto n = std::snprintf(text_, sizeof text_, "%04d-%02d-%02d%c%02d:%02d:%02d.",
+                                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                                         utc_ ? 'T' : ' ', tm.tm_hour, tm.tm_min, tm.tm_sec);
+            len_ = n > 0 ? static_cast<std::size_t>(n) : 0;
+            second_ = t;
         }
-        line += "}\n";
-        dest.append(line.data(), line.data() + line.size());
+        return {text_, len_};
     }
-    std::unique_ptr<spdlog::formatter> clone() const override {
-        return std::make_unique<JsonFormatter>();
-    }
+
+  private:
+    bool utc_;
+    std::time_t second_ = 0;
+    char text_[48] = {};
+    std::size_t len_ = 0;
 };
+
+void append_millis(std::string& out, int ms) {
+    out += static_cast<char>('0' + ms / 100);
+    out += static_cast<char>('0' + ms / 10 % 10);
+    out += static_cast<char>('0' + ms % 10);
+}
+
+void append_timestamp(std::string& out, spdlog::log_clock::time_point time, bool utc) {
+    thread_local SecondPrefix local(false), universal(true);
+    const auto since = time.time_since_epoch();
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
+    out += (utc ? universal : local).get(static_cast<std::time_t>(secs.count()));
+    append_millis(out,
+                  static_cast<int>(
+                      std::chrono::duration_cast<std::chrono::milliseconds>(since - secs).count()));
+}
 
 /// "2026-11-27 10:15:03.123 info  message": the text format, with control characters in the
 /// message escaped (a model name or session id from a request cannot forge a line).
-class TextFormatter final : public spdlog::formatter {
-  public:
-    void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-        const auto since = msg.time.time_since_epoch();
-        const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
-        const auto millis =
-            std::chrono::duration_cast<std::chrono::milliseconds>(since - secs).count();
-        const std::time_t t = secs.count();
-        std::tm tm{};
-        localtime_r(&t, &tm);
-        char ts[64];
-        const auto level = spdlog::level::to_string_view(msg.level);
-        const auto n = std::snprintf(ts, sizeof ts, "%04d-%02d-%02d %02d:%02d:%02d.%03d %-5.*s ",
-                                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                     tm.tm_min, tm.tm_sec, static_cast<int>(millis),
-                                     static_cast<int>(level.size()), level.data());
-        dest.append(ts, ts + n);
-        const auto line = escape_control(std::string_view(msg.payload.data(), msg.payload.size()));
-        dest.append(line.data(), line.data() + line.size());
-        dest.push_back('\n');
-    }
-    std::unique_ptr<spdlog::formatter> clone() const override {
-        return std::make_unique<TextFormatter>();
-    }
-};
+void format_text(const spdlog::details::log_msg& msg, std::string& out) {
+    append_timestamp(out, msg.time, false);
+    out += ' ';
+    const auto level = spdlog::level::to_string_view(msg.level);
+    out.append(level.data(), level.size());
+    for (auto n = level.size(); n < 5; ++n) out += ' ';
+    out += ' ';
+    append_escaped(out, std::string_view(msg.payload.data(), msg.payload.size()));
+    out += '\n';
+}
 
-/// A size-rotated log file that never loses its way: lines are buffered whole and written with
-/// one write(2) per flush (at least every second, and at once for warnings), so a crash cuts no
-/// line in half; when the file cannot be written, opened or rotated, lines go to stderr and the
-/// problem is reported there (once a minute) until a later attempt succeeds.
-class RotatingFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+/// {"ts":"2026-11-27T10:15:03.123Z","level":"info","msg":"..."} — or the message's own fields
+/// when the message is a JSON object.
+void format_json(const spdlog::details::log_msg& msg, std::string& out) {
+    out += R"({"ts":")";
+    append_timestamp(out, msg.time, true);
+    out += R"(Z","level":")";
+    const auto level = spdlog::level::to_string_view(msg.level);
+    out.append(level.data(), level.size());
+    out += "\",";
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    if (payload.size() >= 2 && payload.front() == '{' && payload.back() == '}') {
+        out.append(payload.substr(1, payload.size() - 2));
+    } else {
+        out += "\"msg\":";
+        append_quoted(out, payload);
+    }
+    out += "}\n";
+}
+
+bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const auto n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+/// The one sink: lines are formatted on the calling thread, appended whole to a shared buffer,
+/// and written with one write(2) per flush — when the buffer passes 64 KiB, at once for
+/// warnings and errors, and otherwise by the flusher thread every 200 ms. No thread is woken per
+/// line and no line is cut in half by a crash. The destination is stderr, or a size-rotated file:
+/// when the file cannot be written, opened or rotated, lines go to stderr and the problem is
+/// reported there (once a minute) until a later attempt succeeds.
+class LineSink final : public spdlog::sinks::sink {
   public:
-    RotatingFileSink(std::string path, std::size_t max_bytes, std::size_t files)
-        : path_(std::move(path)), max_bytes_(max_bytes), files_(files) {
-        if (!open_file()) {
+    LineSink(bool json, std::string path, std::size_t max_bytes, std::size_t files)
+        : json_(json), path_(std::move(path)), max_bytes_(max_bytes), files_(files) {
+        if (!path_.empty() && !open_file()) {
             throw spdlog::spdlog_ex("cannot open " + path_ + ": " + std::strerror(errno));
         }
     }
-    ~RotatingFileSink() override {
-        std::lock_guard lock(mutex_);
-        flush_();
+    ~LineSink() override {
+        std::lock_guard lock(mu_);
+        write_locked();
         if (fd_ >= 0) ::close(fd_);
     }
 
-  protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
-        spdlog::memory_buf_t formatted;
-        formatter_->format(msg, formatted);
-        buffer_.append(formatted.data(), formatted.size());
-        if (buffer_.size() >= kFlushBytes) flush_();
+    void log(const spdlog::details::log_msg& msg) override {
+        thread_local std::string line;
+        line.clear();
+        if (json_) {
+            format_json(msg, line);
+        } else {
+            format_text(msg, line);
+        }
+        std::lock_guard lock(mu_);
+        buffer_ += line;
+        if (msg.level >= spdlog::level::warn || buffer_.size() >= kFlushBytes) write_locked();
     }
-    void flush_() override {
+    void flush() override {
+        std::lock_guard lock(mu_);
+        write_locked();
+    }
+    void set_pattern(const std::string&) override {}
+    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+
+  private:
+    static constexpr std::size_t kFlushBytes = 64 * 1024;
+
+    void write_locked() {
         if (buffer_.empty()) return;
+        if (path_.empty()) {
+            write_all(STDERR_FILENO, buffer_);
+            buffer_.clear();
+            return;
+        }
         if (fd_ < 0) reopen_if_due();
         if (fd_ >= 0 && size_ + buffer_.size() > max_bytes_) rotate();
         if (fd_ >= 0 && write_all(fd_, buffer_)) {
@@ -125,19 +169,6 @@ class RotatingFileSink final : public spdlog::sinks::base_sink<std::mutex> {
             write_all(STDERR_FILENO, buffer_);  // never lose the lines
         }
         buffer_.clear();
-    }
-
-  private:
-    static constexpr std::size_t kFlushBytes = 64 * 1024;
-
-    static bool write_all(int fd, std::string_view data) {
-        while (!data.empty()) {
-            const auto n = ::write(fd, data.data(), data.size());
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return false;
-            data.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return true;
     }
 
     bool open_file() {
@@ -182,6 +213,8 @@ class RotatingFileSink final : public spdlog::sinks::base_sink<std::mutex> {
         write_all(STDERR_FILENO, line);
     }
 
+    const bool json_;
+    std::mutex mu_;
     std::string path_;
     std::size_t max_bytes_, files_;
     int fd_ = -1;
@@ -189,6 +222,38 @@ class RotatingFileSink final : public spdlog::sinks::base_sink<std::mutex> {
     std::string buffer_;
     std::chrono::steady_clock::time_point next_reopen_{}, next_report_{};
 };
+
+/// Flushes the sink every 200 ms on its own low-priority thread, until stopped.
+class Flusher {
+  public:
+    explicit Flusher(std::shared_ptr<LineSink> sink)
+        : sink_(std::move(sink)), thread_([this](const std::stop_token& stop) { run(stop); }) {}
+    ~Flusher() {
+        thread_.request_stop();
+        cv_.notify_all();
+    }
+
+  private:
+    void run(const std::stop_token& stop) {
+        sys::name_thread("qcc-log");
+        sys::set_thread_priority(sys::ThreadPriority::kBatch);
+        std::unique_lock lock(mu_);
+        while (!stop.stop_requested()) {
+            cv_.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
+            sink_->flush();
+        }
+    }
+
+    std::shared_ptr<LineSink> sink_;
+    std::mutex mu_;
+    std::condition_variable_any cv_;
+    std::jthread thread_;  // last: starts after the members it uses exist
+};
+
+std::unique_ptr<Flusher>& flusher() {
+    static std::unique_ptr<Flusher> instance;
+    return instance;
+}
 
 }  // namespace
 
@@ -206,49 +271,74 @@ bool LogThrottle::allow(std::uint64_t* suppressed) {
     return true;
 }
 
+namespace {
+
+/// True when one of the 8 bytes of `w` is a control character (< 0x20) or DEL (0x7f). May also
+/// be true next to such a byte (borrows), never when the word has none.
+constexpr bool has_control(std::uint64_t w) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+    const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+    const std::uint64_t del = w ^ (kOnes * 0x7f);
+    const std::uint64_t is_del = (del - kOnes) & ~del & kHigh;
+    return (below_space | is_del) != 0;
+}
+
+}  // namespace
+
+void append_escaped(std::string& out, std::string_view text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::size_t start = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        // Eight bytes at a time while they hold nothing to escape (the common case).
+        if (i + 8 <= text.size()) {
+            std::uint64_t w;
+            std::memcpy(&w, text.data() + i, 8);
+            if (!has_control(w)) {
+                i += 8;
+                continue;
+            }
+        }
+        const auto u = static_cast<unsigned char>(text[i]);
+        if (u >= 0x20 && u != 0x7f) {
+            ++i;
+            continue;
+        }
+        out.append(text.substr(start, i - start));
+        out += "\\x";
+        out += kHex[u >> 4];
+        out += kHex[u & 0xf];
+        start = ++i;
+    }
+    out.append(text.substr(start));
+}
+
 std::string escape_control(std::string_view text) {
     std::string out;
     out.reserve(text.size());
-    for (const char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[u >> 4];
-            out += kHex[u & 0xf];
-        } else {
-            out += c;
-        }
-    }
+    append_escaped(out, text);
     return out;
 }
 
 void init(std::string_view level, std::string_view format, const std::string& file) {
-    // Asynchronous: a worker thread formats and writes; a full queue overwrites the oldest
-    // message instead of blocking an I/O thread.
-    spdlog::init_thread_pool(8192, 1, [] {
-        sys::name_thread("qcc-log");
-        sys::set_thread_priority(sys::ThreadPriority::kBatch);
-    });
-    std::shared_ptr<spdlog::logger> logger;
-    if (file.empty()) {
-        logger = spdlog::create_async_nb<spdlog::sinks::stderr_color_sink_mt>("qcc");
-    } else {
-        constexpr std::size_t kFileBytes = 10u << 20;
-        constexpr std::size_t kFiles = 5;
-        logger = spdlog::create_async_nb<RotatingFileSink>("qcc", file, kFileBytes, kFiles);
-    }
+    // Synchronous logger, buffered sink: the calling thread formats its line and appends it to
+    // the sink's buffer; the flusher writes the buffer out (see LineSink).
+    constexpr std::size_t kFileBytes = 10u << 20;
+    constexpr std::size_t kFiles = 5;
     g_json = format == "json";
-    if (g_json) {
-        logger->set_formatter(std::make_unique<JsonFormatter>());
-    } else {
-        logger->set_formatter(std::make_unique<TextFormatter>());
-    }
+    flusher().reset();
+    auto sink = std::make_shared<LineSink>(g_json.load(), file, kFileBytes, kFiles);
+    auto logger = std::make_shared<spdlog::logger>("qcc", sink);
     logger->set_level(spdlog::level::from_str(std::string(level)));
-    // Lines reach the file within a second, and warnings at once.
     logger->flush_on(spdlog::level::warn);
     spdlog::set_default_logger(logger);
-    spdlog::flush_every(std::chrono::seconds(1));
+    flusher() = std::make_unique<Flusher>(std::move(sink));
+}
+
+void shutdown() {
+    flusher().reset();
+    spdlog::default_logger_raw()->flush();
 }
 
 }  // namespace qcc::log

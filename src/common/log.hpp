@@ -14,6 +14,8 @@ namespace qcc::log {
 /// JSON object per line) and destination (`file` "" = stderr, for service managers; otherwise a
 /// size-rotated file: 5 files of 10 MiB). Throws spdlog::spdlog_ex when the file can't be opened.
 void init(std::string_view level, std::string_view format, const std::string& file = {});
+/// Stops the flusher and writes out every buffered line (call before exit).
+void shutdown();
 
 /// Lets a repeated message through at most once per `interval` (any thread). A caller that is
 /// let through learns how many occurrences were held back since the last one, so a flood becomes
@@ -35,6 +37,8 @@ class LogThrottle {
 /// `text` with control characters (and DEL) written as \xHH, so a value taken from a request can
 /// never forge a log line or drive a terminal.
 std::string escape_control(std::string_view text);
+/// escape_control appended to `out`.
+void append_escaped(std::string& out, std::string_view text);
 
 /// True when lines are JSON objects. A message that is itself a JSON object ("{...}") is merged
 /// into the line's object, so structured lines (one per request) keep their fields.

@@ -385,7 +385,7 @@ class Loader {
         if (auto v = int_at(t, "max_connections", "limits", 0, 10'000'000)) {
             out.max_connections = static_cast<int>(*v);
         }
-        if (auto v = int_at(t, "max_unauthenticated", "limits", 1, 10'000'000)) {
+        if (auto v = int_at(t, "max_unauthenticated", "limits", 0, 10'000'000)) {
             out.max_unauthenticated = static_cast<int>(*v);
         }
         if (auto v = duration_at(t, "header_timeout", "limits", false)) out.header_timeout = *v;

@@ -51,10 +51,10 @@ struct PoolConfig {
 /// Limits on client connections: what QCC accepts before a request is authenticated, and how
 /// long it waits for each part of a request.
 struct Limits {
-    int max_connections = 0;        // open client connections; 0 = from the file-descriptor limit
-    int max_unauthenticated = 512;  // connections that have not yet sent an authenticated request
-    Millis header_timeout{10'000};  // a new connection's first request head
-    Millis body_timeout{60'000};    // a request body, once its head was accepted
+    int max_connections = 0;      // open client connections; 0 = from the file-descriptor limit
+    int max_unauthenticated = 0;  // not yet authenticated connections; 0 = half of max_connections
+    Millis header_timeout{10'000};      // a new connection's first request head
+    Millis body_timeout{60'000};        // a request body, once its head was accepted
     Millis keepalive_timeout{120'000};  // an authenticated connection waiting for its next request
     int auth_free_failures = 5;    // bad keys / admin tokens per minute from one address, at once
     Millis auth_max_delay{2'000};  // beyond them, answers are held back up to this long

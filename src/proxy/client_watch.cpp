@@ -1,13 +1,5 @@
 #include "proxy/client_watch.hpp"
 
-#include <cerrno>
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <sys/socket.h>
-
 namespace qcc::proxy {
 
 namespace {
@@ -15,16 +7,12 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-asio::awaitable<void> watch_client(tcp::socket* socket, std::shared_ptr<ClientWatch> watch) {
-    auto [ec] =
-        co_await socket->async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-    if (!watch->active) co_return;  // the scope ended first; the socket may be gone
-    char byte;
-    const auto n = ec ? 0 : ::recv(socket->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) co_return;  // a pipelined request or stray bytes, not a disconnect
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) co_return;
-    watch->client_gone = true;
-    if (watch->upstream != nullptr) watch->upstream->cancel();
+/// Runs when the peek below completed (or was cancelled).
+void on_peeked(ClientWatch& watch, const boost::system::error_code& ec, std::size_t n) {
+    if (!watch.active || ec == asio::error::operation_aborted) return;  // the scope ended
+    if (!ec && n > 0) return;  // a pipelined request or stray bytes, not a disconnect
+    watch.client_gone = true;  // end of stream or an error: the client is gone
+    if (watch.upstream != nullptr) watch.upstream->cancel();
 }
 
 }  // namespace
@@ -32,7 +20,12 @@ asio::awaitable<void> watch_client(tcp::socket* socket, std::shared_ptr<ClientWa
 ClientWatchScope::ClientWatchScope(boost::beast::tcp_stream& client,
                                    std::shared_ptr<ClientWatch> watch)
     : client_(client), watch_(std::move(watch)) {
-    asio::co_spawn(client_.get_executor(), watch_client(&client_.socket(), watch_), asio::detached);
+    // A peek (MSG_PEEK: nothing is consumed, a pipelined request stays for the session) with a
+    // plain completion handler. Unlike a readiness wait, a receive is queued without a system
+    // call when the socket was just read dry, and this runs for every proxied request.
+    client_.socket().async_receive(asio::buffer(&watch_->peek_byte, 1), tcp::socket::message_peek,
+                                   [watch = watch_](const boost::system::error_code& ec,
+                                                    std::size_t n) { on_peeked(*watch, ec, n); });
 }
 
 ClientWatchScope::~ClientWatchScope() {

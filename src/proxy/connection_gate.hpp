@@ -2,6 +2,7 @@
 // sent an authenticated request. Excess connections are refused at accept, before a byte is read,
 // so a flood of idle or unauthenticated connections costs one accept and one close each.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -9,8 +10,12 @@ namespace qcc::proxy {
 
 class ConnectionGate {
   public:
+    /// `max_unauthenticated` 0 = half of `max_connections`: authenticated clients keep at least
+    /// half of the capacity however many idle connections a flood opens.
     ConnectionGate(int max_connections, int max_unauthenticated)
-        : max_open_(max_connections), max_unauthenticated_(max_unauthenticated) {}
+        : max_open_(max_connections),
+          max_unauthenticated_(max_unauthenticated > 0 ? max_unauthenticated
+                                                       : std::max(max_connections / 2, 1)) {}
 
     /// A new connection: counted (open, unauthenticated) and true, or refused (false, nothing
     /// counted).
@@ -39,6 +44,7 @@ class ConnectionGate {
     int open() const { return open_.load(std::memory_order_relaxed); }
     int unauthenticated() const { return unauthenticated_.load(std::memory_order_relaxed); }
     int max_open() const { return max_open_; }
+    int max_unauthenticated() const { return max_unauthenticated_; }
     /// Connections refused at accept so far.
     std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 

@@ -52,6 +52,31 @@ std::int64_t ms_since(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
 
+/// True for the client header fields that are never forwarded: hop-by-hop, framing, Host,
+/// credentials and Accept-Encoding. Known fields are matched by their enum (no string compare).
+bool dropped_field(http::field f, std::string_view name) {
+    switch (f) {
+        case http::field::connection:
+        case http::field::keep_alive:
+        case http::field::proxy_authenticate:
+        case http::field::proxy_authorization:
+        case http::field::proxy_connection:
+        case http::field::te:
+        case http::field::trailer:
+        case http::field::transfer_encoding:
+        case http::field::upgrade:
+        case http::field::content_length:
+        case http::field::host:
+        case http::field::authorization:
+        case http::field::accept_encoding:
+            return true;
+        case http::field::unknown:
+            return hdr::iequals(name, "x-api-key") || hdr::is_hop_by_hop(name);
+        default:
+            return false;
+    }
+}
+
 /// Client headers minus hop-by-hop, credentials, framing, Host and Accept-Encoding, plus
 /// anthropic-version when the client sent none and accept-encoding: identity (the side tap reads
 /// usage without decompressing). Built once for all attempts.
@@ -59,16 +84,21 @@ std::string forwarded_headers(const ClientRequest& req) {
     std::string out;
     out.reserve(2048);
     bool has_version = false;
-    const auto connection = req[http::field::connection];
+    // Extra hop-by-hop names listed in Connection (rare: "keep-alive" and "close" are dropped
+    // anyway, so only other tokens make the per-field check necessary).
+    auto connection = req[http::field::connection];
+    const bool lists_extra = !connection.empty() && !hdr::iequals(connection, "keep-alive") &&
+                             !hdr::iequals(connection, "close");
     for (const auto& f : req.base()) {
         const auto name = f.name_string();
-        if (hdr::is_hop_by_hop(name) || hdr::iequals(name, "content-length") ||
-            (!connection.empty() && hdr::connection_lists(connection, name)) ||
-            hdr::iequals(name, "host") || hdr::iequals(name, "x-api-key") ||
-            hdr::iequals(name, "authorization") || hdr::iequals(name, "accept-encoding")) {
+        if (dropped_field(f.name(), name) ||
+            (lists_extra && hdr::connection_lists(connection, name))) {
             continue;
         }
-        if (hdr::iequals(name, "anthropic-version")) has_version = true;
+        if (!has_version && f.name() == http::field::unknown &&
+            hdr::iequals(name, "anthropic-version")) {
+            has_version = true;
+        }
         out += name;
         out += ": ";
         out += f.value();

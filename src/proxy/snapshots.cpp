@@ -1,5 +1,7 @@
 #include "proxy/snapshots.hpp"
 
+#include <unordered_map>
+
 #include "common/crypto.hpp"
 
 namespace qcc::proxy {
@@ -13,12 +15,39 @@ void Snapshots::publish(std::shared_ptr<const upstream::EndpointSet> endpoints,
 
 std::optional<std::string> Snapshots::authenticate(std::string_view presented) const {
     if (presented.empty()) return std::nullopt;
-    const auto set = keys();
+    auto set = keys();
+    // Keys that matched before are remembered per thread, for the key set they matched in: a
+    // request then costs a hash-map lookup instead of a SHA-256. Only matches are remembered, so
+    // a flood of wrong keys cannot fill the cache; a new key set (any key change) starts afresh.
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view k) const {
+            return std::hash<std::string_view>{}(k);
+        }
+    };
+    struct Cache {
+        std::shared_ptr<const KeySet> set;
+        // presented key -> key name
+        std::unordered_map<std::string, std::string, Hash, std::equal_to<>> names;
+    };
+    thread_local Cache cache;
+    if (cache.set != set) {
+        cache.names.clear();
+        cache.set = set;
+    }
+    if (const auto it = cache.names.find(presented); it != cache.names.end()) {
+        return it->second;
+    }
     const auto hash = crypto::hash_client_key(presented);
     std::optional<std::string> found;
     for (const auto& k : *set) {
         // Compare against every key so timing does not reveal which one matched.
         if (crypto::constant_time_equal(hash, k.hash) && !found) found = k.name;
+    }
+    if (found) {
+        constexpr std::size_t kMaxCached = 1024;
+        if (cache.names.size() >= kMaxCached) cache.names.clear();
+        cache.names.emplace(presented, *found);
     }
     return found;
 }

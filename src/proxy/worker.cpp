@@ -59,9 +59,9 @@ asio::awaitable<void> accept_loop(Worker& w, tcp::acceptor& acceptor) {
             if (refusals.allow(&held)) {
                 spdlog::warn(
                     "connection refused: {} open, {} not yet authenticated (limits.max_connections "
-                    "{}, limits.max_unauthenticated) ({} more since the last report)",
+                    "{}, limits.max_unauthenticated {}) ({} more since the last report)",
                     w.env().gate.open(), w.env().gate.unauthenticated(), w.env().gate.max_open(),
-                    held);
+                    w.env().gate.max_unauthenticated(), held);
             }
             boost::system::error_code ignored;
             socket.close(ignored);
@@ -87,7 +87,9 @@ Worker::Worker(const WorkerEnv& env, int index, const tcp::endpoint& listen,
                const upstream::ProxySettings& proxy)
     : env_(env),
       index_(index),
-      ioc_(std::make_unique<asio::io_context>(1)),
+      // Only this thread touches its sockets (others post to it), so the reactor need not lock
+      // them.
+      ioc_(std::make_unique<asio::io_context>(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO)),
       pool_(std::make_unique<upstream::Pool>(*ioc_, env.config.pool, proxy)),
       selector_(static_cast<std::uint64_t>(index) * 0x9E3779B97F4A7C15ull + 1),
       acceptor_(std::make_unique<tcp::acceptor>(*ioc_)),
@@ -113,7 +115,25 @@ Worker::~Worker() {
 }
 
 std::string Worker::next_request_id(std::int64_t start_unix_ms) {
-    return fmt::format("{:x}-{}-{:x}", start_unix_ms, index_, ++next_request_);
+    // "<ms since the epoch, hex>-<worker>-<counter, hex>", built by hand: this runs per request.
+    char text[64];
+    char* p = text;
+    const auto hex = [&p](std::uint64_t v) {
+        char digits[16];
+        int n = 0;
+        do {
+            digits[n++] = "0123456789abcdef"[v & 0xf];
+            v >>= 4;
+        } while (v != 0);
+        while (n > 0) *p++ = digits[--n];
+    };
+    hex(static_cast<std::uint64_t>(start_unix_ms));
+    *p++ = '-';
+    const auto index = std::to_string(index_);
+    for (const char c : index) *p++ = c;
+    *p++ = '-';
+    hex(++next_request_);
+    return std::string(text, p);
 }
 
 void Worker::sample_pool() {

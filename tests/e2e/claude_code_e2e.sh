@@ -39,7 +39,7 @@ out=$(cd "$work/project" && HOME="$work" ANTHROPIC_BASE_URL="http://127.0.0.1:$p
 # The simulated model asked for the Bash tool, Claude Code ran it, and the second request carried
 # the tool_result back through QCC: the final answer quotes the command's output.
 [[ "$out" == *"qcc-e2e-marker"* ]] || fail "no tool round trip in the answer: $out"
-n=$(grep -c 'request .*POST /v1/messages.* status=200' "$work/out.log" || true)
-(( n >= 2 )) || fail "expected at least 2 proxied Messages requests, saw $n"
+await_log "$work/out.log" 'request .*POST /v1/messages.* status=200' 2 ||
+  fail "expected at least 2 proxied Messages requests, saw $(grep -c 'request .*POST /v1/messages.* status=200' "$work/out.log")"
 grep -q 'session=[0-9a-f-]\{36\}' "$work/out.log" || fail "no Claude Code session id recognised"
-echo "claude_code_e2e: ok ($n requests proxied)"
+echo "claude_code_e2e: ok ($(grep -c 'request .*POST /v1/messages.* status=200' "$work/out.log") requests proxied)"

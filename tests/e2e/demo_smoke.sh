@@ -35,7 +35,7 @@ for i in 1 2 3 4 5 6; do
   [[ "$out" == *"event: message_start"* ]] || fail "request $i: no message_start: $out"
   [[ "$out" == *"event: message_stop"* || "$out" == *"event: error"* ]] || fail "request $i: stream neither completed nor ended with an error event: $out"
 done
-grep -q 'request .* status=200' "$work/out.log" || fail "no request line logged"
+await_log "$work/out.log" 'request .* status=200' || fail "no request line logged"
 
 # Graceful stop on SIGTERM.
 kill -TERM "$pid"

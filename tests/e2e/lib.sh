@@ -20,3 +20,15 @@ start_qcc() {
   done
   fail "qcc not ready after 20 s"
 }
+
+# QCC writes informational log lines in batches (at most 200 ms late): await them, bounded.
+# Usage: await_log LOGFILE PATTERN [COUNT]   (true once COUNT lines (default 1) match, within 10 s)
+await_log() {
+  local log=$1 pattern=$2 want=${3:-1} n=0
+  for _ in $(seq 1 200); do
+    n=$(grep -c -- "$pattern" "$log" || true)
+    (( n >= want )) && return 0
+    sleep 0.05  # polling interval of a bounded wait (10 s)
+  done
+  return 1
+}

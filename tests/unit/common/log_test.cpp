@@ -29,7 +29,8 @@ TEST(JsonLog, LinesAreObjectsAndStructuredMessagesKeepTheirFields) {
     spdlog::info("plain \"quoted\" message");
     spdlog::info(R"({"msg":"request","request_id":"r1","status":200})");
     spdlog::debug("below the level");
-    // The logger is asynchronous: shutting spdlog down joins its thread after the queue drained.
+    // Lines are buffered: shutting the log down writes them out.
+    shutdown();
     spdlog::shutdown();
     spdlog::set_default_logger(std::make_shared<spdlog::logger>("after-test"));  // no sinks
     std::ifstream in(file);
@@ -49,6 +50,26 @@ TEST(EscapeControl, WritesControlCharactersAsHex) {
     EXPECT_EQ(escape_control("plain é"), "plain é");
     EXPECT_EQ(escape_control("a\x1b[31mb\nforged line\r\x7f"),
               "a\\x1b[31mb\\x0aforged line\\x0d\\x7f");
+}
+
+// Long text is scanned eight bytes at a time: a control character anywhere in a word, next to
+// bytes >= 0x80 or at either end, is still found.
+TEST(EscapeControl, FindsControlCharactersAtEveryPositionOfLongText) {
+    const std::string base = "0123456789abcdef\xc3\xa9\xff\x80 request model=claude-sonnet-4-5 end";
+    for (const char c : {'\x00', '\x01', '\n', '\x1f', '\x7f'}) {
+        for (std::size_t at = 0; at <= base.size(); ++at) {
+            std::string text = base;
+            text.insert(at, 1, c);
+            std::string want = base;
+            static constexpr char kHex[] = "0123456789abcdef";
+            const auto u = static_cast<unsigned char>(c);
+            want.insert(at, std::string("\\x") + kHex[u >> 4] + kHex[u & 0xf]);
+            ASSERT_EQ(escape_control(text), want) << "byte " << int(u) << " at " << at;
+        }
+    }
+    EXPECT_EQ(escape_control(base), base);
+    EXPECT_EQ(escape_control(std::string(100, ' ')), std::string(100, ' '));
+    EXPECT_EQ(escape_control(std::string(3, '\x7e')), std::string(3, '\x7e'));
 }
 
 TEST(LogThrottle, LetsOneThroughPerIntervalAndCountsTheRest) {
@@ -81,13 +102,18 @@ TEST(TextLog, LinesAreFlushedWholeAndEscaped) {
            std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a bounded wait
     }
+    spdlog::warn("a warning");
+    const auto after_warning = read();  // written by the call itself, no flusher involved
+    shutdown();
     spdlog::shutdown();
+    EXPECT_NE(after_warning.find("warning a warning\n"), std::string::npos) << after_warning;
     spdlog::set_default_logger(std::make_shared<spdlog::logger>("after-test"));  // no sinks
     ASSERT_NE(text.find("request model=claude\\x1b[2J session=s1\\x0aINFO forged\n"),
               std::string::npos)
         << text;
     EXPECT_EQ(text.back(), '\n') << "only whole lines";
     EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
+    EXPECT_EQ(std::count(after_warning.begin(), after_warning.end(), '\n'), 2);
 }
 
 }  // namespace
