@@ -74,6 +74,9 @@ json::object endpoint_json(control::ControlApi& control, const store::EndpointRe
     json::array tags;
     for (const auto& t : e.tags) tags.emplace_back(t);
     o["tags"] = std::move(tags);
+    json::array models;
+    for (const auto& m : e.models) models.emplace_back(m);
+    o["models"] = std::move(models);
     // The credential never leaves the server in clear.
     o["api_key"] = store::mask_secret(e.api_key);
     o["created_at"] = rec.created_at;

@@ -68,7 +68,7 @@ bool bool_value(const json::value& v, std::string_view field) {
 }
 
 /// Fields POST and PATCH accept (PATCH: `name` only if unchanged).
-const std::array<std::string_view, 14> kEndpointFields = {"name",
+const std::array<std::string_view, 15> kEndpointFields = {"name",
                                                           "base_url",
                                                           "api_key",
                                                           "kind",
@@ -79,6 +79,7 @@ const std::array<std::string_view, 14> kEndpointFields = {"name",
                                                           "tls_verify",
                                                           "model_map",
                                                           "tags",
+                                                          "models",
                                                           "connect_timeout_ms",
                                                           "first_byte_timeout_ms",
                                                           "idle_timeout_ms"};
@@ -87,6 +88,17 @@ namespace {
 
 int clamp_int(std::int64_t v) {
     return static_cast<int>(std::clamp<std::int64_t>(v, INT_MIN, INT_MAX));
+}
+
+std::vector<std::string> string_list(const json::value& v, std::string_view field) {
+    const auto bad = [&] { bad_request(std::string(field) + ": expected an array of strings"); };
+    if (!v.is_array()) bad();
+    std::vector<std::string> out;
+    for (const auto& t : v.get_array()) {
+        if (!t.is_string()) bad();
+        out.emplace_back(t.get_string());
+    }
+    return out;
 }
 
 std::optional<config::Millis> timeout_value(const json::value& v, std::string_view field) {
@@ -130,12 +142,9 @@ void apply_endpoint_fields(const json::object& o, config::EndpointConfig& e) {
                 e.model_map.emplace_back(std::string(from), std::string(to.get_string()));
             }
         } else if (key == "tags") {
-            if (!v.is_array()) bad_request("tags: expected an array of strings");
-            e.tags.clear();
-            for (const auto& t : v.get_array()) {
-                if (!t.is_string()) bad_request("tags: expected an array of strings");
-                e.tags.emplace_back(t.get_string());
-            }
+            e.tags = string_list(v, key);
+        } else if (key == "models") {
+            e.models = string_list(v, key);
         } else if (key == "connect_timeout_ms") {
             e.connect_timeout = timeout_value(v, key);
         } else if (key == "first_byte_timeout_ms") {

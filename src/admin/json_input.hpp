@@ -60,7 +60,7 @@ std::int64_t int_value(const json::value& v, std::string_view field);
 bool bool_value(const json::value& v, std::string_view field);
 
 /// Every field POST /api/endpoints and PATCH accept.
-extern const std::array<std::string_view, 14> kEndpointFields;
+extern const std::array<std::string_view, 15> kEndpointFields;
 /// Applies every field present in `o` to `e` (types checked: 400 on a wrong type).
 void apply_endpoint_fields(const json::object& o, config::EndpointConfig& e);
 /// config::validate_endpoint with its messages naming the API's fields (…_ms for timeouts); 400.

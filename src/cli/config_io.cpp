@@ -51,7 +51,7 @@ json::object model_map_json(const ModelMap& m) {
     return o;
 }
 
-json::array tags_json(const std::vector<std::string>& tags) {
+json::array list_json(const std::vector<std::string>& tags) {
     json::array a;
     for (const auto& t : tags) a.emplace_back(t);
     return a;
@@ -80,7 +80,11 @@ void diff_endpoint(const EndpointConfig& was, const EndpointConfig& want,
     }
     if (was.tags != want.tags) {
         changes.emplace_back("tags");
-        patch["tags"] = tags_json(want.tags);
+        patch["tags"] = list_json(want.tags);
+    }
+    if (was.models != want.models) {
+        changes.emplace_back("models");
+        patch["models"] = list_json(want.models);
     }
     auto timeout = [&](std::string_view field, const std::optional<Millis>& a,
                        const std::optional<Millis>& b) {
@@ -124,9 +128,11 @@ EndpointConfig endpoint_from_json(const json::object& o) {
                 e.model_map.emplace_back(std::string(from), std::string(to.as_string()));
         }
     }
-    if (const auto* v = o.if_contains("tags"); v != nullptr && v->is_array()) {
-        for (const auto& t : v->as_array()) {
-            if (t.is_string()) e.tags.emplace_back(t.as_string());
+    for (auto [field, list] : {std::pair{"tags", &e.tags}, std::pair{"models", &e.models}}) {
+        if (const auto* v = o.if_contains(field); v != nullptr && v->is_array()) {
+            for (const auto& t : v->as_array()) {
+                if (t.is_string()) list->emplace_back(t.as_string());
+            }
         }
     }
     e.connect_timeout = timeout_from_json(o, "connect_timeout_ms");
@@ -147,7 +153,8 @@ json::object endpoint_create_body(const EndpointConfig& e) {
     b["enabled"] = e.enabled;
     b["tls_verify"] = e.tls_verify;
     b["model_map"] = model_map_json(e.model_map);
-    b["tags"] = tags_json(e.tags);
+    b["tags"] = list_json(e.tags);
+    b["models"] = list_json(e.models);
     if (e.connect_timeout) b["connect_timeout_ms"] = e.connect_timeout->count();
     if (e.first_byte_timeout) b["first_byte_timeout_ms"] = e.first_byte_timeout->count();
     if (e.idle_timeout) b["idle_timeout_ms"] = e.idle_timeout->count();
@@ -185,11 +192,13 @@ std::string endpoints_to_toml(const std::vector<EndpointConfig>& endpoints) {
             out += quoted(e.model_map[i].first) + " = " + quoted(e.model_map[i].second);
         }
         out += e.model_map.empty() ? "}\n" : " }\n";
-        out += "tags = [";
-        for (std::size_t i = 0; i < e.tags.size(); ++i) {
-            out += (i == 0 ? "" : ", ") + quoted(e.tags[i]);
+        for (auto [key, list] : {std::pair{"tags", &e.tags}, std::pair{"models", &e.models}}) {
+            out += fmt::format("{} = [", key);
+            for (std::size_t i = 0; i < list->size(); ++i) {
+                out += (i == 0 ? "" : ", ") + quoted((*list)[i]);
+            }
+            out += "]\n";
         }
-        out += "]\n";
         auto timeout = [&](std::string_view key, const std::optional<Millis>& t) {
             if (t) {
                 out += fmt::format("{} = \"{}\"\n", key, format_duration(*t));

@@ -20,9 +20,10 @@ struct EndpointFlags {
     std::string name, url, key, kind, auth;
     int tier = 1, weight = 100;
     bool disabled = false;
-    std::vector<std::string> model_map, tags;
+    std::vector<std::string> model_map, tags, models;
     CLI::Option *url_opt = nullptr, *key_opt = nullptr, *kind_opt = nullptr, *auth_opt = nullptr,
-                *tier_opt = nullptr, *weight_opt = nullptr, *map_opt = nullptr, *tag_opt = nullptr;
+                *tier_opt = nullptr, *weight_opt = nullptr, *map_opt = nullptr, *tag_opt = nullptr,
+                *models_opt = nullptr;
 };
 
 void add_field_flags(CLI::App* cmd, EndpointFlags& f, bool for_add) {
@@ -44,6 +45,11 @@ void add_field_flags(CLI::App* cmd, EndpointFlags& f, bool for_add) {
     f.tag_opt = cmd->add_option(
         "--tag", f.tags,
         for_add ? "A tag (repeatable)" : "Replace the tags (repeatable; '' clears)");
+    f.models_opt = cmd->add_option(
+        "--model", f.models,
+        for_add ? "Serve only these models (repeatable): an id, a family (haiku, sonnet, opus) "
+                  "or a prefix ending in '*'; default every model"
+                : "Replace the models served (repeatable; '' = every model)");
 }
 
 /// The fields given on the command line as an API body; nullopt (after printing why) on a bad
@@ -75,6 +81,13 @@ std::optional<json::object> field_body(const EndpointFlags& f) {
             if (!t.empty()) tags.emplace_back(t);
         }
         body["tags"] = std::move(tags);
+    }
+    if (f.models_opt->count() > 0) {
+        json::array models;
+        for (const auto& m : f.models) {
+            if (!m.empty()) models.emplace_back(m);
+        }
+        body["models"] = std::move(models);
     }
     return body;
 }
@@ -108,14 +121,16 @@ std::string model_map_text(const json::object& ep) {
     return out.empty() ? "-" : out;
 }
 
-std::string tags_text(const json::object& ep) {
+/// A string array field as "a, b" ("-" when empty).
+std::string list_text(const json::object& ep, std::string_view field,
+                      std::string_view empty = "-") {
     std::string out;
-    for (const auto& t : json_arr(ep, "tags")) {
+    for (const auto& t : json_arr(ep, field)) {
         if (!t.is_string()) continue;
         if (!out.empty()) out += ", ";
         out += std::string(t.as_string());
     }
-    return out.empty() ? "-" : out;
+    return out.empty() ? std::string(empty) : out;
 }
 
 void print_endpoint(const json::object& ep) {
@@ -132,7 +147,8 @@ void print_endpoint(const json::object& ep) {
     line("tls_verify", json_bool(ep, "tls_verify", true) ? "yes" : "no");
     line("api_key", json_str(ep, "api_key", "-"));
     line("model_map", model_map_text(ep));
-    line("tags", tags_text(ep));
+    line("models", list_text(ep, "models", "every model"));
+    line("tags", list_text(ep, "tags"));
     line("connect_timeout", timeout_text(ep, "connect_timeout_ms"));
     line("first_byte_timeout", timeout_text(ep, "first_byte_timeout_ms"));
     line("idle_timeout", timeout_text(ep, "idle_timeout_ms"));

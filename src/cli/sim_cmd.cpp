@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -113,8 +114,10 @@ void add_sim_command(CLI::App& app) {
     cmd->add_option("--listen", opts->listen, "HOST:PORT to listen on (loopback only by default)")
         ->capture_default_str();
     cmd->add_option("--profile", opts->profile,
-                    "Behaviour: fast, slow, flaky, bench, overloaded, cutter or ratelimited")
-        ->check(CLI::IsMember({"fast", "slow", "flaky", "bench"}))
+                    "Behaviour: fast, slow, flaky, bench, overloaded, cutter, ratelimited or "
+                    "ratelimited-once")
+        ->check(CLI::IsMember(
+            std::vector<std::string>(sim::kDemoProfiles.begin(), sim::kDemoProfiles.end())))
         ->capture_default_str();
     cmd->add_option("--seed", opts->seed, "Seed for the flaky profile's fault choices");
     cmd->add_flag("--allow-remote", opts->allow_remote,

@@ -48,6 +48,62 @@ std::string check_endpoint_name(std::string_view name) {
     return {};
 }
 
+}  // namespace
+
+bool model_matches(std::string_view pattern, std::string_view model) {
+    if (pattern == model) return true;
+    if (pattern == "haiku" || pattern == "sonnet" || pattern == "opus") {
+        return model.find(pattern) != std::string_view::npos;
+    }
+    return pattern.size() > 1 && pattern.back() == '*' &&
+           model.starts_with(pattern.substr(0, pattern.size() - 1));
+}
+
+bool serves_model(const EndpointConfig& endpoint, std::string_view model) {
+    if (endpoint.models.empty() || model.empty()) return true;
+    for (const auto& p : endpoint.models) {
+        if (model_matches(p, model)) return true;
+    }
+    for (const auto& [from, to] : endpoint.model_map) {
+        if (model_matches(from, model)) return true;
+    }
+    return false;
+}
+
+const std::string* mapped_model(const EndpointConfig& endpoint, std::string_view model) {
+    for (const auto& [from, to] : endpoint.model_map) {
+        if (from == model) return &to;
+    }
+    for (const auto& [from, to] : endpoint.model_map) {
+        if (model_matches(from, model)) return &to;
+    }
+    return nullptr;
+}
+
+std::string check_model_for(const EndpointConfig& endpoint, std::string_view check_model) {
+    if (const auto* to = mapped_model(endpoint, check_model)) return *to;
+    if (!serves_model(endpoint, check_model)) {
+        for (const auto& m : endpoint.models) {
+            if (m.back() != '*' && m != "haiku" && m != "sonnet" && m != "opus") return m;
+        }
+    }
+    return std::string(check_model);
+}
+
+std::string check_model_pattern(std::string_view pattern) {
+    if (pattern.empty()) return "must not be empty";
+    if (pattern.size() > 200) return "must be at most 200 characters";
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        const auto c = static_cast<unsigned char>(pattern[i]);
+        if (c <= ' ' || c == 0x7f) return "must not contain spaces or control characters";
+        if (c == '*' && i + 1 != pattern.size()) return "'*' may only end a pattern (a prefix)";
+    }
+    if (pattern == "*") return "\"*\" would match every model: leave models empty instead";
+    return {};
+}
+
+namespace {
+
 // Leaves `url` without trailing '/' so that base_url + "/v1/..." never doubles it.
 std::string normalize_base_url(std::string& url) {
     if (url.empty()) return "must not be empty";
@@ -459,11 +515,33 @@ class Loader {
         }
     }
 
+    /// An optional array of non-empty strings.
+    std::vector<std::string> string_list_at(const toml::table& t, std::string_view key,
+                                            const std::string& path) const {
+        std::vector<std::string> out;
+        const auto* node = t.get(key);
+        if (node == nullptr) return out;
+        const std::string p = join(path, key);
+        if (!node->is_array()) {
+            fail(*node, p, fmt::format("expected an array of strings, got {}", type_name(*node)));
+        }
+        const auto& arr = *node->as_array();
+        for (std::size_t i = 0; i < arr.size(); ++i) {
+            const std::string ip = fmt::format("{}[{}]", p, i);
+            if (!arr[i].is_string()) {
+                fail(arr[i], ip, fmt::format("expected a string, got {}", type_name(arr[i])));
+            }
+            if (arr[i].as_string()->get().empty()) fail(arr[i], ip, "must not be empty");
+            out.push_back(arr[i].as_string()->get());
+        }
+        return out;
+    }
+
     EndpointConfig load_endpoint(const toml::table& t, const std::string& path) const {
         reject_unknown(t, path,
                        {"name", "base_url", "api_key", "kind", "auth", "tier", "weight", "enabled",
                         "tls_verify", "model_map", "connect_timeout", "first_byte_timeout",
-                        "idle_timeout", "tags"});
+                        "idle_timeout", "tags", "models"});
         EndpointConfig e;
         e.name = required_string(t, "name", path);
         if (auto err = check_endpoint_name(e.name); !err.empty()) {
@@ -507,20 +585,12 @@ class Loader {
                 e.model_map.emplace_back(std::string(key.str()), target);
             }
         }
-        if (const auto* tags = t.get("tags")) {
-            const std::string p = join(path, "tags");
-            if (!tags->is_array()) {
-                fail(*tags, p,
-                     fmt::format("expected an array of strings, got {}", type_name(*tags)));
-            }
-            const auto& arr = *tags->as_array();
-            for (std::size_t i = 0; i < arr.size(); ++i) {
-                const std::string tp = fmt::format("{}[{}]", p, i);
-                if (!arr[i].is_string()) {
-                    fail(arr[i], tp, fmt::format("expected a string, got {}", type_name(arr[i])));
-                }
-                if (arr[i].as_string()->get().empty()) fail(arr[i], tp, "must not be empty");
-                e.tags.push_back(arr[i].as_string()->get());
+        e.tags = string_list_at(t, "tags", path);
+        e.models = string_list_at(t, "models", path);
+        for (std::size_t i = 0; i < e.models.size(); ++i) {
+            if (auto err = check_model_pattern(e.models[i]); !err.empty()) {
+                fail(*t.get("models")->as_array()->get(i),
+                     fmt::format("{}[{}]", join(path, "models"), i), err);
             }
         }
         return e;
@@ -668,6 +738,7 @@ void validate_endpoint(EndpointConfig& endpoint) {
     for (const auto& tag : endpoint.tags) {
         if (tag.empty()) check("tags", "tags must not be empty");
     }
+    for (const auto& m : endpoint.models) check("models", check_model_pattern(m));
     check("connect_timeout", check_timeout_override(endpoint.connect_timeout));
     check("first_byte_timeout", check_timeout_override(endpoint.first_byte_timeout));
     check("idle_timeout", check_timeout_override(endpoint.idle_timeout));

@@ -74,8 +74,26 @@ struct EndpointConfig {
     std::vector<std::pair<std::string, std::string>> model_map;  // exact model or family -> target
     std::optional<Millis> connect_timeout, first_byte_timeout, idle_timeout;  // overrides
     std::vector<std::string> tags;
+    /// The models this endpoint serves (empty = every model): exact ids, families ("haiku",
+    /// "sonnet", "opus": any model id containing the word) or prefixes ending in '*'. A model the
+    /// endpoint's model_map rewrites is served too. Requests for other models skip it.
+    std::vector<std::string> models;
     friend bool operator==(const EndpointConfig&, const EndpointConfig&) = default;
 };
+
+/// Whether `model` matches one `models` / `model_map` pattern (exact, family or prefix*).
+bool model_matches(std::string_view pattern, std::string_view model);
+/// Whether the endpoint serves `model` ("" = the request names none: always served).
+bool serves_model(const EndpointConfig& endpoint, std::string_view model);
+/// The model `model_map` rewrites `model` to (an exact entry wins over a family or a prefix), or
+/// null when it is sent as is.
+const std::string* mapped_model(const EndpointConfig& endpoint, std::string_view model);
+/// The model a health check asks this endpoint for, given the configured check model: the check
+/// model as `model_map` rewrites it; or, when the endpoint does not serve the check model, its
+/// first `models` entry that is an exact id (else the check model as is).
+std::string check_model_for(const EndpointConfig& endpoint, std::string_view check_model);
+/// "" when `pattern` is a valid `models` entry, else why not.
+std::string check_model_pattern(std::string_view pattern);
 
 /// A client key declared in the file (plaintext here; the store keeps only its hash).
 struct KeyConfig {

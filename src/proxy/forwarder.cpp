@@ -23,6 +23,7 @@
 #include "proxy/classify.hpp"
 #include "proxy/client_watch.hpp"
 #include "proxy/relay.hpp"
+#include "proxy/unserved.hpp"
 #include "proxy/worker.hpp"
 
 namespace qcc::proxy {
@@ -107,19 +108,6 @@ std::string forwarded_headers(const ClientRequest& req) {
     if (!has_version) out += "anthropic-version: 2023-06-01\r\n";
     out += "accept-encoding: identity\r\n";
     return out;
-}
-
-const std::string* mapped_model(const Endpoint& ep, std::string_view model) {
-    for (const auto& [from, to] : ep.cfg.model_map) {
-        if (from == model) return &to;
-    }
-    for (const auto& [from, to] : ep.cfg.model_map) {
-        if ((from == "haiku" || from == "sonnet" || from == "opus") &&
-            model.find(from) != std::string_view::npos) {
-            return &to;
-        }
-    }
-    return nullptr;
 }
 
 /// The plan's view of an attempt outcome.
@@ -213,7 +201,9 @@ class Exchange {
     Clock::time_point attempt_start_;
     upstream::BreakerPermit permit_;  // the current attempt's breaker admission
     bool fail_open_ = false;
-    bool reused_ = false;  // the current attempt's connection came from the idle pool
+    std::shared_ptr<const upstream::EndpointSet> set_;  // the set the plan's pointers point into
+    upstream::Selection why_none_;  // the selection's verdict, without its candidates
+    bool reused_ = false;           // the current attempt's connection came from the idle pool
     Clock::time_point head_at_;
 };
 
@@ -308,7 +298,7 @@ asio::awaitable<boost::system::error_code> Exchange::send(const Endpoint& ep, Le
     std::string_view body = req_.body();
     ctx_.model_sent = ctx_.model_requested;
     if (view_ != nullptr && view_->model_length > 0 && !ep.cfg.model_map.empty()) {
-        if (const auto* target = mapped_model(ep, view_->model)) {
+        if (const auto* target = config::mapped_model(ep.cfg, view_->model)) {
             spliced = anthropic::splice_model(body, *view_, *target);
             body = spliced;
             ctx_.model_sent = *target;
@@ -527,9 +517,14 @@ AttemptPlan Exchange::plan() {
                                        policy_->soft_limit_factor,
                                        ctx_.session_key,
                                        bound,
-                                       static_cast<std::size_t>(policy_->max_attempts)};
+                                       static_cast<std::size_t>(policy_->max_attempts),
+                                       ctx_.model_requested};
     auto selection = w_.selector().select(request);
     fail_open_ = selection.fail_open;
+    set_ = set;
+    why_none_.blocked = selection.blocked;
+    why_none_.recovers_first = selection.recovers_first;
+    why_none_.recovers_at = selection.recovers_at;
     if (fail_open_ && !selection.candidates.empty()) {
         health_.counters().fail_open.fetch_add(1, std::memory_order_relaxed);
     }
@@ -592,12 +587,21 @@ asio::awaitable<bool> Exchange::write_exhausted() {
                                            tried,
                                        keep_alive_);
     }
+    if (!last_ && ctx_.attempts.empty()) {
+        // Not one attempt was made: say why, in the way that makes the client do the right thing
+        // (stop and show the fix, or wait exactly as long as needed).
+        const auto u =
+            unserved(*set_, why_none_, ctx_.model_requested, health_.now(), health_.unix_ms());
+        ctx_.status = u.status;
+        ctx_.error_class = u.error_class;
+        co_return co_await write_error(out_.stream(), u.status, u.type, u.message, keep_alive_,
+                                       u.headers);
+    }
     if (!last_) {
         ctx_.status = 502;
-        ctx_.error_class = ctx_.attempts.empty() ? "no_endpoint" : "all_endpoints_failed";
-        const std::string msg = ctx_.attempts.empty() ? "no usable upstream endpoint is configured"
-                                                      : "all upstream endpoints failed: " + tried;
-        co_return co_await write_error(out_.stream(), 502, "api_error", msg, keep_alive_);
+        ctx_.error_class = "all_endpoints_failed";
+        co_return co_await write_error(out_.stream(), 502, "api_error",
+                                       "all upstream endpoints failed: " + tried, keep_alive_);
     }
     // Return the last real upstream response: Claude Code's own retries depend on its status.
     ctx_.status = last_->status;

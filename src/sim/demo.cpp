@@ -1,6 +1,7 @@
 #include "sim/demo.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <mutex>
@@ -180,9 +181,20 @@ Handler demo_handler(std::string_view profile, std::uint64_t seed) {
             return r;
         };
     }
+    if (profile == "ratelimited-once") {
+        // The first Messages request is refused with a 429 that says nothing about when to come
+        // back (as many relays do); every later request is answered like `fast`.
+        auto refused = std::make_shared<std::atomic<bool>>(false);
+        return [refused](const Request& req) {
+            if (is_messages_post(req) && !refused->exchange(true)) {
+                return Reply::error(429, "rate_limit_error", "Too many requests, slow down");
+            }
+            return respond_like_anthropic(req, kFastShape);
+        };
+    }
     throw std::invalid_argument("unknown simulator profile '" + std::string(profile) +
-                                "' (expected fast, slow, flaky, bench, overloaded, cutter or "
-                                "ratelimited)");
+                                "' (expected fast, slow, flaky, bench, overloaded, cutter, "
+                                "ratelimited or ratelimited-once)");
 }
 
 std::unique_ptr<Server> make_demo_server(std::string_view profile, std::uint16_t port,

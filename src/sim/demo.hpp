@@ -20,9 +20,11 @@ inline constexpr std::uint64_t kDefaultDemoSeed = 0x51e57eedULL;
 /// `x-sim-deltas` deltas, default 40, every `x-sim-gap-ms` ms, default 20; ~1 KB JSON otherwise);
 /// and three fault profiles for soak runs, otherwise like bench: "overloaded" (every Messages
 /// request gets 529 overloaded_error), "cutter" (every stream is reset after its first events),
-/// "ratelimited" (every Messages request gets 429 with `retry-after: 5`).
-inline constexpr std::array<std::string_view, 7> kDemoProfiles{
-    "fast", "slow", "flaky", "bench", "overloaded", "cutter", "ratelimited"};
+/// "ratelimited" (every Messages request gets 429 with `retry-after: 5`); and
+/// "ratelimited-once" (the first Messages request gets a 429 without `retry-after`, the rest are
+/// answered like fast).
+inline constexpr std::array<std::string_view, 8> kDemoProfiles{
+    "fast", "slow", "flaky", "bench", "overloaded", "cutter", "ratelimited", "ratelimited-once"};
 
 /// The three endpoints `qcc serve --demo` starts, in order.
 inline constexpr std::array<std::string_view, 3> kServeDemoProfiles{"fast", "slow", "flaky"};

@@ -185,8 +185,13 @@ CREATE TABLE request_rollups (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                            kMigration5};
+// Endpoints may restrict the models they serve (JSON array of patterns; empty = every model).
+constexpr std::string_view kMigration6 = R"sql(
+ALTER TABLE endpoints ADD COLUMN models TEXT NOT NULL DEFAULT '[]';
+)sql";
+
+constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3,
+                                            kMigration4, kMigration5, kMigration6};
 
 }  // namespace
 

@@ -436,7 +436,9 @@ asio::awaitable<CheckResult> conversational_check(Pool& pool, const Endpoint& en
     CheckResult r;
     r.method = to_string(CheckMethod::kConversation);
     try {
-        r.model = model.empty() ? std::string(kDefaultCheckModel) : std::move(model);
+        r.model = config::check_model_for(endpoint.cfg, model.empty()
+                                                            ? std::string_view(kDefaultCheckModel)
+                                                            : std::string_view(model));
         const std::string code = make_check_code(rng);
         const Endpoint ep = endpoint;  // the caller's may be gone after the first suspension
         if (ep.cfg.kind == config::EndpointKind::kOpenAI) {

@@ -26,32 +26,67 @@ double effective_weight(const Endpoint& ep, SteadyTime now, double soft_limit_fa
     return std::max(w, 0.001);
 }
 
+Selection Selector::fail_open(const SelectionRequest& r) {
+    Selection out;
+    const auto now_ns = r.now.time_since_epoch().count();
+    bool any_enabled = false, any_serving = false, any_unquarantined = false;
+    for (const auto& ep : r.set->endpoints) {
+        if (!ep->cfg.enabled) continue;
+        any_enabled = true;
+        if (!config::serves_model(ep->cfg, r.model)) continue;
+        any_serving = true;
+        if (ep->state->quarantined.load(std::memory_order_relaxed)) continue;
+        any_unquarantined = true;
+        const auto until = ep->state->cooldown_until_ns.load(std::memory_order_relaxed);
+        if (until > now_ns) {
+            const SteadyTime at{SteadyTime::duration(until)};
+            if (out.recovers_first == nullptr || at < out.recovers_at) {
+                out.recovers_first = ep.get();
+                out.recovers_at = at;
+            }
+            continue;
+        }
+        out.candidates.push_back(ep.get());
+    }
+    if (out.candidates.empty()) {
+        out.blocked = r.set->endpoints.empty() ? Blocked::kNoEndpoint
+                      : !any_enabled           ? Blocked::kNoneEnabled
+                      : !any_serving           ? Blocked::kModelUnserved
+                      : !any_unquarantined     ? Blocked::kAllQuarantined
+                                               : Blocked::kAllCooling;
+        if (out.blocked != Blocked::kAllCooling) out.recovers_first = nullptr;
+        return out;
+    }
+    out.recovers_first = nullptr;
+    std::stable_sort(
+        out.candidates.begin(), out.candidates.end(), [](const Endpoint* a, const Endpoint* b) {
+            return a->state->breaker.fail_open_key() < b->state->breaker.fail_open_key();
+        });
+    out.fail_open = true;
+    return out;
+}
+
 Selection Selector::select(const SelectionRequest& r) {
     Selection out;
     const auto& all = r.set->endpoints;
     auto& usable = usable_;
     usable.clear();
     for (const auto& ep : all) {
-        if (is_usable(*ep, r.now)) usable.push_back(ep.get());
-    }
-    if (usable.empty()) {
-        for (const auto& ep : all) {
-            if (ep->cfg.enabled) out.candidates.push_back(ep.get());
+        if (is_usable(*ep, r.now) && config::serves_model(ep->cfg, r.model)) {
+            usable.push_back(ep.get());
         }
-        std::stable_sort(
-            out.candidates.begin(), out.candidates.end(), [](const Endpoint* a, const Endpoint* b) {
-                return a->state->breaker.fail_open_key() < b->state->breaker.fail_open_key();
-            });
-        out.fail_open = true;
-        return out;
     }
+    if (usable.empty()) return fail_open(r);
 
     const auto ttfb = [](const Endpoint& ep) { return ep.state->stats.ewma_ttfb_ms(); };
     const auto weight = [&](const Endpoint& ep) {
         return effective_weight(ep, r.now, r.soft_limit_factor);
     };
     const Endpoint* first = nullptr;
-    if (r.bound != nullptr && is_usable(*r.bound, r.now)) first = r.bound;
+    if (r.bound != nullptr && is_usable(*r.bound, r.now) &&
+        config::serves_model(r.bound->cfg, r.model)) {
+        first = r.bound;
+    }
     out.candidates.reserve(usable.size());
     auto& tier = tier_;
     // The set is sorted by tier, so `usable` is grouped by tier already.

@@ -27,12 +27,27 @@ struct SelectionRequest {
     /// > 0: a request makes at most this many attempts, so only that many positions per tier
     /// need ordering (the rest follow in unspecified order).
     std::size_t limit = 0;
+    std::string_view model;  // the requested model ("" = none named: every endpoint serves it)
+};
+
+/// Why a selection has no candidate at all (what the client is told depends on it).
+enum class Blocked {
+    kNone,            // there are candidates
+    kNoEndpoint,      // the set is empty: nothing is configured
+    kNoneEnabled,     // every endpoint is disabled
+    kModelUnserved,   // no enabled endpoint serves the requested model
+    kAllQuarantined,  // every enabled endpoint is quarantined (authentication, billing, operator)
+    kAllCooling,      // every enabled endpoint not quarantined is cooling down
 };
 
 struct Selection {
     std::vector<const Endpoint*> candidates;
     /// True when no endpoint was usable and the list is the fail-open order.
     bool fail_open = false;
+    /// With no candidates: why, and for kAllCooling the endpoint that recovers first and when.
+    Blocked blocked = Blocked::kNone;
+    const Endpoint* recovers_first = nullptr;
+    SteadyTime recovers_at{};
 };
 
 /// One per worker thread (it holds per-worker strategy state and takes no locks).
@@ -42,11 +57,15 @@ class Selector {
 
     /// Best tier first, each tier ordered by the strategy. A usable bound endpoint goes first;
     /// an unbound session's first choice is the rendezvous pick over the best tier, so instances
-    /// agree without coordination. With nothing usable: every enabled endpoint, the one whose
-    /// breaker opened longest ago first.
+    /// agree without coordination. With nothing usable: fail open over the enabled endpoints
+    /// whose only fault is an open breaker, the one that opened longest ago first. Quarantined
+    /// endpoints (they answered that their key is bad) and cooling ones (they asked for a pause)
+    /// are never tried: with only those left the selection is empty and says why.
     Selection select(const SelectionRequest& request);
 
   private:
+    Selection fail_open(const SelectionRequest& r);
+
     StrategyState strategy_;
     std::vector<const Endpoint*> usable_, tier_;  // reused buffers (no allocation per request)
 };

@@ -7,8 +7,10 @@ qcc="$1"
 cache="$2"
 work=$(mktemp -d)
 pid=""
+sim_pid=""
 cleanup() {
   if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  if [[ -n "$sim_pid" ]]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -32,14 +34,55 @@ key=$(grep -o 'sk-qcc-[0-9a-f]*' "$work/out.log" | head -1)
 [[ -n "$key" ]] || fail "demo printed no client key"
 
 mkdir -p "$work/project"
-out=$(cd "$work/project" && HOME="$work" ANTHROPIC_BASE_URL="http://127.0.0.1:$port" \
-  ANTHROPIC_AUTH_TOKEN="$key" CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 \
-  DISABLE_AUTOUPDATER=1 DISABLE_ERROR_REPORTING=1 \
-  timeout 120 "$claude" -p 'run `echo qcc-e2e-marker`' --allowedTools Bash 2>&1) || fail "claude exited non-zero: $out"
+# Runs the CLI headless in the project directory; prints its output, returns its exit status.
+run_claude() {
+  (cd "$work/project" && HOME="$work" ANTHROPIC_BASE_URL="http://127.0.0.1:$port" \
+    ANTHROPIC_AUTH_TOKEN="$key" CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 \
+    DISABLE_AUTOUPDATER=1 DISABLE_ERROR_REPORTING=1 timeout 120 "$claude" -p "$@" 2>&1)
+}
+# The management CLI, against this server (the admin token is under $work/.qcc).
+admin() { HOME="$work" "$qcc" "$@" --listen "127.0.0.1:$port" >/dev/null || fail "qcc $* failed"; }
+
+out=$(run_claude 'run `echo qcc-e2e-marker`' --allowedTools Bash) || fail "claude exited non-zero: $out"
 # The simulated model asked for the Bash tool, Claude Code ran it, and the second request carried
 # the tool_result back through QCC: the final answer quotes the command's output.
 [[ "$out" == *"qcc-e2e-marker"* ]] || fail "no tool round trip in the answer: $out"
 await_log "$work/out.log" 'request .*POST /v1/messages.* status=200' 2 ||
   fail "expected at least 2 proxied Messages requests, saw $(grep -c 'request .*POST /v1/messages.* status=200' "$work/out.log")"
 grep -q 'session=[0-9a-f-]\{36\}' "$work/out.log" || fail "no Claude Code session id recognised"
-echo "claude_code_e2e: ok ($(grep -c 'request .*POST /v1/messages.* status=200' "$work/out.log") requests proxied)"
+proxied=$(grep -c 'request .*POST /v1/messages.* status=200' "$work/out.log")
+
+# Every endpoint disabled: the CLI must stop at once with QCC's message and the fix, after one
+# request (without `x-should-retry: false` it retried for minutes, printing nothing).
+for e in demo-fast demo-slow demo-flaky; do admin endpoint disable "$e"; done
+t0=$(date +%s%N)
+out=$(run_claude 'say hi') && fail "claude succeeded with every endpoint disabled: $out"
+t_disabled=$(( ($(date +%s%N) - t0) / 1000000 ))
+[[ "$out" == *"no upstream endpoint is enabled"* && "$out" == *"qcc endpoint enable"* ]] ||
+  fail "the CLI did not show QCC's message: $out"
+await_log "$work/out.log" 'class=no_endpoint_enabled' || fail "no no_endpoint_enabled request logged"
+n=$(grep -c 'class=no_endpoint_enabled' "$work/out.log")
+(( n == 1 )) || fail "the CLI asked $n times; x-should-retry: false should stop it after one"
+
+# The only endpoint is rate-limited once (a 429 without retry-after: QCC cools it down for 3 s):
+# the CLI's retry gets 503 with retry-after, waits, and succeeds without anyone doing anything.
+"$qcc" sim --profile ratelimited-once --listen 127.0.0.1:0 >"$work/sim.log" 2>&1 &
+sim_pid=$!
+sim_url=""
+for _ in $(seq 1 200); do
+  sim_url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/sim.log" || true)
+  [[ -n "$sim_url" ]] && break
+  sleep 0.05  # polling interval of a bounded wait (10 s)
+done
+[[ -n "$sim_url" ]] || fail "qcc sim did not start: $(cat "$work/sim.log")"
+admin endpoint add solo --url "$sim_url" --key sk-ant-solo
+admin settings set cooldown.rate_limited 3s
+t0=$(date +%s%N)
+out=$(run_claude 'say hi') || fail "claude did not wait out the cooldown: $out"
+t_cooling=$(( ($(date +%s%N) - t0) / 1000000 ))
+[[ "$out" == *"You said"* ]] || fail "no answer after the cooldown: $out"
+await_log "$work/out.log" 'endpoint=solo status=200' || fail "no successful request on solo logged"
+grep -q 'tried=\[solo:rate_limited\]' "$work/out.log" || fail "the 429 was not seen"
+grep -q 'class=all_cooling' "$work/out.log" || fail "the CLI's retry did not meet the cooldown answer"
+echo "claude_code_e2e: ok ($proxied requests proxied; every endpoint disabled: CLI exited after" \
+  "${t_disabled} ms; only endpoint cooling 3 s: CLI answered after ${t_cooling} ms)"

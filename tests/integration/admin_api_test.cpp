@@ -134,10 +134,11 @@ TEST(AdminApi, EndpointLifecycleAndTheCredentialNeverLeaves) {
         return r;
     };
 
-    auto created = call("POST", "/api/endpoints",
-                        endpoint_body("relay", up.base_url() + "/",
-                                      R"(,"tier":2,"weight":50,"model_map":{"claude-x":"m"},)"
-                                      R"("tags":["eu"],"idle_timeout_ms":5000)"));
+    auto created =
+        call("POST", "/api/endpoints",
+             endpoint_body("relay", up.base_url() + "/",
+                           R"(,"tier":2,"weight":50,"model_map":{"claude-x":"m"},)"
+                           R"("tags":["eu"],"models":["claude-sonnet-*"],"idle_timeout_ms":5000)"));
     ASSERT_EQ(created.status, 201) << created.response.body;
     const auto& ep = obj(created);
     EXPECT_EQ(ep.at("name").as_string(), "relay");
@@ -149,6 +150,7 @@ TEST(AdminApi, EndpointLifecycleAndTheCredentialNeverLeaves) {
     EXPECT_EQ(ep.at("enabled").as_bool(), true);
     EXPECT_EQ(ep.at("model_map").at("claude-x").as_string(), "m");
     EXPECT_EQ(ep.at("tags").at(0).as_string(), "eu");
+    EXPECT_EQ(ep.at("models").at(0).as_string(), "claude-sonnet-*");
     EXPECT_EQ(ep.at("idle_timeout_ms").as_int64(), 5000);
     EXPECT_TRUE(ep.at("connect_timeout_ms").is_null());
     EXPECT_EQ(ep.at("api_key").as_string(), "****6789");
@@ -230,6 +232,9 @@ TEST(AdminApi, EndpointValidation) {
     expect_400(post(endpoint_body("x", url, R"(,"kind":"grpc")")), "kind");
     expect_400(post(endpoint_body("x", url, R"(,"auth":"basic")")), "auth");
     expect_400(post(endpoint_body("x", url, R"(,"tags":[1])")), "tags");
+    expect_400(post(endpoint_body("x", url, R"(,"models":"haiku")")), "models: expected an array");
+    expect_400(post(endpoint_body("x", url, R"(,"models":["a*b"])")),
+               "models: '*' may only end a pattern");
     expect_400(post(endpoint_body("x", url, R"(,"model_map":{"a":1})")), "model_map");
     expect_400(post(endpoint_body("x", url, R"(,"connect_timeout_ms":0)")), "connect_timeout_ms");
     expect_400(post(endpoint_body("x", url, R"(,"colour":"red")")), "unknown field 'colour'");

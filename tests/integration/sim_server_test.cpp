@@ -669,6 +669,20 @@ TEST(DemoProfiles, FastProfileStreams) {
     EXPECT_EQ(names(events).back(), "message_stop");
 }
 
+TEST(DemoProfiles, RatelimitedOnceRefusesOnlyTheFirstMessagesRequest) {
+    auto server = sim::make_demo_server("ratelimited-once");
+    TestClient client(server->port());
+    auto first =
+        client.request("POST", "/v1/messages", kJsonHeaders, messages_body(R"("a")", true));
+    EXPECT_EQ(first.status, 429);
+    EXPECT_EQ(first.header("retry-after"), "") << "says nothing about when to come back";
+    EXPECT_NE(first.body.find("rate_limit_error"), std::string::npos);
+    auto second =
+        client.request("POST", "/v1/messages", kJsonHeaders, messages_body(R"("b")", true));
+    EXPECT_EQ(second.status, 200);
+    EXPECT_EQ(joined_deltas(parse_sse(second.body), "text"), "You said: b");
+}
+
 TEST(DemoProfiles, BenchProfileHonoursDeltaHeaders) {
     auto server = sim::make_demo_server("bench");
     TestClient client(server->port());

@@ -25,9 +25,9 @@ std::string encode_model_map(const std::vector<std::pair<std::string, std::strin
     return out + "}";
 }
 
-std::string encode_tags(const std::vector<std::string>& tags) {
+std::string encode_list(const std::vector<std::string>& items) {
     std::string out = "[";
-    for (const auto& tag : tags) {
+    for (const auto& tag : items) {
         if (out.size() > 1) out += ',';
         append_quoted(out, tag);
     }
@@ -36,7 +36,8 @@ std::string encode_tags(const std::vector<std::string>& tags) {
 
 constexpr const char* kEndpointColumns =
     "name, id, base_url, api_key, kind, auth, tier, weight, enabled, tls_verify, model_map, "
-    "connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, tags, created_at, updated_at";
+    "connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, tags, created_at, updated_at, "
+    "models";
 
 }  // namespace
 
@@ -63,7 +64,7 @@ EndpointRecord SqliteStore::upsert_endpoint(const config::EndpointConfig& e) {
     record.created_at = existing ? existing->created_at : record.updated_at;
     Query q(db_, std::string("INSERT INTO endpoints (") + kEndpointColumns +
                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                     "?16, ?17) ON CONFLICT (name) DO UPDATE SET id = excluded.id, "
+                     "?16, ?17, ?18) ON CONFLICT (name) DO UPDATE SET id = excluded.id, "
                      "base_url = excluded.base_url, api_key = excluded.api_key, "
                      "kind = excluded.kind, auth = excluded.auth, tier = excluded.tier, "
                      "weight = excluded.weight, enabled = excluded.enabled, "
@@ -71,7 +72,7 @@ EndpointRecord SqliteStore::upsert_endpoint(const config::EndpointConfig& e) {
                      "connect_timeout_ms = excluded.connect_timeout_ms, "
                      "first_byte_timeout_ms = excluded.first_byte_timeout_ms, "
                      "idle_timeout_ms = excluded.idle_timeout_ms, tags = excluded.tags, "
-                     "updated_at = excluded.updated_at");
+                     "updated_at = excluded.updated_at, models = excluded.models");
     q.bind_text(1, e.name)
         .bind_text(2, record.id)
         .bind_text(3, e.base_url)
@@ -86,9 +87,10 @@ EndpointRecord SqliteStore::upsert_endpoint(const config::EndpointConfig& e) {
         .bind_millis(12, e.connect_timeout)
         .bind_millis(13, e.first_byte_timeout)
         .bind_millis(14, e.idle_timeout)
-        .bind_text(15, encode_tags(e.tags))
+        .bind_text(15, encode_list(e.tags))
         .bind_int(16, record.created_at)
-        .bind_int(17, record.updated_at);
+        .bind_int(17, record.updated_at)
+        .bind_text(18, encode_list(e.models));
     q.run();
     db_.bump_version();
     tx.commit();
@@ -219,11 +221,13 @@ EndpointRecord SqliteStore::read_endpoint(const Query& q) {
     e.connect_timeout = millis(11);
     e.first_byte_timeout = millis(12);
     e.idle_timeout = millis(13);
-    {
-        Query tags(db_, "SELECT value FROM json_each(?1) ORDER BY id");
-        tags.bind_text(1, q.text(14));
-        while (tags.step()) e.tags.push_back(tags.text(0));
-    }
+    auto list = [&](int column, std::vector<std::string>& out) {
+        Query items(db_, "SELECT value FROM json_each(?1) ORDER BY id");
+        items.bind_text(1, q.text(column));
+        while (items.step()) out.push_back(items.text(0));
+    };
+    list(14, e.tags);
+    list(17, e.models);
     r.created_at = q.integer(15);
     r.updated_at = q.integer(16);
     return r;

@@ -107,6 +107,7 @@ connect_timeout = "3s"
 first_byte_timeout = 120
 idle_timeout = "500ms"
 tags = ["cheap", "eu"]
+models = ["claude-sonnet-*", "haiku"]
 model_map = { haiku = "claude-3-5-haiku-latest", "claude-opus-4" = "claude-sonnet-4" }
 
 [[endpoints]]
@@ -143,6 +144,7 @@ TEST_F(ConfigTest, FullFileLoadsEveryKey) {
     a.first_byte_timeout = seconds(120);
     a.idle_timeout = Millis(500);
     a.tags = {"cheap", "eu"};
+    a.models = {"claude-sonnet-*", "haiku"};
     // toml++ keeps table keys sorted, so the map comes back in key order.
     a.model_map = {{"claude-opus-4", "claude-sonnet-4"}, {"haiku", "claude-3-5-haiku-latest"}};
     EndpointConfig b;
@@ -445,6 +447,12 @@ INSTANTIATE_TEST_SUITE_P(
                   "t.toml:10:13: endpoints[2].model_map: expected a table, got a string"},
         ErrorCase{"TagsNotArray", third("name = \"c\"\nbase_url = \"https://c\"\ntags = \"eu\"\n"),
                   "t.toml:10:8: endpoints[2].tags: expected an array of strings, got a string"},
+        ErrorCase{"ModelPatternStarInside",
+                  third("name = \"c\"\nbase_url = \"https://c\"\nmodels = [\"claude-*-4\"]\n"),
+                  "t.toml:10:11: endpoints[2].models[0]: '*' may only end a pattern (a prefix)"},
+        ErrorCase{"ModelPatternEmpty",
+                  third("name = \"c\"\nbase_url = \"https://c\"\nmodels = [\"haiku\", \"\"]\n"),
+                  "t.toml:10:20: endpoints[2].models[1]: must not be empty"},
         ErrorCase{"TagNotString",
                   third("name = \"c\"\nbase_url = \"https://c\"\ntags = [\"eu\", 3]\n"),
                   "t.toml:10:15: endpoints[2].tags[1]: expected a string, got an integer"},
@@ -636,6 +644,41 @@ TEST_F(ConfigTest, LimitsLoad) {
 }
 
 // The documented example must stay loadable: docs/configuration.md is the user's reference.
+TEST(Models, PatternsMatchExactFamilyAndPrefix) {
+    EXPECT_TRUE(model_matches("claude-sonnet-4-5", "claude-sonnet-4-5"));
+    EXPECT_FALSE(model_matches("claude-sonnet-4-5", "claude-sonnet-4-5-20250929"));
+    EXPECT_TRUE(model_matches("claude-sonnet-4-*", "claude-sonnet-4-5-20250929"));
+    EXPECT_FALSE(model_matches("claude-sonnet-4-*", "claude-opus-4-8"));
+    EXPECT_TRUE(model_matches("haiku", "claude-haiku-4-5"));
+    EXPECT_FALSE(model_matches("haiku", "claude-opus-4-8"));
+    EXPECT_FALSE(model_matches("claude", "claude-opus-4-8")) << "only the three families";
+
+    EndpointConfig e;
+    EXPECT_TRUE(serves_model(e, "anything")) << "no list: every model";
+    e.models = {"claude-sonnet-*"};
+    EXPECT_TRUE(serves_model(e, "claude-sonnet-4-5"));
+    EXPECT_FALSE(serves_model(e, "claude-opus-4-8"));
+    EXPECT_TRUE(serves_model(e, "")) << "a request naming no model";
+    e.model_map = {{"opus", "glm-4.6"}};
+    EXPECT_TRUE(serves_model(e, "claude-opus-4-8")) << "a model it rewrites";
+
+    EXPECT_EQ(*mapped_model(e, "claude-opus-4-8"), "glm-4.6");
+    EXPECT_EQ(mapped_model(e, "claude-sonnet-4-5"), nullptr);
+
+    // The health check asks for a model the endpoint serves.
+    EndpointConfig c;
+    EXPECT_EQ(check_model_for(c, "claude-haiku-4-5"), "claude-haiku-4-5");
+    c.models = {"claude-sonnet-*", "claude-sonnet-4-5"};
+    EXPECT_EQ(check_model_for(c, "claude-haiku-4-5"), "claude-sonnet-4-5");
+    c.model_map = {{"haiku", "glm-4.5-air"}};
+    EXPECT_EQ(check_model_for(c, "claude-haiku-4-5"), "glm-4.5-air");
+
+    EXPECT_EQ(check_model_pattern("claude-sonnet-*"), "");
+    EXPECT_NE(check_model_pattern("*"), "");
+    EXPECT_NE(check_model_pattern("claude sonnet"), "");
+    EXPECT_NE(check_model_pattern("a*b"), "");
+}
+
 TEST_F(ConfigTest, DocumentedExampleLoads) {
     std::ifstream in(std::string(QCC_SOURCE_DIR) + "/docs/configuration.md");
     ASSERT_TRUE(in) << "docs/configuration.md not found";

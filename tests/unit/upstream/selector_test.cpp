@@ -122,6 +122,78 @@ TEST(Selector, FailsOpenOldestOpenedFirstWhenNothingIsUsable) {
     EXPECT_EQ(selection.candidates[0]->cfg.name, "b") << "b's breaker opened longest ago";
 }
 
+TEST(Selector, NeverFailsOpenOntoQuarantinedOrCoolingEndpointsAndSaysWhy) {
+    auto a = make("a", 1, 100), b = make("b", 2, 100);
+    auto set = set_of({a, b});
+    Selector sel;
+    a->state->quarantined = true;
+    b->state->cooldown_until_ns = (kNow + std::chrono::seconds(7)).time_since_epoch().count();
+    auto selection = select(sel, set, kNow);
+    EXPECT_TRUE(selection.candidates.empty());
+    EXPECT_EQ(selection.blocked, Blocked::kAllCooling);
+    EXPECT_EQ(selection.recovers_first, b.get());
+    EXPECT_EQ(selection.recovers_at, kNow + std::chrono::seconds(7));
+
+    b->state->quarantined = true;
+    selection = select(sel, set, kNow);
+    EXPECT_EQ(selection.blocked, Blocked::kAllQuarantined);
+    EXPECT_EQ(selection.recovers_first, nullptr);
+
+    // An open breaker is no reason to refuse: fail open onto it, skipping the quarantined one.
+    b->state->quarantined = false;
+    b->state->cooldown_until_ns = 0;
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(b->state->breaker.try_acquire(kNow));
+        b->state->breaker.on_failure(kNow);
+    }
+    selection = select(sel, set, kNow);
+    EXPECT_TRUE(selection.fail_open);
+    EXPECT_EQ(selection.blocked, Blocked::kNone);
+    ASSERT_EQ(selection.candidates.size(), 1u);
+    EXPECT_EQ(selection.candidates[0], b.get());
+
+    EXPECT_EQ(select(sel, set_of({}), kNow).blocked, Blocked::kNoEndpoint);
+}
+
+TEST(Selector, EndpointsThatDoNotServeTheModelAreSkipped) {
+    config::EndpointConfig cfg;
+    cfg.name = "sonnet-only";
+    cfg.base_url = "http://s";
+    cfg.models = {"claude-sonnet-*"};
+    auto s = std::make_shared<const Endpoint>(make_endpoint("s", cfg, {}, nullptr));
+    cfg.name = "mapped";
+    cfg.base_url = "http://m";
+    cfg.models = {"claude-haiku-4-5"};
+    cfg.model_map = {{"opus", "glm-4.6"}};
+    auto m = std::make_shared<const Endpoint>(make_endpoint("m", cfg, {}, nullptr));
+    auto any = make("any", 2, 100);
+    auto set = set_of({s, m, any});
+    Selector sel;
+    auto pick = [&](std::string_view model) {
+        SelectionRequest r;
+        r.set = &set;
+        r.now = kNow;
+        r.model = model;
+        std::vector<std::string> names;
+        const auto selection = sel.select(r);
+        for (const auto* ep : selection.candidates) names.push_back(ep->cfg.name);
+        return std::pair{names, selection.blocked};
+    };
+    using V = std::vector<std::string>;
+    EXPECT_EQ(pick("claude-sonnet-4-5").first, (V{"sonnet-only", "any"}));
+    EXPECT_EQ(pick("claude-opus-4-8").first, (V{"mapped", "any"})) << "a mapped model is served";
+    EXPECT_EQ(pick("").first.size(), 3u) << "no model named: every endpoint";
+
+    auto only = set_of({s});
+    SelectionRequest r;
+    r.set = &only;
+    r.now = kNow;
+    r.model = "claude-opus-4-8";
+    const auto none = sel.select(r);
+    EXPECT_TRUE(none.candidates.empty());
+    EXPECT_EQ(none.blocked, Blocked::kModelUnserved);
+}
+
 TEST(Selector, DisabledEndpointsAreNeverSelected) {
     config::EndpointConfig cfg;
     cfg.name = "off";
@@ -131,6 +203,7 @@ TEST(Selector, DisabledEndpointsAreNeverSelected) {
     auto set = set_of({off});
     Selector sel;
     EXPECT_TRUE(select(sel, set, kNow).candidates.empty());
+    EXPECT_EQ(select(sel, set, kNow).blocked, Blocked::kNoneEnabled);
 }
 
 TEST(Selector, BoundEndpointLeadsWhenUsableEvenFromALowerTier) {
