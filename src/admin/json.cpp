@@ -116,6 +116,12 @@ boost::json::object endpoint_status_row(control::ControlApi& control,
     row["failures"] = s.failures.load();
     row["ewma_ttfb_ms"] = s.stats.ewma_ttfb_ms();
     row["success_ratio"] = s.stats.success_ratio_window();
+    // Cutting streams: demoted (tried after every other endpoint) for `demoted_ms` more, then on
+    // probation until it completes a stream.
+    const auto demoted_ns = s.cut_demoted_until_ns.load();
+    row["cuts_streams"] = upstream::StreamCuts::cutting(s);
+    row["demoted_ms"] = demoted_ns > now_ns ? (demoted_ns - now_ns) / 1'000'000 : 0;
+    row["stream_cuts"] = s.stream_cuts.load();
     return row;
 }
 

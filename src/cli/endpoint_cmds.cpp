@@ -103,6 +103,7 @@ std::string state_summary(const json::object& ep) {
     if (const auto cooldown = json_int(st, "cooldown_ms"); cooldown > 0) {
         return "cooldown " + std::to_string((cooldown + 999) / 1000) + "s";
     }
+    if (json_bool(st, "cuts_streams")) return "cuts streams";
     return json_bool(st, "usable", true) ? "ok" : "unusable";
 }
 

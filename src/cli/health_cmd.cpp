@@ -86,13 +86,23 @@ int run_status(const StatusOptions& o) {
     }
     std::cout << std::left << std::setw(18) << "ENDPOINT" << std::setw(6) << "TIER" << std::setw(8)
               << "WEIGHT" << std::setw(8) << "USABLE" << std::setw(11) << "BREAKER" << std::setw(22)
-              << "COOLDOWN" << std::setw(22) << "QUARANTINE" << std::setw(9) << "INFLIGHT"
-              << std::setw(10) << "OK/FAIL"
+              << "COOLDOWN" << std::setw(22) << "QUARANTINE" << std::setw(20) << "STREAMS"
+              << std::setw(9) << "INFLIGHT" << std::setw(10) << "OK/FAIL"
               << "TTFB\n";
     for (const auto& row : doc.at("endpoints").as_array()) {
         const auto& r = row.as_object();
         const auto cooldown = r.at("cooldown_ms").to_number<std::int64_t>();
         const auto quarantined = r.at("quarantined").as_bool();
+        // "cuts streams": tried after every other endpoint (for the hold, then until it
+        // completes a stream).
+        std::string streams = "ok";
+        if (const auto* c = r.if_contains("cuts_streams");
+            c != nullptr && c->is_bool() && c->as_bool()) {
+            const auto* d = r.if_contains("demoted_ms");
+            const auto demoted = d != nullptr && d->is_number() ? d->to_number<std::int64_t>() : 0;
+            streams = demoted > 0 ? "cuts, last " + std::to_string((demoted + 999) / 1000) + "s"
+                                  : "cuts, on trial";
+        }
         std::cout << std::left << std::setw(18) << json::value_to<std::string>(r.at("name"))
                   << std::setw(6) << r.at("tier").to_number<std::int64_t>() << std::setw(8)
                   << static_cast<std::int64_t>(r.at("effective_weight").to_number<double>())
@@ -104,7 +114,8 @@ int run_status(const StatusOptions& o) {
                   << std::setw(22)
                   << (quarantined ? json::value_to<std::string>(r.at("quarantine_reason"))
                                   : std::string("-"))
-                  << std::setw(9) << r.at("in_flight").to_number<std::int64_t>() << std::setw(10)
+                  << std::setw(20) << streams << std::setw(9)
+                  << r.at("in_flight").to_number<std::int64_t>() << std::setw(10)
                   << (std::to_string(r.at("successes").to_number<std::int64_t>()) + "/" +
                       std::to_string(r.at("failures").to_number<std::int64_t>()))
                   << static_cast<std::int64_t>(r.at("ewma_ttfb_ms").to_number<double>()) << " ms\n";

@@ -12,6 +12,7 @@
 #include "common/system.hpp"
 #include "upstream/adaptive_weight.hpp"
 #include "upstream/endpoint.hpp"
+#include "upstream/selector.hpp"
 
 namespace qcc::control {
 
@@ -199,6 +200,11 @@ std::optional<bool> Controller::release(std::string_view endpoint, const std::st
     const auto set = deps_.snapshots.endpoints();
     const auto* ep = set->find(endpoint);
     if (ep == nullptr) return std::nullopt;
+    // An operator's release also forgives stream cuts (a passing health check does not: only a
+    // completed stream proves an endpoint stopped cutting them).
+    if (upstream::StreamCuts::on_completed_stream(*ep->state)) {
+        deps_.health.emit(ep->cfg.name, "streams_recovered", why);
+    }
     return deps_.health.release(*ep, why);
 }
 

@@ -484,8 +484,17 @@ asio::awaitable<Outcome> Exchange::commit(const Endpoint& ep, Lease& lease, Resp
         co_return Outcome::kClientGone;
     }
     if (r.upstream_failed) {
-        // After the commit point: never retried, counted against the endpoint.
+        // After the commit point: never retried, counted against the endpoint; a cut stream
+        // also demotes it for longer (upstream::StreamCuts).
         apply(ep, Verdict{EndpointEffect::kFailure, RequestEffect::kCommit, "mid_stream"}, {});
+        if (sse) {
+            const auto hold = upstream::StreamCuts::on_cut(*ep.state, health_.now());
+            health_.emit(ep.cfg.name, "stream_cut",
+                         "cut a stream after the commit point: tried after every other endpoint "
+                         "for " +
+                             std::to_string(hold.count() / 1000) +
+                             " s, then until it completes one");
+        }
         health_.counters().mid_stream_failures.fetch_add(1, std::memory_order_relaxed);
         ctx_.error_class = "mid_stream_failure";
         current().error_class = "mid_stream_failure";
@@ -498,6 +507,9 @@ asio::awaitable<Outcome> Exchange::commit(const Endpoint& ep, Lease& lease, Resp
     }
     if (status >= 400 && ctx_.error_class.empty()) ctx_.error_class = "client_error";
     if (status < 300) record_success(ep);
+    if (sse && tap.message_stop_seen() && upstream::StreamCuts::on_completed_stream(*ep.state)) {
+        health_.emit(ep.cfg.name, "streams_recovered", "completed a stream after cutting streams");
+    }
     co_return Outcome::kCommitted;
 }
 
@@ -518,7 +530,8 @@ AttemptPlan Exchange::plan() {
                                        ctx_.session_key,
                                        bound,
                                        static_cast<std::size_t>(policy_->max_attempts),
-                                       ctx_.model_requested};
+                                       ctx_.model_requested,
+                                       ctx_.stream};
     auto selection = w_.selector().select(request);
     fail_open_ = selection.fail_open;
     set_ = set;
@@ -546,10 +559,16 @@ asio::awaitable<Outcome> Exchange::walk(AttemptPlan& plan) {
             continue;
         }
         // Every attempt after the first spends from the process-wide retry budget, so an outage
-        // of every endpoint does not multiply the load.
-        if (plan.attempts() > 0 && !budget->try_spend_retry(health_.now())) {
-            health_.counters().retries_denied.fetch_add(1, std::memory_order_relaxed);
-            break;
+        // of every endpoint does not multiply the load. The budget protects upstreams from retry
+        // storms, not users from failover: moving on to a different endpoint that is healthy
+        // right now is always allowed.
+        if (plan.attempts() > 0) {
+            const bool to_healthy = !step->in_place && step->endpoint != previous &&
+                                    upstream::is_healthy(*step->endpoint, health_.now());
+            if (!to_healthy && !budget->try_spend_retry(health_.now())) {
+                health_.counters().retries_denied.fetch_add(1, std::memory_order_relaxed);
+                break;
+            }
         }
         if (step->backoff.count() > 0) {
             asio::steady_timer timer(out_.stream().get_executor());

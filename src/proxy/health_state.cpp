@@ -50,7 +50,7 @@ void HealthState::apply_policy(const Policy& policy, const upstream::EndpointSet
     const auto& b = policy.retry_budget;
     const auto budget = retry_budget();
     if (!budget || budget->policy().ratio != b.ratio || budget->policy().window != b.window ||
-        budget->policy().min_per_second != b.min_per_second) {
+        budget->policy().min_per_second != b.min_per_second || budget->policy().burst != b.burst) {
         retry_budget_.store(std::make_shared<upstream::RetryBudget>(b));
     }
     affinity_.set_policy(policy.affinity);

@@ -24,6 +24,9 @@ const std::vector<SettingInfo> kSettings = {
     {"retry.budget_ratio", "ratio", "0.2", "process-wide retries as a share of requests"},
     {"retry.budget_window", "duration", "10s", "window of the retry budget"},
     {"retry.budget_min_per_second", "int", "10", "retries always allowed per second"},
+    {"retry.budget_burst", "count", "50",
+     "retries allowed beyond the ratio and the floor (start-up bursts); refills this many per "
+     "window"},
     {"cooldown.overloaded", "duration", "5s", "cooldown after a 529 / overloaded_error"},
     {"cooldown.rate_limited", "duration", "30s", "cooldown after a 429 without reset headers"},
     {"balance.strategy", "strategy", "weighted",
@@ -160,6 +163,7 @@ Policy policy_from_settings(const SettingLookup& lookup, std::vector<std::string
     p.retry_budget.ratio = ratio("retry.budget_ratio");
     p.retry_budget.window = duration("retry.budget_window");
     p.retry_budget.min_per_second = integer("retry.budget_min_per_second");
+    p.retry_budget.burst = integer("retry.budget_burst");
     p.overload_cooldown = duration("cooldown.overloaded");
     p.rate_limit_cooldown = duration("cooldown.rate_limited");
     p.strategy = *upstream::parse_strategy(value("balance.strategy"));

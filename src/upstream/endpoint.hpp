@@ -30,6 +30,12 @@ struct EndpointState {
     std::atomic<std::int64_t> soft_limited_until_ns{0};
     /// Adaptive weight; 0 until computed, then used instead of the configured weight.
     std::atomic<double> adaptive_weight{0.0};
+    /// Stream cuts (failures after the commit point, where nothing can be retried) are remembered
+    /// longer than other failures: see StreamCuts in upstream/selector.hpp.
+    std::atomic<std::int64_t> cut_hold_ms{0};           // 0 = not cutting streams
+    std::atomic<std::int64_t> cut_demoted_until_ns{0};  // until then, last in every selection
+    std::atomic<std::int64_t> cut_trial_after_ns{0};    // next streaming trial on probation
+    std::atomic<std::uint64_t> stream_cuts{0};          // total since start
     /// Set whenever persisted state (breaker, cooldown, quarantine) changes.
     std::atomic<bool> dirty{false};
     CircuitBreaker breaker;

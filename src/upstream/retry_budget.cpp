@@ -32,6 +32,26 @@ RetryBudget::RetryBudget(RetryBudgetPolicy p)
     const double per_bucket =
         std::max(0, p.min_per_second) * std::chrono::duration<double>(bucket_width_).count();
     min_per_bucket_ = static_cast<std::uint64_t>(std::ceil(per_bucket));
+    if (p.burst > 0) {
+        burst_interval_ =
+            std::max(std::chrono::duration_cast<std::chrono::nanoseconds>(p.window) / p.burst,
+                     std::chrono::nanoseconds(1));
+    }
+}
+
+bool RetryBudget::take_burst(SteadyTime now) {
+    if (policy_.burst <= 0) return false;
+    const std::int64_t now_ns = now.time_since_epoch().count();
+    const std::int64_t step = burst_interval_.count();
+    const std::int64_t depth = step * policy_.burst;  // a full bucket
+    std::int64_t tat = burst_tat_ns_.load(std::memory_order_relaxed);
+    for (;;) {
+        // GCRA: each unit moves the bucket's "full again at" time one interval later; a unit is
+        // left while that time stays within one full bucket of now.
+        const std::int64_t next = std::max(tat, now_ns) + step;
+        if (next - now_ns > depth) return false;
+        if (burst_tat_ns_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) return true;
+    }
 }
 
 std::uint32_t RetryBudget::bucket_index(SteadyTime now) const {
@@ -74,8 +94,12 @@ bool RetryBudget::try_spend_retry(SteadyTime now) {
         const bool by_ratio = retries_after <= policy_.ratio * requests + 1e-9;
         const bool by_floor = here < min_per_bucket_;
         if (!by_ratio && !by_floor) {
-            denied_.fetch_add(1, std::memory_order_relaxed);
-            return false;
+            if (!take_burst(now)) {
+                denied_.fetch_add(1, std::memory_order_relaxed);
+                return false;
+            }
+            add(retries_, idx);
+            return true;
         }
         if (slot.compare_exchange_weak(word, word_of(idx, here + 1), std::memory_order_relaxed)) {
             return true;

@@ -1,6 +1,8 @@
 // Process-wide retry budget: when everything is failing, retries must not multiply the
 // load. Retries may be up to `ratio` of requests over a sliding window, and a floor of
-// `min_per_second` retries is always allowed so a quiet gateway can still fail over.
+// `min_per_second` retries is always allowed so a quiet gateway can still fail over. Beyond both,
+// a burst allowance of `burst` retries (refilled at `burst` per window) absorbs the start-up or
+// after-idle burst, when the window holds no requests yet to take a ratio of.
 #pragma once
 #include <array>
 #include <atomic>
@@ -11,11 +13,13 @@
 
 namespace qcc::upstream {
 
-/// Budget shape. Defaults: retries <= 20 % of requests over 10 s, minimum 10/s.
+/// Budget shape. Defaults: retries <= 20 % of requests over 10 s, minimum 10/s, and a burst
+/// allowance of 50 (starts full, refills 50 per window).
 struct RetryBudgetPolicy {
     double ratio = 0.2;
     std::chrono::milliseconds window{10'000};
     int min_per_second = 10;
+    int burst = 50;
 };
 
 /// Lock-free budget shared by every worker: the window is 10 time buckets (1 s each by default),
@@ -50,12 +54,16 @@ class RetryBudget {
     std::uint32_t bucket_index(SteadyTime now) const;
     static void add(Slots& slots, std::uint32_t idx);
     static std::uint64_t sum(const Slots& slots, std::uint32_t idx, bool skip_current = false);
+    /// Takes one unit of the burst allowance (a GCRA token bucket) if one is left.
+    bool take_burst(SteadyTime now);
 
     RetryBudgetPolicy policy_;
     std::chrono::nanoseconds bucket_width_;
     std::uint64_t min_per_bucket_;
     Slots requests_{};
     Slots retries_{};
+    std::chrono::nanoseconds burst_interval_{0};  // one unit refills in this time
+    std::atomic<std::int64_t> burst_tat_ns_{0};   // theoretical arrival time of the bucket
     std::atomic<std::uint64_t> denied_{0};
 };
 

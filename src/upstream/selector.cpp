@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "upstream/affinity.hpp"
+#include "upstream/breaker.hpp"
 
 namespace qcc::upstream {
 
@@ -14,6 +15,44 @@ bool is_usable(const Endpoint& ep, SteadyTime now) {
         return false;
     }
     return ep.state->breaker.would_allow(now);
+}
+
+bool is_healthy(const Endpoint& ep, SteadyTime now) {
+    const auto& s = *ep.state;
+    return is_usable(ep, now) && s.breaker.state(now) == BreakerState::kClosed &&
+           s.successes.load(std::memory_order_relaxed) > 0 && s.stats.consecutive_failures() == 0 &&
+           !StreamCuts::cutting(s);
+}
+
+std::chrono::milliseconds StreamCuts::on_cut(EndpointState& s, SteadyTime now) {
+    auto hold = s.cut_hold_ms.load(std::memory_order_relaxed);
+    std::int64_t next = 0;
+    do {
+        next = hold == 0 ? kFirstHold.count() : std::min<std::int64_t>(hold * 2, kMaxHold.count());
+    } while (!s.cut_hold_ms.compare_exchange_weak(hold, next, std::memory_order_relaxed));
+    const auto until = now + std::chrono::milliseconds(next);
+    s.cut_demoted_until_ns.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+    s.stream_cuts.fetch_add(1, std::memory_order_relaxed);
+    return std::chrono::milliseconds(next);
+}
+
+bool StreamCuts::on_completed_stream(EndpointState& s) {
+    if (s.cut_hold_ms.load(std::memory_order_relaxed) == 0) return false;
+    if (s.cut_hold_ms.exchange(0, std::memory_order_relaxed) == 0) return false;
+    s.cut_demoted_until_ns.store(0, std::memory_order_relaxed);
+    return true;
+}
+
+bool StreamCuts::demoted_for(EndpointState& s, SteadyTime now, bool streaming) {
+    if (!cutting(s)) return false;
+    const auto now_ns = now.time_since_epoch().count();
+    if (now_ns < s.cut_demoted_until_ns.load(std::memory_order_relaxed)) return true;
+    if (!streaming) return true;
+    auto after = s.cut_trial_after_ns.load(std::memory_order_relaxed);
+    const auto next = now_ns + std::chrono::nanoseconds(kTrialSpacing).count();
+    // One streaming request per kTrialSpacing wins the trial and keeps its normal place.
+    return !(after <= now_ns &&
+             s.cut_trial_after_ns.compare_exchange_strong(after, next, std::memory_order_relaxed));
 }
 
 double effective_weight(const Endpoint& ep, SteadyTime now, double soft_limit_factor) {
@@ -71,11 +110,17 @@ Selection Selector::select(const SelectionRequest& r) {
     const auto& all = r.set->endpoints;
     auto& usable = usable_;
     usable.clear();
+    auto& demoted = demoted_;
+    demoted.clear();
     for (const auto& ep : all) {
-        if (is_usable(*ep, r.now) && config::serves_model(ep->cfg, r.model)) {
+        if (!is_usable(*ep, r.now) || !config::serves_model(ep->cfg, r.model)) continue;
+        if (StreamCuts::demoted_for(*ep->state, r.now, r.streaming)) {
+            demoted.push_back(ep.get());
+        } else {
             usable.push_back(ep.get());
         }
     }
+    if (usable.empty()) std::swap(usable, demoted);  // nothing better: order them as usual
     if (usable.empty()) return fail_open(r);
 
     const auto ttfb = [](const Endpoint& ep) { return ep.state->stats.ewma_ttfb_ms(); };
@@ -83,8 +128,7 @@ Selection Selector::select(const SelectionRequest& r) {
         return effective_weight(ep, r.now, r.soft_limit_factor);
     };
     const Endpoint* first = nullptr;
-    if (r.bound != nullptr && is_usable(*r.bound, r.now) &&
-        config::serves_model(r.bound->cfg, r.model)) {
+    if (r.bound != nullptr && std::find(usable.begin(), usable.end(), r.bound) != usable.end()) {
         first = r.bound;
     }
     out.candidates.reserve(usable.size());
@@ -106,6 +150,7 @@ Selection Selector::select(const SelectionRequest& r) {
         }
         begin = end;
     }
+    out.candidates.insert(out.candidates.end(), demoted.begin(), demoted.end());
     return out;
 }
 

@@ -145,6 +145,7 @@ TEST(RetryBudget, BoundsRetriesWhenEveryEndpointFails) {
     // Keep breakers out of the way: this test is about the budget alone.
     proxy.gateway().store().set_setting("breaker.consecutive_failures", "1000000");
     proxy.gateway().store().set_setting("breaker.min_volume", "1000000");
+    proxy.gateway().store().set_setting("retry.budget_burst", "0");  // the ratio and floor alone
     proxy.gateway().tick();
     constexpr int kRequests = 60;
     for (int i = 0; i < kRequests; ++i) EXPECT_EQ(proxy.send_messages().status, 500);

@@ -32,13 +32,20 @@ bool consume(std::string_view& s, std::string_view prefix) {
     return true;
 }
 
-// user_<hex>_account_<uuid-or-empty>_session_<uuid>
+// user_<token>_account_<uuid-or-empty>_session_<uuid>. Claude Code's token is 64 hex digits;
+// other clients and relays put their own user hash there, so any letters, digits and '-' are
+// accepted: the session uuid is what identifies the conversation. An opaque user_id without the
+// `_session_<uuid>` part identifies a user, not a conversation, and is not a session key
+// (binding all of a user's conversations to one endpoint would defeat balancing).
 std::string_view legacy_session(std::string_view user_id) {
     if (!consume(user_id, "user_")) return {};
-    std::size_t hex = 0;
-    while (hex < user_id.size() && is_hex(user_id[hex])) ++hex;
-    if (hex == 0) return {};
-    user_id.remove_prefix(hex);
+    std::size_t token = 0;
+    const auto token_char = [](char c) {
+        return is_hex(c) || (c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z') || c == '-';
+    };
+    while (token < user_id.size() && token_char(user_id[token])) ++token;
+    if (token == 0) return {};
+    user_id.remove_prefix(token);
     if (!consume(user_id, "_account_")) return {};
     if (!consume(user_id, "_session_")) {
         if (!is_uuid(user_id.substr(0, 36))) return {};

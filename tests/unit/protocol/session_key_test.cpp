@@ -35,6 +35,12 @@ TEST(SessionKey, LegacyUserIdWithAccount) {
         "3F0C2A4E-9B1D-4C7E-8A55-2D6E1F0B7C91");
 }
 
+TEST(SessionKey, LegacyUserIdWithAnyUserToken) {
+    // Relays and other clients put their own user hash there: the session uuid still counts.
+    EXPECT_EQ(session_key("", "user_soak-client-17_account__session_" + std::string(kSession), ""),
+              kSession);
+}
+
 TEST(SessionKey, JsonUserId) {
     const std::string user_id = R"({"device_id":")" + std::string(kDevice) +
                                 R"(","account_uuid":"","session_id":")" + std::string(kSession) +
@@ -56,8 +62,9 @@ TEST(SessionKey, MalformedLegacyFallsThroughToConversationHeader) {
     const std::vector<std::string> bad = {
         "user_",
         "user_abc",
-        "user_xyz_account__session_" + std::string(kSession),  // device is not hex
-        "user__account__session_" + std::string(kSession),     // device is empty
+        "user__account__session_" + std::string(kSession),      // device is empty
+        "user_a_b_account__session_" + std::string(kSession),   // '_' inside the user token
+        "user_ab+c_account__session_" + std::string(kSession),  // neither letter, digit nor '-'
         "user_abc_account__session_",
         "user_abc_account__session_not-a-uuid",
         "user_abc_account__session_" + std::string(kSession) + "_extra",

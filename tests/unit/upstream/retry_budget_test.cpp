@@ -13,6 +13,13 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+/// The defaults without the burst allowance: the ratio and the floor alone.
+RetryBudgetPolicy no_burst() {
+    RetryBudgetPolicy p;
+    p.burst = 0;
+    return p;
+}
+
 int spend_until_denied(RetryBudget& b, SteadyTime now, int limit = 100'000) {
     int granted = 0;
     while (granted < limit && b.try_spend_retry(now)) ++granted;
@@ -21,7 +28,7 @@ int spend_until_denied(RetryBudget& b, SteadyTime now, int limit = 100'000) {
 
 TEST(RetryBudget, MinimumPerSecondWithoutTraffic) {
     FakeClock clock;
-    RetryBudget b;
+    RetryBudget b(no_burst());
     EXPECT_EQ(spend_until_denied(b, clock.now()), 10);
     EXPECT_EQ(b.denied(), 1U);
     EXPECT_FALSE(b.try_spend_retry(clock.now()));
@@ -33,7 +40,7 @@ TEST(RetryBudget, MinimumPerSecondWithoutTraffic) {
 
 TEST(RetryBudget, RatioOfRequestsOverTheWindow) {
     FakeClock clock;
-    RetryBudget b;
+    RetryBudget b(no_burst());
     for (int i = 0; i < 1000; ++i) b.on_request(clock.now());
     EXPECT_EQ(b.requests_in_window(clock.now()), 1000U);
     EXPECT_EQ(spend_until_denied(b, clock.now()), 200);  // 20 % of 1000
@@ -42,7 +49,7 @@ TEST(RetryBudget, RatioOfRequestsOverTheWindow) {
 
 TEST(RetryBudget, RatioCountsRetriesAcrossTheWholeWindow) {
     FakeClock clock;
-    RetryBudget b;
+    RetryBudget b(no_burst());
     for (int i = 0; i < 500; ++i) b.on_request(clock.now());  // allows 100
     EXPECT_EQ(spend_until_denied(b, clock.now(), 60), 60);
     clock.advance(seconds(3));
@@ -54,14 +61,14 @@ TEST(RetryBudget, RatioCountsRetriesAcrossTheWholeWindow) {
 
 TEST(RetryBudget, FloorIsNotAddedToTheRatio) {
     FakeClock clock;
-    RetryBudget b;
+    RetryBudget b(no_burst());
     for (int i = 0; i < 100; ++i) b.on_request(clock.now());  // ratio allows 20
     EXPECT_EQ(spend_until_denied(b, clock.now()), 20);
 }
 
 TEST(RetryBudget, RequestsAndRetriesExpireWithTheWindow) {
     FakeClock clock;
-    RetryBudget b;
+    RetryBudget b(no_burst());
     for (int i = 0; i < 1000; ++i) b.on_request(clock.now());
     EXPECT_EQ(spend_until_denied(b, clock.now()), 200);
     clock.advance(milliseconds(9'999));
@@ -79,7 +86,7 @@ TEST(RetryBudget, RequestsAndRetriesExpireWithTheWindow) {
 
 TEST(RetryBudget, CustomPolicy) {
     FakeClock clock;
-    RetryBudget b({0.5, seconds(20), 1});  // 2 s buckets: floor of 2 per bucket
+    RetryBudget b({0.5, seconds(20), 1, 0});  // 2 s buckets: floor of 2 per bucket
     EXPECT_EQ(spend_until_denied(b, clock.now()), 2);
     for (int i = 0; i < 10; ++i) b.on_request(clock.now());
     EXPECT_EQ(spend_until_denied(b, clock.now()), 3);  // 5 in total
@@ -89,10 +96,49 @@ TEST(RetryBudget, CustomPolicy) {
     EXPECT_EQ(b.requests_in_window(clock.now()), 0U);
 }
 
-TEST(RetryBudget, ConcurrentSpendersNeverOverdraw) {
+TEST(RetryBudget, BurstAllowanceStartsFullAndRefillsOverTheWindow) {
+    FakeClock clock;
+    RetryBudget b;  // defaults: floor 10 per 1 s bucket, burst 50 refilled 50 per 10 s
+    // A start-up burst: no request in the window yet to take a ratio of.
+    EXPECT_EQ(spend_until_denied(b, clock.now()), 10 + 50);
+    clock.advance(milliseconds(400));  // 2 units refilled (one per 200 ms); same floor bucket
+    EXPECT_EQ(spend_until_denied(b, clock.now()), 2);
+    clock.advance(seconds(10));  // full again (and a new floor)
+    EXPECT_EQ(spend_until_denied(b, clock.now()), 10 + 50);
+}
+
+TEST(RetryBudget, BurstZeroMeansNone) {
+    FakeClock clock;
+    RetryBudgetPolicy p;
+    p.burst = 0;
+    RetryBudget b(p);
+    EXPECT_EQ(spend_until_denied(b, clock.now()), 10);
+}
+
+TEST(RetryBudget, ConcurrentSpendersNeverOverdrawTheBurstEither) {
     constexpr int kThreads = 8;
     FakeClock clock;
     RetryBudget b;
+    for (int i = 0; i < 500; ++i) b.on_request(clock.now());  // ratio 100, then burst 50
+    std::atomic<int> granted{0};
+    std::latch start(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&] {
+            start.arrive_and_wait();
+            for (int i = 0; i < 100; ++i) {
+                if (b.try_spend_retry(clock.now())) granted.fetch_add(1);
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(granted.load(), 150);
+}
+
+TEST(RetryBudget, ConcurrentSpendersNeverOverdraw) {
+    constexpr int kThreads = 8;
+    FakeClock clock;
+    RetryBudget b(no_burst());
     for (int i = 0; i < 500; ++i) b.on_request(clock.now());  // allows exactly 100
     std::atomic<int> granted{0};
     std::latch start(kThreads);
