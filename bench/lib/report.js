@@ -109,6 +109,9 @@ const sf = (s, f) => (s ? s[f] : null);
 const addTtfb = (s) => (s && sd ? s.ttfb_p50_ms - sd.ttfb_p50_ms : null);
 row('SSE added time to first event, p50 (ms)', fmt(sf(sd, 'ttfb_p50_ms'), 3),
     signed(addTtfb(sn), 3), signed(addTtfb(sq), 3), ratio(addTtfb(sq), addTtfb(sn)), '—', 'info');
+const addTtft = (s) => (s && sd ? s.ttft_p50_ms - sd.ttft_p50_ms : null);
+row('SSE added time to first content (first token), p50 (ms)', fmt(sf(sd, 'ttft_p50_ms'), 3),
+    signed(addTtft(sn), 3), signed(addTtft(sq), 3), ratio(addTtft(sq), addTtft(sn)), '—', 'info');
 const gapDiff = (s) => (s && sd ? s.gap_p99_ms - sd.gap_p99_ms : null);
 row('SSE inter-event gap p99 (ms; vs direct)', fmt(sf(sd, 'gap_p99_ms'), 3),
     `${fmt(sf(sn, 'gap_p99_ms'), 3)} (${signed(gapDiff(sn), 3)})`,

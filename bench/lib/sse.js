@@ -1,6 +1,7 @@
 // SSE timing client: runs STREAMS streaming requests, CONCURRENCY at a time, and measures, as the
-// client receives them, the time to the first `data:` event and the gaps between successive
-// `data:` events (a buffering proxy delivers several events in one read: gap ~0).
+// client receives them, the time to the first `data:` event, the time to the first content (the
+// first content_block_delta: the first token, what a user waits for) and the gaps between
+// successive `data:` events (a buffering proxy delivers several events in one read: gap ~0).
 // Usage: node sse.js URL KEY HEADERS_FILE BODY_FILE STREAMS CONCURRENCY DELTAS GAP_MS
 // Prints one JSON object.
 'use strict';
@@ -27,6 +28,7 @@ const target = new URL('/v1/messages?beta=true', url);
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 const ttfb = [];
+const ttft = [];
 const gaps = [];
 const worst = [];  // the longest gaps with where they happened, to tell a stall from noise
 let runStart = 0;
@@ -40,6 +42,7 @@ function oneStream(measure = true, extraHeaders = {}) {
         const id = measure ? ++streamSeq : 0;
         let index = 0;
         let last = null;
+        let content = false;
         let pending = '';
         const opts = {method: 'POST', headers: {...headers, ...extraHeaders}, agent};
         const req = http.request(target, opts, (res) => {
@@ -56,6 +59,10 @@ function oneStream(measure = true, extraHeaders = {}) {
                     pending = pending.slice(end + 2);
                     if (!measure || !/^data:/m.test(ev)) continue;
                     ++events;
+                    if (!content && ev.includes('content_block_delta')) {
+                        content = true;
+                        ttft.push(t - start);
+                    }
                     if (last === null) {
                         ttfb.push(t - start);
                     } else {
@@ -106,6 +113,7 @@ async function main() {
     agent.destroy();
     const g = gaps.slice().sort((a, b) => a - b);
     const f = ttfb.slice().sort((a, b) => a - b);
+    const c = ttft.slice().sort((a, b) => a - b);
     const r3 = (x) => (x === null ? null : Math.round(x * 1000) / 1000);
     console.log(JSON.stringify({
         streams,
@@ -114,6 +122,8 @@ async function main() {
         first_error: errors[0] || null,
         ttfb_p50_ms: r3(pct(f, 50)),
         ttfb_p99_ms: r3(pct(f, 99)),
+        ttft_p50_ms: r3(pct(c, 50)),
+        ttft_p99_ms: r3(pct(c, 99)),
         gaps: g.length,
         gap_p50_ms: r3(pct(g, 50)),
         gap_p99_ms: r3(pct(g, 99)),

@@ -38,7 +38,7 @@ using upstream::Lease;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 constexpr std::size_t kMaxErrorBodyBytes = 256 * 1024;  // error bodies are read whole to classify
-constexpr std::size_t kMaxPreCommitBytes = 256 * 1024;  // SSE bytes held before the first event
+constexpr std::size_t kMaxPreCommitBytes = 256 * 1024;  // SSE bytes held before content
 
 /// The last failed upstream response, returned to the client when every candidate failed.
 struct SavedResponse {
@@ -399,10 +399,25 @@ asio::awaitable<Outcome> Exchange::on_head(const Endpoint& ep, Lease& lease, Res
 asio::awaitable<Outcome> Exchange::pre_commit_sse(const Endpoint& ep, Lease& lease,
                                                   ResponseParser& p, std::string& pending,
                                                   anthropic::StreamTap& tap) {
-    // Hold the stream until its first non-ping event: an `event: error` there (e.g. overloaded
-    // after a 200) is a failed attempt that may still move to another endpoint.
+    // Hold the stream back until its first content event (a delta, or the message's end): until
+    // then the client has received nothing it needs, so a failure — an `event: error` (e.g.
+    // overloaded after a 200), a reset, a stall — is a failed attempt that may still move to
+    // another endpoint, and an endpoint that cuts streams right after message_start costs the
+    // client nothing. Bounded by the stream.hold_for_content setting (then committed as is; off =
+    // commit at the first event). The first token reaches the client no later: it is what ends
+    // the hold.
     const auto buf = w_.relay_buffers().acquire();
-    while (!p.is_done() && !tap.first_event_seen() && pending.size() < kMaxPreCommitBytes) {
+    const auto hold = policy_->hold_for_content;
+    const auto hold_until = Clock::now() + hold;
+    const auto holding = [&] {
+        if (pending.size() >= kMaxPreCommitBytes) return false;
+        if (hold.count() <= 0) return !tap.first_event_seen();
+        return !tap.content_seen() && !tap.error_seen() && Clock::now() < hold_until;
+    };
+    // (The hold's end is checked as pieces arrive: a socket timeout would close the upstream
+    // connection. Silence longer than the idle timeout fails the attempt, here still before the
+    // commit point.)
+    while (!p.is_done() && holding()) {
         const auto [ec, got] = co_await read_body_piece(lease, p, buf.data(), ep.idle_timeout);
         if (got > 0) {
             pending.append(buf.data(), got);
@@ -415,7 +430,7 @@ asio::awaitable<Outcome> Exchange::pre_commit_sse(const Endpoint& ep, Lease& lea
             co_return fail(ep, classify_transport(kind, false), 200);
         }
     }
-    if (tap.first_event_is_error()) {
+    if (tap.first_event_is_error() || (hold.count() > 0 && tap.error_before_content())) {
         const auto& type = tap.error_type();
         const int as_status = status_for_sse_error(type);
         last_ = SavedResponse{

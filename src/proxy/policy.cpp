@@ -29,6 +29,9 @@ const std::vector<SettingInfo> kSettings = {
      "window"},
     {"cooldown.overloaded", "duration", "5s", "cooldown after a 529 / overloaded_error"},
     {"cooldown.rate_limited", "duration", "30s", "cooldown after a 429 without reset headers"},
+    {"stream.hold_for_content", "duration_or_off", "10s",
+     "hold a stream back until its first content event, at most this long (a failure before it "
+     "still fails over)"},
     {"balance.strategy", "strategy", "weighted",
      "weighted | round-robin | least-inflight | latency | random"},
     {"balance.soft_limit_factor", "ratio", "0.5",
@@ -176,6 +179,8 @@ Policy policy_from_settings(const SettingLookup& lookup, std::vector<std::string
     p.recovery_interval = duration("health.recovery_interval");
     const auto interval = value("health.interval");
     p.health_interval = interval == "off" ? Millis{0} : *config::parse_duration(interval);
+    const auto hold = value("stream.hold_for_content");
+    p.hold_for_content = hold == "off" ? Millis{0} : *config::parse_duration(hold);
     p.health_method = value("health.method");
     p.health_model = value("health.model");
     p.health_timeout = duration("health.timeout");

@@ -35,7 +35,10 @@ struct Policy {
     Millis rate_limit_cooldown{30'000};  // after a 429 without reset headers
     double soft_limit_factor = 0.5;      // weight factor while unified-status is allowed_warning
     Millis soft_limit_hold{60'000};      // how long a soft warning lowers the weight
-    bool adaptive_weights = false;       // weight adjuster
+    /// A stream is held back (not yet committed) until its first content event, for at most this
+    /// long after its head; 0 = commit at the first event (message_start).
+    Millis hold_for_content{10'000};
+    bool adaptive_weights = false;  // weight adjuster
     Millis adaptive_interval{30'000};
     Millis affinity_sweep{300'000};
     // Health.

@@ -27,8 +27,18 @@ std::vector<std::string> stream_events() {
                             sim::Usage{12, 7, 0, 0});
 }
 
-/// A stream the upstream resets after its first events (bytes already relayed to the client).
+/// A stream the upstream resets after its first content delta (bytes already relayed to the
+/// client: events 0-2 are message_start, content_block_start and ping).
 sim::Reply cut_stream() {
+    const auto events = stream_events();
+    auto r = sim::Reply::sse(events);
+    r.reset_after_bytes =
+        events[0].size() + events[1].size() + events[2].size() + events[3].size() + 10;
+    return r;
+}
+
+/// A stream the upstream resets after message_start, before any content.
+sim::Reply cut_before_content() {
     const auto events = stream_events();
     auto r = sim::Reply::sse(events);
     r.reset_after_bytes = events[0].size() + events[1].size() + 10;
@@ -197,6 +207,83 @@ TEST(StreamCuts, ProbationAdmitsOneStreamingTrialPerSpacing) {
     EXPECT_EQ(send_stream(proxy).header("x-qcc-endpoint"), "b") << "one trial at a time";
     trial.join();
     EXPECT_TRUE(eventually([&] { return proxy.state("a").cut_hold_ms.load() == 0; }));
+}
+
+TEST(HoldForContent, ACutBeforeTheFirstContentFailsOverInvisibly) {
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
+    a.push(cut_before_content());
+    b.push(sim::Reply::sse(stream_events()));
+    const auto res = send_stream(proxy);
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(res.header("x-qcc-attempts"), "2");
+    EXPECT_EQ(res.body.find("event: error"), std::string::npos) << res.body;
+    EXPECT_EQ(res.body.find("event: message_start"), res.body.rfind("event: message_start"))
+        << "a's held message_start never reached the client";
+    EXPECT_NE(res.body.find("message_stop"), std::string::npos);
+    EXPECT_EQ(proxy.state("a").failures.load(), 1u);
+    EXPECT_EQ(proxy.state("a").stream_cuts.load(), 0u) << "not a cut the client saw";
+}
+
+TEST(HoldForContent, AnErrorEventAfterMessageStartFailsOverToo) {
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
+    const auto events = stream_events();
+    a.push(sim::Reply::sse(
+        {events[0], events[1], sim::error_event("overloaded_error", "Overloaded")}));
+    b.push(sim::Reply::sse(stream_events()));
+    const auto res = send_stream(proxy);
+    EXPECT_EQ(res.header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(res.body.find("event: error"), std::string::npos) << res.body;
+}
+
+TEST(HoldForContent, AStallBeforeContentFailsOver) {
+    FakeUpstream a, b;
+    auto ca = endpoint_config("a", a.base_url(), 1);
+    ca.idle_timeout = 300ms;
+    ProxyFixture proxy({ca, endpoint_config("b", b.base_url(), 2)});
+    a.push(sim::Reply::sse(stream_events(), 5s));  // message_start, then silence
+    b.push(sim::Reply::sse(stream_events()));
+    const auto res = send_stream(proxy);
+    EXPECT_EQ(res.header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(res.body.find("event: error"), std::string::npos) << res.body;
+    EXPECT_NE(res.body.find("message_stop"), std::string::npos);
+}
+
+TEST(HoldForContent, OffCommitsAtMessageStartAsBefore) {
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
+    proxy.gateway().store().set_setting("stream.hold_for_content", "off");
+    proxy.gateway().tick();
+    a.push(cut_before_content());
+    const auto res = send_stream(proxy);
+    EXPECT_EQ(res.header("x-qcc-endpoint"), "a");
+    EXPECT_NE(res.body.find("event: error"), std::string::npos) << "committed, then cut";
+    EXPECT_EQ(b.request_count(), 0u);
+}
+
+TEST(HoldForContent, TheHoldIsBounded) {
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
+    proxy.gateway().store().set_setting("stream.hold_for_content", "100ms");
+    proxy.gateway().tick();
+    // message_start, then only pings for longer than the hold, then a cut before any content:
+    // the hold ended at a ping, so the stream was committed and the cut reaches the client.
+    const auto events = stream_events();
+    std::vector<std::string> slow{events[0]};
+    for (int i = 0; i < 6; ++i) slow.push_back(events[2]);  // pings, 50 ms apart
+    slow.insert(slow.end(), events.begin() + 3, events.end());
+    auto r = sim::Reply::sse(slow, 50ms);
+    std::size_t before_content = 0;
+    for (int i = 0; i < 7; ++i) before_content += slow[static_cast<std::size_t>(i)].size();
+    r.reset_after_bytes = before_content;
+    a.push(r);
+    const auto res = send_stream(proxy);
+    EXPECT_EQ(res.header("x-qcc-endpoint"), "a");
+    EXPECT_NE(res.body.find("message_start"), std::string::npos);
+    EXPECT_NE(res.body.find("event: error"), std::string::npos) << res.body;
+    EXPECT_EQ(b.request_count(), 0u);
 }
 
 TEST(StreamCuts, StatusShowsCutsStreams) {

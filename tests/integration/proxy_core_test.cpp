@@ -226,8 +226,10 @@ TEST(ProxyCore, StreamsEventsAsTheyArriveWithoutBunching) {
     ASSERT_EQ(res.status, 200);
     EXPECT_EQ(res.body, joined(events));
     // Each event was written by the upstream 80 ms after the previous one; a buffering proxy
-    // would deliver several in one piece.
-    EXPECT_GE(res.chunks.size(), events.size());
+    // would deliver several in one piece. QCC holds the stream back only until its first content
+    // (message_start, content_block_start, ping and the first delta arrive together), then
+    // relays every event as it arrives.
+    EXPECT_GE(res.chunks.size(), events.size() - 3);
     EXPECT_EQ(proxy.state("a").successes.load(), 1u);
 }
 
@@ -395,14 +397,17 @@ TEST(AfterCommit, MidStreamCutEndsWithSseErrorEventAndCleanEnd) {
         {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)});
     const auto events = demo_events(8);
     auto cut = sim::Reply::sse(events, 20ms);
-    cut.reset_after_bytes = events[0].size() + events[1].size() + 10;
+    // After the first content delta (events 0-2: message_start, content_block_start, ping): a
+    // cut before it would still fail over.
+    cut.reset_after_bytes =
+        events[0].size() + events[1].size() + events[2].size() + events[3].size() + 10;
     a.push(cut);
     TestClient client(proxy.port());
     auto res = client.request("POST", "/v1/messages", ProxyFixture::client_headers(),
                               ProxyFixture::messages_body(true));
     EXPECT_EQ(res.status, 200);
     EXPECT_TRUE(res.complete) << "the response must end cleanly, never hang or truncate";
-    EXPECT_EQ(res.body.rfind(events[0] + events[1], 0), 0u);
+    EXPECT_EQ(res.body.rfind(events[0] + events[1] + events[2] + events[3], 0), 0u);
     EXPECT_NE(res.body.find("event: error\ndata: {\"type\":\"error\""), std::string::npos);
     EXPECT_EQ(b.request_count(), 0u) << "never retry after the commit point";
     EXPECT_EQ(proxy.state("a").failures.load(), 1u);
@@ -413,6 +418,10 @@ TEST(AfterCommit, IdleTimeoutBetweenChunksEndsWithSseError) {
     auto ep = endpoint_config("a", a.base_url());
     ep.idle_timeout = 300ms;
     ProxyFixture proxy({ep});
+    // Committed at the first event (with the default hold, a stall before the first content is
+    // still before the commit point: HoldForContent.AStallBeforeContentFailsOver).
+    proxy.gateway().store().set_setting("stream.hold_for_content", "off");
+    proxy.gateway().tick();
     auto events = demo_events(3);
     a.push(sim::Reply::sse(events, 5s));  // the second event comes long after the idle timeout
     TestClient client(proxy.port());

@@ -102,7 +102,13 @@ void StreamTap::on_event(const sse::Event& event) {
     if (is_error) {
         if (!error_seen_) error_type_ = parse_error_type(event.data);
         error_seen_ = true;
-    } else if (name == "message_start") {
+        if (!content_seen_) error_before_content_ = true;
+        return;
+    }
+    if (name == "content_block_delta" || name == "message_delta" || name == "message_stop") {
+        content_seen_ = true;
+    }
+    if (name == "message_start") {
         // Parse into a copy so a malformed event cannot leave half-applied numbers behind.
         Usage next = usage_;
         if (!read_message_start(event.data, next)) usage_ = std::move(next);

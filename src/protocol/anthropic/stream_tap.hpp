@@ -22,6 +22,11 @@ class StreamTap {
     bool first_event_seen() const { return first_event_seen_; }
     /// ...and the first such event was "error" (the attempt failed before the commit point).
     bool first_event_is_error() const { return first_event_is_error_; }
+    /// Content has begun: a content_block_delta, message_delta or message_stop has been seen (the
+    /// first token, or the end of a message without any).
+    bool content_seen() const { return content_seen_; }
+    /// An "error" event arrived before any content: nothing the client needs was produced yet.
+    bool error_before_content() const { return error_before_content_; }
     /// Any "error" event has been seen.
     bool error_seen() const { return error_seen_; }
     /// error.type of the first error event ("" if none or unreadable).
@@ -48,6 +53,8 @@ class StreamTap {
     bool first_event_is_error_ = false;
     bool error_seen_ = false;
     bool message_stop_seen_ = false;
+    bool content_seen_ = false;
+    bool error_before_content_ = false;
 };
 
 }  // namespace qcc::anthropic
