@@ -8,7 +8,7 @@
 #   BENCH_DURATION=5        seconds per wrk run (keep 5-10)
 #   BENCH_ROUNDS=3          rounds of the wrk phases; figures are medians over rounds
 #   BENCH_PORT_BASE=18700   first loopback port to try
-#   BENCH_HOLD_STREAMS=500  concurrent slow streams for the memory figure
+#   BENCH_HOLD_STREAMS=2000 concurrent slow streams for the memory figure
 #   BENCH_PROFILE=1         also count system calls per request (strace) and profile QCC (perf)
 #   BENCH_NICE=-15          run everything measured at this nice level (negative: root only)
 #   NGINX_BIN               nginx binary (default: nginx on PATH, else /usr/sbin/nginx)

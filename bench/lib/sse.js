@@ -1,7 +1,8 @@
 // SSE timing client: runs STREAMS streaming requests, CONCURRENCY at a time, and measures, as the
 // client receives them, the time to the first `data:` event, the time to the first content (the
 // first content_block_delta: the first token, what a user waits for) and the gaps between
-// successive `data:` events (a buffering proxy delivers several events in one read: gap ~0).
+// successive `data:` events from the first content on (a buffering proxy delivers several events
+// in one read: gap ~0).
 // Usage: node sse.js URL KEY HEADERS_FILE BODY_FILE STREAMS CONCURRENCY DELTAS GAP_MS
 // Prints one JSON object.
 'use strict';
@@ -59,13 +60,18 @@ function oneStream(measure = true, extraHeaders = {}) {
                     pending = pending.slice(end + 2);
                     if (!measure || !/^data:/m.test(ev)) continue;
                     ++events;
+                    let first = false;
                     if (!content && ev.includes('content_block_delta')) {
                         content = true;
+                        first = true;
                         ttft.push(t - start);
                     }
                     if (last === null) {
                         ttfb.push(t - start);
-                    } else {
+                    } else if (content && !first) {
+                        // Gaps are measured from the first content on: the events before it
+                        // (message_start, content_block_start, ping) carry nothing a user sees,
+                        // and QCC deliberately holds them until the first delta.
                         gaps.push(t - last);
                         worst.push(
                             {gap_ms: t - last, stream: id, event: index, at_ms: t - runStart});
