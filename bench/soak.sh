@@ -39,33 +39,35 @@ for tool in node curl sqlite3; do
 done
 [[ -x "$qcc" ]] || { log "no qcc binary at $qcc"; exit 1; }
 
-sim() {  # name profile -> prints the port
+# Starts a simulator in this shell (so that its pid is recorded and stopped on exit) and sets
+# sim_port to the port it bound.
+start_sim() {  # name profile
   "$qcc" sim --listen 127.0.0.1:0 --profile "$2" >"$run/sim-$1.log" 2>&1 &
   pids+=($!)
-  local port=""
+  sim_port=""
   for _ in $(seq 1 200); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$run/sim-$1.log" | grep -o '[0-9]*$' || true)
-    [[ -n "$port" ]] && break
-    sleep 0.05
+    sim_port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$run/sim-$1.log" | grep -o '[0-9]*$' || true)
+    [[ -n "$sim_port" ]] && break
+    sleep 0.05  # polling interval of a bounded wait (10 s)
   done
-  [[ -n "$port" ]] || { log "simulator $1 did not start"; exit 1; }
-  echo "$port"
+  [[ -n "$sim_port" ]] || { log "simulator $1 did not start"; exit 1; }
 }
 endpoint() {  # name port tier
   printf '[[endpoints]]\nname = "%s"\nbase_url = "http://127.0.0.1:%s"\napi_key = "sk-ant-soak-%s"\ntier = %s\n\n' \
     "$1" "$2" "$1" "$3"
 }
 
-{
-  printf 'listen = "127.0.0.1:0"\ndata_dir = "%s"\n\n[[keys]]\nname = "soak"\nkey = "%s"\n\n' "$run/data" "$key"
-  endpoint healthy "$(sim healthy bench)" 1
-  if [[ "$faults" == 1 ]]; then
-    endpoint overloaded "$(sim overloaded overloaded)" 1
-    endpoint cutter "$(sim cutter cutter)" 1
-    endpoint ratelimited "$(sim ratelimited ratelimited)" 1
-    endpoint backup "$(sim backup bench)" 2
-  fi
-} >"$run/qcc.toml"
+printf 'listen = "127.0.0.1:0"\ndata_dir = "%s"\n\n[[keys]]\nname = "soak"\nkey = "%s"\n\n' "$run/data" "$key" \
+  >"$run/qcc.toml"
+sims=("healthy bench 1")
+if [[ "$faults" == 1 ]]; then
+  sims+=("overloaded overloaded 1" "cutter cutter 1" "ratelimited ratelimited 1" "backup bench 2")
+fi
+for s in "${sims[@]}"; do
+  read -r name profile tier <<<"$s"
+  start_sim "$name" "$profile"
+  endpoint "$name" "$sim_port" "$tier" >>"$run/qcc.toml"
+done
 
 "$qcc" serve --config "$run/qcc.toml" >"$run/qcc.log" 2>&1 &
 qcc_pid=$!
