@@ -631,6 +631,15 @@ asio::awaitable<bool> Exchange::write_exhausted() {
         co_return co_await write_error(out_.stream(), u.status, u.type, u.message, keep_alive_,
                                        u.headers);
     }
+    if (!last_ && fail_open_) {
+        // Every breaker was open and the trials got no answer: the endpoints are down. Like a
+        // cooldown, the client is told when the first one is tried again.
+        const auto u = all_failing(*set_, tried, health_.now(), health_.unix_ms());
+        ctx_.status = u.status;
+        ctx_.error_class = u.error_class;
+        co_return co_await write_error(out_.stream(), u.status, u.type, u.message, keep_alive_,
+                                       u.headers);
+    }
     if (!last_) {
         ctx_.status = 502;
         ctx_.error_class = "all_endpoints_failed";

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "upstream/breaker.hpp"
+
 namespace qcc::proxy {
 
 namespace {
@@ -48,6 +50,23 @@ std::string clock_text(std::int64_t unix_ms) {
 std::int64_t seconds_until(SteadyTime at, SteadyTime now) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at - now).count();
     return std::max<std::int64_t>(1, (ms + 999) / 1000);
+}
+
+/// A transient answer: wait `wait` seconds for `first` (`state`: what the endpoints are doing),
+/// or, when that is longer than kMaxRetryAfter, say when instead of asking to wait.
+Unserved wait_for(std::string error_class, const std::string& state, const std::string& first,
+                  std::int64_t wait, std::int64_t now_unix_ms) {
+    if (wait <= kMaxRetryAfter.count()) {
+        return Unserved{503, "api_error", std::move(error_class),
+                        fmt::format("QCC: {}. Retry in {} s.", state, wait),
+                        fmt::format("retry-after: {}\r\nx-should-retry: true\r\n", wait)};
+    }
+    return Unserved{
+        503, "api_error", std::move(error_class),
+        fmt::format("QCC: {}. The first, {}, is available again in {} (at {}). Add or enable "
+                    "another endpoint (qcc endpoint list), or retry then.",
+                    state, first, duration_text(wait), clock_text(now_unix_ms + wait * 1000)),
+        fmt::format("retry-after: {}\r\nx-should-retry: false\r\n", wait)};
 }
 
 Unserved configuration(std::string error_class, std::string message) {
@@ -127,24 +146,11 @@ Unserved unserved(const upstream::EndpointSet& set, const upstream::Selection& s
                                             reason.empty() ? "" : ", ",
                                             duration_text(seconds_until(until, now))));
             }
-            const auto wait = seconds_until(selection.recovers_at, now);
             const auto* first = selection.recovers_first;
-            const std::string name = first != nullptr ? first->cfg.name : "an endpoint";
-            if (wait <= kMaxRetryAfter.count()) {
-                return Unserved{503, "api_error", "all_cooling",
-                                fmt::format("QCC: every upstream endpoint is cooling down: {}. "
-                                            "Retry in {} s.",
-                                            join(parts), wait),
-                                fmt::format("retry-after: {}\r\nx-should-retry: true\r\n", wait)};
-            }
-            return Unserved{
-                503, "api_error", "all_cooling",
-                fmt::format("QCC: every upstream endpoint is cooling down: {}. The first, {}, is "
-                            "available again in {} (at {}). Add or enable another endpoint "
-                            "(qcc endpoint list), or retry then.",
-                            join(parts), name, duration_text(wait),
-                            clock_text(now_unix_ms + wait * 1000)),
-                fmt::format("retry-after: {}\r\nx-should-retry: false\r\n", wait)};
+            return wait_for("all_cooling",
+                            "every upstream endpoint is cooling down: " + join(parts),
+                            first != nullptr ? first->cfg.name : "an endpoint",
+                            seconds_until(selection.recovers_at, now), now_unix_ms);
         }
         case Blocked::kNone:
             break;
@@ -155,6 +161,28 @@ Unserved unserved(const upstream::EndpointSet& set, const upstream::Selection& s
                     "QCC: every upstream endpoint is recovering from failures (each one's trial "
                     "request is in flight). Retry in 1 s.",
                     "retry-after: 1\r\nx-should-retry: true\r\n"};
+}
+
+Unserved all_failing(const upstream::EndpointSet& set, std::string_view tried, SteadyTime now,
+                     std::int64_t now_unix_ms) {
+    const upstream::Endpoint* first = nullptr;
+    SteadyTime at{};
+    for (const auto& ep : set.endpoints) {
+        if (!ep->cfg.enabled || ep->state->quarantined.load(std::memory_order_relaxed)) continue;
+        const auto& b = ep->state->breaker;
+        if (b.state(now) != upstream::BreakerState::kOpen) continue;
+        const auto reopens = b.opened_at() + b.open_period();
+        if (first == nullptr || reopens < at) {
+            first = ep.get();
+            at = reopens;
+        }
+    }
+    return wait_for("all_failing",
+                    fmt::format("every upstream endpoint is failing ({}); their circuit breakers "
+                                "are open",
+                                tried),
+                    first != nullptr ? first->cfg.name : "an endpoint",
+                    first != nullptr ? seconds_until(at, now) : 1, now_unix_ms);
 }
 
 }  // namespace qcc::proxy

@@ -5,7 +5,8 @@
 //   everything quarantined)
 //       502 + `x-should-retry: false`: the CLI stops at once and prints the message, which names
 //       the cause and the command that fixes it.
-//   transient (everything cooling down, or every breaker's one trial already in flight)
+//   transient (everything cooling down, every breaker open and its trial failed, or every
+//   breaker's one trial already in flight)
 //       503 + `retry-after: <seconds until the first endpoint recovers>` + `x-should-retry: true`:
 //       the CLI waits exactly that long and retries. (Not 529: Claude Code gives up on 529 after
 //       three tries.) A recovery further away than kMaxRetryAfter is reported instead, with
@@ -39,5 +40,12 @@ struct Unserved {
 /// recovery time as a clock time.
 Unserved unserved(const upstream::EndpointSet& set, const upstream::Selection& selection,
                   std::string_view model, SteadyTime now, std::int64_t now_unix_ms);
+
+/// Every endpoint's breaker was open (the request failed open) and no attempt got an answer:
+/// the endpoints are down. `tried` names each with what happened. Transient like a cooldown:
+/// 503 + `retry-after` until the first breaker lets a trial through again (reported instead,
+/// with `x-should-retry: false`, when that is more than kMaxRetryAfter away).
+Unserved all_failing(const upstream::EndpointSet& set, std::string_view tried, SteadyTime now,
+                     std::int64_t now_unix_ms);
 
 }  // namespace qcc::proxy

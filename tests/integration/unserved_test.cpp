@@ -8,6 +8,7 @@
 #include "harness/proxy_fixture.hpp"
 #include "harness/test_client.hpp"
 #include "sim/anthropic.hpp"
+#include "upstream/breaker.hpp"
 
 namespace qcc::test {
 namespace {
@@ -166,6 +167,33 @@ TEST(Unserved, AQuarantinedAndACoolingEndpointMeanWaitForTheCoolingOne) {
     EXPECT_EQ(res.header("retry-after"), "5");
     EXPECT_EQ(res.header("x-should-retry"), "true");
     EXPECT_NE(res.body.find("b (rate_limited"), std::string::npos) << res.body;
+}
+
+TEST(Unserved, EveryEndpointDownWithOpenBreakersAsksToWaitForTheFirstTrial) {
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
+    a.refuse();
+    b.refuse();
+    // Before the breakers open: each request tries both and says what happened.
+    for (int i = 0; i < 3; ++i) {
+        const auto res = proxy.send_messages();
+        EXPECT_EQ(res.status, 502);
+        EXPECT_NE(res.body.find("all upstream endpoints failed"), std::string::npos) << res.body;
+    }
+    ASSERT_EQ(proxy.state("a").breaker.state(proxy.gateway().health().now()),
+              upstream::BreakerState::kOpen);
+    ASSERT_EQ(proxy.state("b").breaker.state(proxy.gateway().health().now()),
+              upstream::BreakerState::kOpen);
+    // Both open (60 s): QCC still tries them (fail open); refused again, the client is asked to
+    // wait until the first breaker lets a trial through.
+    const auto res = proxy.send_messages();
+    EXPECT_EQ(res.status, 503);
+    EXPECT_EQ(res.header("retry-after"), "60");
+    EXPECT_EQ(res.header("x-should-retry"), "true");
+    expect_error_body(res, "api_error");
+    EXPECT_NE(res.body.find("every upstream endpoint is failing"), std::string::npos) << res.body;
+    EXPECT_NE(res.body.find("circuit breakers are open"), std::string::npos) << res.body;
+    EXPECT_GE(proxy.gateway().health().counters().fail_open.load(), 1u);
 }
 
 TEST(Unserved, UpstreamAnswersGoBackUnchangedWithoutQccRetryAdvice) {

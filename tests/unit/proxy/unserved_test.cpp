@@ -124,6 +124,25 @@ TEST(Unserved, LongCooldownsAreReportedWithTheClockTime) {
     EXPECT_NE(u.message.find("qcc endpoint list"), std::string::npos);
 }
 
+TEST(Unserved, AllFailingWaitsForTheFirstBreakerToReopen) {
+    EndpointSet set;
+    set.endpoints = {make("a"), make("b")};
+    for (const auto& ep : set.endpoints) {
+        for (int i = 0; i < 3; ++i) {
+            ASSERT_TRUE(ep->state->breaker.try_acquire(kNow));
+            ep->state->breaker.on_failure(kNow);
+        }
+    }
+    auto u = all_failing(set, "a (connect_refused), b (connect_refused)", kNow + 15s, kNowUnixMs);
+    EXPECT_EQ(u.status, 503);
+    EXPECT_EQ(u.error_class, "all_failing");
+    EXPECT_EQ(u.headers, "retry-after: 45\r\nx-should-retry: true\r\n");
+    EXPECT_NE(u.message.find("failing (a (connect_refused), b (connect_refused)); their circuit "
+                             "breakers are open. Retry in 45 s."),
+              std::string::npos)
+        << u.message;
+}
+
 TEST(Unserved, EveryBreakerBusyWithItsTrialMeansRetrySoon) {
     EndpointSet set;
     set.endpoints = {make("a")};
