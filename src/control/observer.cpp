@@ -65,44 +65,33 @@ void log_request(const store::RequestRecord& r, std::string_view target) {
     // line's journey.
     thread_local std::string line;
     line.clear();
-    const auto num = [](std::string& out, std::int64_t v) {
-        const fmt::format_int text(v);
-        out.append(text.data(), text.size());
+    const auto text = [](std::string_view key, std::string_view value) {
+        line += key;
+        line += value;
     };
-    line += "request ";
-    line += r.request_id;
-    line += ' ';
-    line += r.method;
-    line += ' ';
-    line += target;
-    line += " key=";
-    line += r.client_key;
-    line += " session=";
-    line += or_dash(r.session_key);
-    line += " model=";
-    line += r.model_requested;
-    line += r.stream ? " stream=true endpoint=" : " stream=false endpoint=";
-    line += or_dash(r.endpoint);
-    line += " status=";
-    num(line, r.status);
-    line += " attempts=";
-    num(line, r.attempts);
-    line += " tried=[";
-    line += r.tried;
-    line += "] ttfb_ms=";
-    num(line, r.ttfb_ms);
-    line += " total_ms=";
-    num(line, r.total_ms);
-    line += " in=";
-    num(line, r.input_tokens);
-    line += " out=";
-    num(line, r.output_tokens);
-    line += " cache_write=";
-    num(line, r.cache_creation_tokens);
-    line += " cache_read=";
-    num(line, r.cache_read_tokens);
-    line += " class=";
-    line += error_class;
+    const auto num = [](std::string_view key, std::int64_t value) {
+        line += key;
+        const fmt::format_int digits(value);
+        line.append(digits.data(), digits.size());
+    };
+    text("request ", r.request_id);
+    text(" ", r.method);
+    text(" ", target);
+    text(" key=", r.client_key);
+    text(" session=", or_dash(r.session_key));
+    text(" model=", r.model_requested);
+    text(" stream=", r.stream ? "true" : "false");
+    text(" endpoint=", or_dash(r.endpoint));
+    num(" status=", r.status);
+    num(" attempts=", r.attempts);
+    text(" tried=[", r.tried);
+    num("] ttfb_ms=", r.ttfb_ms);
+    num(" total_ms=", r.total_ms);
+    num(" in=", r.input_tokens);
+    num(" out=", r.output_tokens);
+    num(" cache_write=", r.cache_creation_tokens);
+    num(" cache_read=", r.cache_read_tokens);
+    text(" class=", error_class);
     spdlog::default_logger_raw()->log(spdlog::level::info, std::string_view(line));
 }
 

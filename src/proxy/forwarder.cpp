@@ -164,6 +164,8 @@ class Exchange {
     void note_soft_limit(const Endpoint& ep, const http::response_header<>& h);
     void record_success(const Endpoint& ep);
     asio::awaitable<bool> write_exhausted();
+    /// What QCC answers itself when no attempt produced an upstream response to return.
+    Unserved no_answer() const;
     bool only_local_failures() const {
         for (const auto& a : ctx_.attempts) {
             if (!a.error_class.starts_with("local_")) return false;
@@ -604,47 +606,41 @@ asio::awaitable<Outcome> Exchange::walk(AttemptPlan& plan) {
     co_return outcome;
 }
 
-asio::awaitable<bool> Exchange::write_exhausted() {
-    ctx_.endpoint.clear();
+Unserved Exchange::no_answer() const {
     std::string tried;
     for (const auto& a : ctx_.attempts) {
         if (!tried.empty()) tried += ", ";
         tried += a.endpoint + " (" + (a.error_class.empty() ? "failed" : a.error_class) + ")";
     }
-    if (!last_ && !ctx_.attempts.empty() && only_local_failures()) {
-        // Every attempt met one of QCC's own limits: QCC is overloaded, no endpoint failed.
-        ctx_.status = 529;
-        ctx_.error_class = "local_overload";
-        co_return co_await write_error(out_.stream(), 529, "overloaded_error",
-                                       "QCC is overloaded (its own limits, not an endpoint's "
-                                       "failure): " +
-                                           tried,
-                                       keep_alive_);
-    }
-    if (!last_ && ctx_.attempts.empty()) {
+    if (ctx_.attempts.empty()) {
         // Not one attempt was made: say why, in the way that makes the client do the right thing
         // (stop and show the fix, or wait exactly as long as needed).
-        const auto u =
-            unserved(*set_, why_none_, ctx_.model_requested, health_.now(), health_.unix_ms());
-        ctx_.status = u.status;
-        ctx_.error_class = u.error_class;
-        co_return co_await write_error(out_.stream(), u.status, u.type, u.message, keep_alive_,
-                                       u.headers);
+        return unserved(*set_, why_none_, ctx_.model_requested, health_.now(), health_.unix_ms());
     }
-    if (!last_ && fail_open_) {
+    if (only_local_failures()) {
+        // Every attempt met one of QCC's own limits: QCC is overloaded, no endpoint failed.
+        return Unserved{529, "overloaded_error", "local_overload",
+                        "QCC is overloaded (its own limits, not an endpoint's failure): " + tried,
+                        ""};
+    }
+    if (fail_open_) {
         // Every breaker was open and the trials got no answer: the endpoints are down. Like a
         // cooldown, the client is told when the first one is tried again.
-        const auto u = all_failing(*set_, tried, health_.now(), health_.unix_ms());
+        return all_failing(*set_, tried, health_.now(), health_.unix_ms());
+    }
+    return Unserved{502, "api_error", "all_endpoints_failed",
+                    "all upstream endpoints failed: " + tried, ""};
+}
+
+asio::awaitable<bool> Exchange::write_exhausted() {
+    ctx_.endpoint.clear();
+    if (!last_) {
+        // No upstream answer to return: QCC answers itself (proxy/unserved.hpp).
+        const Unserved u = no_answer();
         ctx_.status = u.status;
         ctx_.error_class = u.error_class;
         co_return co_await write_error(out_.stream(), u.status, u.type, u.message, keep_alive_,
                                        u.headers);
-    }
-    if (!last_) {
-        ctx_.status = 502;
-        ctx_.error_class = "all_endpoints_failed";
-        co_return co_await write_error(out_.stream(), 502, "api_error",
-                                       "all upstream endpoints failed: " + tried, keep_alive_);
     }
     // Return the last real upstream response: Claude Code's own retries depend on its status.
     ctx_.status = last_->status;

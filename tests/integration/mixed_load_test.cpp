@@ -32,8 +32,7 @@ std::vector<std::string> stream_events() {
 sim::Reply cut_stream() {
     const auto events = stream_events();
     auto r = sim::Reply::sse(events);
-    r.reset_after_bytes =
-        events[0].size() + events[1].size() + events[2].size() + events[3].size() + 10;
+    r.reset_after_bytes = bytes_past_first_delta(events);
     return r;
 }
 

@@ -397,10 +397,8 @@ TEST(AfterCommit, MidStreamCutEndsWithSseErrorEventAndCleanEnd) {
         {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)});
     const auto events = demo_events(8);
     auto cut = sim::Reply::sse(events, 20ms);
-    // After the first content delta (events 0-2: message_start, content_block_start, ping): a
-    // cut before it would still fail over.
-    cut.reset_after_bytes =
-        events[0].size() + events[1].size() + events[2].size() + events[3].size() + 10;
+    // After the first content delta: a cut before it would still fail over.
+    cut.reset_after_bytes = bytes_past_first_delta(events);
     a.push(cut);
     TestClient client(proxy.port());
     auto res = client.request("POST", "/v1/messages", ProxyFixture::client_headers(),

@@ -157,10 +157,8 @@ TEST(RequestLog, MidStreamFailureRowKeepsWhatWasSent) {
     ProxyFixture proxy({endpoint_config("a", a.base_url())});
     const auto events = usage_events(8);
     auto cut = sim::Reply::sse(events, 10ms);
-    // After the first content delta (events 0-2: message_start, content_block_start, ping): a
-    // cut before it would still fail over.
-    cut.reset_after_bytes =
-        events[0].size() + events[1].size() + events[2].size() + events[3].size() + 10;
+    // After the first content delta: a cut before it would still fail over.
+    cut.reset_after_bytes = bytes_past_first_delta(events);
     a.push(cut);
     auto res = proxy.send_messages({}, true);
     EXPECT_EQ(res.status, 200);

@@ -4,6 +4,15 @@
 
 namespace qcc::test {
 
+std::size_t bytes_past_first_delta(const std::vector<std::string>& events, std::size_t extra) {
+    std::size_t bytes = 0;
+    for (const auto& e : events) {
+        bytes += e.size();
+        if (e.find("content_block_delta") != std::string::npos) break;
+    }
+    return bytes + extra;
+}
+
 FakeUpstream::FakeUpstream() { start(std::nullopt); }
 
 FakeUpstream::FakeUpstream(const sim::TlsOptions& tls) { start(tls); }

@@ -16,6 +16,10 @@
 
 namespace qcc::test {
 
+/// Where to cut a stream (sim::Reply::reset_after_bytes) so that the cut falls after its first
+/// content_block_delta: past QCC's commit point, `extra` bytes into the next event.
+std::size_t bytes_past_first_delta(const std::vector<std::string>& events, std::size_t extra = 10);
+
 class FakeUpstream {
   public:
     /// Starts on 127.0.0.1 with an OS-chosen port.

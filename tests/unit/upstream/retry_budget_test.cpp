@@ -20,6 +20,24 @@ RetryBudgetPolicy no_burst() {
     return p;
 }
 
+/// 8 threads start together and each asks for 100 retries; returns how many were granted.
+int spend_from_threads(RetryBudget& b, SteadyTime now) {
+    constexpr int kThreads = 8;
+    std::atomic<int> granted{0};
+    std::latch start(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&] {
+            start.arrive_and_wait();
+            for (int i = 0; i < 100; ++i) {
+                if (b.try_spend_retry(now)) granted.fetch_add(1);
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    return granted.load();
+}
+
 int spend_until_denied(RetryBudget& b, SteadyTime now, int limit = 100'000) {
     int granted = 0;
     while (granted < limit && b.try_spend_retry(now)) ++granted;
@@ -116,43 +134,17 @@ TEST(RetryBudget, BurstZeroMeansNone) {
 }
 
 TEST(RetryBudget, ConcurrentSpendersNeverOverdrawTheBurstEither) {
-    constexpr int kThreads = 8;
     FakeClock clock;
     RetryBudget b;
     for (int i = 0; i < 500; ++i) b.on_request(clock.now());  // ratio 100, then burst 50
-    std::atomic<int> granted{0};
-    std::latch start(kThreads);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&] {
-            start.arrive_and_wait();
-            for (int i = 0; i < 100; ++i) {
-                if (b.try_spend_retry(clock.now())) granted.fetch_add(1);
-            }
-        });
-    }
-    for (auto& th : threads) th.join();
-    EXPECT_EQ(granted.load(), 150);
+    EXPECT_EQ(spend_from_threads(b, clock.now()), 150);
 }
 
 TEST(RetryBudget, ConcurrentSpendersNeverOverdraw) {
-    constexpr int kThreads = 8;
     FakeClock clock;
     RetryBudget b(no_burst());
     for (int i = 0; i < 500; ++i) b.on_request(clock.now());  // allows exactly 100
-    std::atomic<int> granted{0};
-    std::latch start(kThreads);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&] {
-            start.arrive_and_wait();
-            for (int i = 0; i < 100; ++i) {
-                if (b.try_spend_retry(clock.now())) granted.fetch_add(1);
-            }
-        });
-    }
-    for (auto& th : threads) th.join();
-    EXPECT_EQ(granted.load(), 100);
+    EXPECT_EQ(spend_from_threads(b, clock.now()), 100);
     EXPECT_EQ(b.denied(), 700U);
 }
 
