@@ -159,6 +159,9 @@ std::shared_ptr<Observer::EndpointHandles> Observer::handles_for(const std::stri
 }
 
 void Observer::on_endpoints(const upstream::EndpointSet& set) {
+    // Also the handles of requests no endpoint served (""): created here, with the endpoints,
+    // rather than by the first such request while other workers read the map.
+    handles_for("");
     for (const auto& ep : set.endpoints) handles_for(ep->cfg.name);
 }
 

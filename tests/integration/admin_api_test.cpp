@@ -13,6 +13,7 @@
 #include "harness/test_client.hpp"
 #include "store/store.hpp"
 #include "store/writer.hpp"
+#include "support/eventually.hpp"
 
 namespace qcc::test {
 namespace {
@@ -107,7 +108,12 @@ TEST(AdminApi, StatusReportsTheProcessAndEveryEndpoint) {
     FakeUpstream a;
     ProxyFixture proxy({endpoint_config("a", a.base_url())});
     ASSERT_EQ(proxy.send_messages().status, 200);
+    // (The request leaves in_flight just after its last byte reached the client.)
     auto res = admin_call(proxy.port(), "GET", "/api/status");
+    EXPECT_TRUE(eventually([&] {
+        res = admin_call(proxy.port(), "GET", "/api/status");
+        return res.status == 200 && obj(res).at("in_flight").to_number<double>() == 0;
+    }));
     ASSERT_EQ(res.status, 200) << res.response.body;
     const auto& o = obj(res);
     EXPECT_EQ(o.at("version").as_string(), std::string(kVersion));
