@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 QCC_ARGS ?=
 
-.PHONY: deps build run demo test test-release test-asan test-tsan test-fuzz test-quick bench format clean
+.PHONY: deps build run demo test test-release test-asan test-tsan test-fuzz test-quick bench bench-tokens format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -56,6 +56,12 @@ test-quick: deps
 bench:
 	@scripts/install-deps.sh --bench
 	bench/run.sh
+
+# How far the local count_tokens estimate (OpenAI endpoints) is from real tokenizers (npm).
+bench-tokens: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target openai_translate_tool
+	node bench/token_estimate/token_estimate.mjs $(CURDIR)/build/release/tests/openai_translate_tool
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

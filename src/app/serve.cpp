@@ -88,7 +88,8 @@ int serve(const ServeOptions& o) {
         return 1;
     }
 
-    // Demo upstreams: three simulated Anthropic endpoints on loopback, no API key needed.
+    // Demo upstreams: three simulated Anthropic endpoints and one OpenAI-compatible one on
+    // loopback, no API key needed.
     std::vector<std::unique_ptr<sim::Server>> demo_servers;
     std::string demo_key;
     if (o.demo) {
@@ -96,7 +97,10 @@ int serve(const ServeOptions& o) {
             const char* name;
             int tier;
         };
-        for (const Profile& p : {Profile{"fast", 1}, Profile{"flaky", 1}, Profile{"slow", 2}}) {
+        // demo-openai speaks Chat Completions: QCC translates both ways, so Claude Code cannot
+        // tell it from the others.
+        for (const Profile& p :
+             {Profile{"fast", 1}, Profile{"flaky", 1}, Profile{"openai", 1}, Profile{"slow", 2}}) {
             auto server = sim::make_demo_server(p.name);
             config::EndpointConfig ep;
             ep.name = std::string("demo-") + p.name;
@@ -104,6 +108,12 @@ int serve(const ServeOptions& o) {
             ep.api_key = "sk-ant-demo-" + std::string(p.name);
             ep.tier = p.tier;
             ep.weight = 100;
+            if (std::string_view(p.name) == "openai") {
+                ep.kind = config::EndpointKind::kOpenAI;
+                ep.auth = config::AuthMode::kBearer;
+                ep.api_key = "sk-demo-openai";
+                ep.model_map = {{"*", "sim-gpt"}};
+            }
             cfg.endpoints.push_back(ep);
             demo_servers.push_back(std::move(server));
         }
@@ -142,6 +152,12 @@ int serve(const ServeOptions& o) {
         return 1;
     }
     auto& st = gateway->store();
+    if (o.demo && !st.get_setting("pricing.overrides")) {
+        // The OpenAI demo endpoint answers as model "sim-gpt": priced so that its requests show a
+        // cost like the others (a demo store only; a real target's model is priced the same way).
+        st.set_setting("pricing.overrides",
+                       R"({"sim-gpt":{"input":1,"output":4,"cache_read":0.1}})");
+    }
 
     std::string first_key;
     bool any_key = false;
@@ -174,10 +190,15 @@ int serve(const ServeOptions& o) {
                   << std::flush;
     }
     if (o.demo) {
-        std::cout << "\nQCC demo on " << base << " with three simulated endpoints:\n";
+        std::cout << "\nQCC demo on " << base << " with " << demo_servers.size()
+                  << " simulated endpoints:\n";
         for (std::size_t i = 0; i < demo_servers.size(); ++i) {
             const auto& ep = cfg.endpoints[cfg.endpoints.size() - demo_servers.size() + i];
-            std::cout << "  " << ep.name << " (tier " << ep.tier << ") " << ep.base_url << "\n";
+            std::cout << "  " << ep.name << " (tier " << ep.tier << ", "
+                      << (ep.kind == config::EndpointKind::kOpenAI
+                              ? "OpenAI Chat Completions, translated"
+                              : "Anthropic Messages")
+                      << ") " << ep.base_url << "\n";
         }
         std::cout << "\nClient key: " << demo_key << "\n\nStream a reply:\n  curl -N " << base
                   << "/v1/messages -H 'x-api-key: " << demo_key
@@ -215,8 +236,10 @@ void add_serve_command(CLI::App& app) {
                     "Listen address host:port (default 127.0.0.1:7860)");
     cmd->add_option("-w,--workers", opts->workers,
                     "Worker threads (0 = one per CPU this process may use)");
-    cmd->add_flag("--demo", opts->demo,
-                  "Start three simulated Anthropic endpoints on loopback and route to them");
+    cmd->add_flag(
+        "--demo", opts->demo,
+        "Start four simulated endpoints on loopback (three Anthropic, one OpenAI-compatible) "
+        "and route to them");
     cmd->callback([opts] { throw CLI::RuntimeError(serve(*opts)); });
 }
 

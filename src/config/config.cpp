@@ -65,7 +65,7 @@ bool serves_model(const EndpointConfig& endpoint, std::string_view model) {
         if (model_matches(p, model)) return true;
     }
     for (const auto& [from, to] : endpoint.model_map) {
-        if (model_matches(from, model)) return true;
+        if (from == "*" || model_matches(from, model)) return true;
     }
     return false;
 }
@@ -74,10 +74,12 @@ const std::string* mapped_model(const EndpointConfig& endpoint, std::string_view
     for (const auto& [from, to] : endpoint.model_map) {
         if (from == model) return &to;
     }
+    const std::string* fallback = nullptr;
     for (const auto& [from, to] : endpoint.model_map) {
         if (model_matches(from, model)) return &to;
+        if (from == "*") fallback = &to;
     }
-    return nullptr;
+    return fallback;  // the "*" entry: every other model
 }
 
 std::string check_model_for(const EndpointConfig& endpoint, std::string_view check_model) {

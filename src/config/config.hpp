@@ -85,8 +85,8 @@ struct EndpointConfig {
 bool model_matches(std::string_view pattern, std::string_view model);
 /// Whether the endpoint serves `model` ("" = the request names none: always served).
 bool serves_model(const EndpointConfig& endpoint, std::string_view model);
-/// The model `model_map` rewrites `model` to (an exact entry wins over a family or a prefix), or
-/// null when it is sent as is.
+/// The model `model_map` rewrites `model` to (an exact entry wins over a family or a prefix, and
+/// those over a "*" entry, which maps every other model), or null when it is sent as is.
 const std::string* mapped_model(const EndpointConfig& endpoint, std::string_view model);
 /// The model a health check asks this endpoint for, given the configured check model: the check
 /// model as `model_map` rewrites it; or, when the endpoint does not serve the check model, its

@@ -152,4 +152,56 @@ std::chrono::milliseconds rate_limit_cooldown(std::string_view retry_after,
     return fallback;
 }
 
+std::optional<std::int64_t> parse_duration_ms(std::string_view s) {
+    if (s.empty()) return std::nullopt;
+    double total = 0;
+    while (!s.empty()) {
+        double value = 0;
+        const auto r = std::from_chars(s.data(), s.data() + s.size(), value);
+        if (r.ec != std::errc{} || value < 0) return std::nullopt;
+        s.remove_prefix(static_cast<std::size_t>(r.ptr - s.data()));
+        if (s.starts_with("ms")) {
+            total += value;
+            s.remove_prefix(2);
+        } else if (s.starts_with("h")) {
+            total += value * 3'600'000;
+            s.remove_prefix(1);
+        } else if (s.starts_with("m")) {
+            total += value * 60'000;
+            s.remove_prefix(1);
+        } else if (s.starts_with("s")) {
+            total += value * 1000;
+            s.remove_prefix(1);
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (total > 86'400'000.0 * 366) return std::nullopt;
+    return static_cast<std::int64_t>(total);
+}
+
+std::chrono::milliseconds openai_rate_limit_cooldown(std::string_view retry_after,
+                                                     std::string_view reset_requests,
+                                                     std::string_view remaining_requests,
+                                                     std::string_view reset_tokens,
+                                                     std::string_view remaining_tokens,
+                                                     std::chrono::milliseconds fallback) {
+    using std::chrono::milliseconds;
+    const auto from_retry_after = rate_limit_cooldown(retry_after, {}, 0, milliseconds(-1));
+    if (from_retry_after.count() >= 0) return from_retry_after;
+    const auto requests = parse_duration_ms(reset_requests);
+    const auto tokens = parse_duration_ms(reset_tokens);
+    std::optional<std::int64_t> chosen;
+    const auto take = [&](std::optional<std::int64_t> v, bool later) {
+        if (v && (!chosen || (later ? *v > *chosen : *v < *chosen))) chosen = v;
+    };
+    take(remaining_requests == "0" ? requests : std::nullopt, true);
+    take(remaining_tokens == "0" ? tokens : std::nullopt, true);
+    if (!chosen) {
+        take(requests, false);
+        take(tokens, false);
+    }
+    return chosen ? milliseconds(*chosen) : fallback;
+}
+
 }  // namespace qcc::proxy

@@ -52,6 +52,21 @@ std::chrono::milliseconds rate_limit_cooldown(
     std::int64_t now_unix_ms,
     std::chrono::milliseconds fallback = std::chrono::milliseconds{30'000});
 
+/// Cooldown after a 429 from an OpenAI-compatible target: `retry-after` (seconds), else the
+/// `x-ratelimit-reset-requests` / `-tokens` duration ("1s", "6m0s", "59.6s", "20ms") of the limit
+/// whose `x-ratelimit-remaining-*` is 0 (the later one when both are), else the earlier reset;
+/// else `fallback`.
+std::chrono::milliseconds openai_rate_limit_cooldown(std::string_view retry_after,
+                                                     std::string_view reset_requests,
+                                                     std::string_view remaining_requests,
+                                                     std::string_view reset_tokens,
+                                                     std::string_view remaining_tokens,
+                                                     std::chrono::milliseconds fallback);
+
+/// Parses a duration as OpenAI's rate-limit headers write it ("1h2m3.5s", "20ms", "6m0s") into
+/// milliseconds; nullopt when it is not one.
+std::optional<std::int64_t> parse_duration_ms(std::string_view s);
+
 inline constexpr std::chrono::milliseconds kOverloadCooldown{5'000};
 inline constexpr std::chrono::milliseconds kDefaultRateLimitCooldown{30'000};
 

@@ -19,10 +19,15 @@
 #include "protocol/anthropic/stream_tap.hpp"
 #include "protocol/http/headers.hpp"
 #include "protocol/http/response_head.hpp"
+#include "protocol/openai/token_estimate.hpp"
+#include "protocol/openai/translate_request.hpp"
+#include "protocol/openai/translate_response.hpp"
+#include "protocol/openai/translate_stream.hpp"
 #include "proxy/attempt_plan.hpp"
 #include "proxy/classify.hpp"
 #include "proxy/client_watch.hpp"
 #include "proxy/relay.hpp"
+#include "proxy/translated_relay.hpp"
 #include "proxy/unserved.hpp"
 #include "proxy/worker.hpp"
 
@@ -39,6 +44,36 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 constexpr std::size_t kMaxErrorBodyBytes = 256 * 1024;  // error bodies are read whole to classify
 constexpr std::size_t kMaxPreCommitBytes = 256 * 1024;  // SSE bytes held before content
+constexpr std::size_t kMaxTranslatedBody = 8u << 20;    // a whole Chat Completions answer
+
+/// What an endpoint of kind openai can do with a request's route.
+enum class OpenAiRoute { kMessages, kCountTokens, kOther };
+
+OpenAiRoute openai_route(const ClientRequest& req) {
+    const std::string_view target = req.target();
+    const auto path = target.substr(0, target.find('?'));
+    if (req.method() != http::verb::post) return OpenAiRoute::kOther;
+    if (path == "/v1/messages") return OpenAiRoute::kMessages;
+    if (path == "/v1/messages/count_tokens") return OpenAiRoute::kCountTokens;
+    return OpenAiRoute::kOther;
+}
+
+bool is_count_tokens(const ClientRequest& req) {
+    const std::string_view target = req.target();
+    return target.substr(0, target.find('?')) == "/v1/messages/count_tokens";
+}
+
+TranslatedStreamJob translated_job(const Endpoint& ep, Lease& lease, ResponseParser& p,
+                                   openai::StreamTranslator& tr, std::string_view pending,
+                                   int attempts) {
+    return TranslatedStreamJob{ep, lease, p, tr, pending, attempts};
+}
+
+/// {"input_tokens": N}: the local estimate of a Messages request's input tokens.
+std::string count_tokens_estimate(std::string_view body) {
+    return R"({"input_tokens":)" +
+           std::to_string(std::max<std::int64_t>(0, openai::estimate_input_tokens(body))) + "}";
+}
 
 /// The last failed upstream response, returned to the client when every candidate failed.
 struct SavedResponse {
@@ -150,8 +185,21 @@ class Exchange {
     AttemptPlan plan();
     asio::awaitable<Outcome> walk(AttemptPlan& plan);
     asio::awaitable<Outcome> attempt(const Endpoint& ep, bool fresh);
+    asio::awaitable<Outcome> on_openai_head(const Endpoint& ep, Lease& lease, ResponseParser& p);
+    asio::awaitable<Outcome> openai_error(const Endpoint& ep, Lease& lease, ResponseParser& p,
+                                          std::string body);
+    asio::awaitable<Outcome> openai_stream(const Endpoint& ep, Lease& lease, ResponseParser& p);
+    /// A response QCC writes itself for this attempt (a translated answer, a local count): the
+    /// attempt is committed.
+    asio::awaitable<Outcome> answer(const Endpoint& ep, int status, std::string_view body);
+    asio::awaitable<Outcome> after_relay(const Endpoint& ep, const RelayResult& r, bool sse,
+                                         bool stream_completed, int status);
     bool admit(const Endpoint& ep);
     asio::awaitable<boost::system::error_code> send(const Endpoint& ep, Lease& lease);
+    asio::awaitable<boost::system::error_code> send_translated(const Endpoint& ep, Lease& lease);
+    /// Kind openai: the request translated for `ep` into translated_; false when there is nothing
+    /// to send (the outcome is in *out).
+    asio::awaitable<bool> translate_for(const Endpoint& ep, Outcome* out);
     asio::awaitable<Outcome> on_head(const Endpoint& ep, Lease& lease, ResponseParser& p);
     asio::awaitable<Outcome> pre_commit_sse(const Endpoint& ep, Lease& lease, ResponseParser& p,
                                             std::string& pending, anthropic::StreamTap& tap);
@@ -207,6 +255,8 @@ class Exchange {
     upstream::Selection why_none_;  // the selection's verdict, without its candidates
     bool reused_ = false;           // the current attempt's connection came from the idle pool
     Clock::time_point head_at_;
+    std::string translated_;       // the current OpenAI attempt's Chat Completions body
+    bool untranslatable_ = false;  // an OpenAI endpoint was skipped: the route has no translation
 };
 
 // ---- endpoint effects -------------------------------------------------------------------------
@@ -298,6 +348,7 @@ asio::awaitable<boost::system::error_code> Exchange::send(const Endpoint& ep, Le
     // Body: forwarded as received, or with only the model token spliced.
     std::string spliced;
     std::string_view body = req_.body();
+    if (ep.is_openai()) co_return co_await send_translated(ep, lease);
     ctx_.model_sent = ctx_.model_requested;
     if (view_ != nullptr && view_->model_length > 0 && !ep.cfg.model_map.empty()) {
         if (const auto* target = config::mapped_model(ep.cfg, view_->model)) {
@@ -330,7 +381,61 @@ asio::awaitable<boost::system::error_code> Exchange::send(const Endpoint& ep, Le
     co_return ec;
 }
 
+asio::awaitable<boost::system::error_code> Exchange::send_translated(const Endpoint& ep,
+                                                                     Lease& lease) {
+    // Only what a Chat Completions server needs: no anthropic-* or client headers leak to it.
+    std::string head;
+    head.reserve(512);
+    head += "POST ";
+    head += ep.path_prefix;
+    head += "/chat/completions HTTP/1.1\r\nhost: ";
+    head += ep.host_header;
+    head += "\r\ncontent-type: application/json\r\naccept: ";
+    head += ctx_.stream ? "text/event-stream" : "application/json";
+    head += "\r\naccept-encoding: identity\r\n";
+    upstream::append_credentials(head, ep);
+    head += "content-length: " + std::to_string(translated_.size()) + "\r\n\r\n";
+    lease->tcp().expires_after(ep.first_byte_timeout);
+    std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(translated_)};
+    auto [ec, n] =
+        co_await lease->visit([&](auto& s) { return asio::async_write(s, out, kUseTuple); });
+    co_return ec;
+}
+
+asio::awaitable<bool> Exchange::translate_for(const Endpoint& ep, Outcome* out) {
+    const auto route = openai_route(req_);
+    if (route == OpenAiRoute::kOther) {
+        // Only the Messages routes have a translation: another endpoint may serve this one.
+        untranslatable_ = true;
+        *out = Outcome::kSkipped;
+        co_return false;
+    }
+    ctx_.attempts.push_back(Attempt{ep.cfg.name, 0, {}, {}});
+    if (route == OpenAiRoute::kCountTokens) {
+        // A Chat Completions server has no counting route: a local estimate answers at once.
+        *out = co_await answer(ep, 200, count_tokens_estimate(req_.body()));
+        co_return false;
+    }
+    const auto* target = config::mapped_model(ep.cfg, ctx_.model_requested);
+    ctx_.model_sent = target != nullptr ? *target : ctx_.model_requested;
+    std::string error;
+    auto t = openai::translate_request(req_.body(), ctx_.model_sent, ep.openai, &error);
+    if (!t) {
+        ctx_.error_class = "invalid_request";
+        *out = co_await answer(ep, 400, anthropic::error_body("invalid_request_error", error));
+        co_return false;
+    }
+    translated_ = std::move(t->body);
+    ctx_.attempts.pop_back();  // attempt() records the real one
+    co_return true;
+}
+
 asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
+    if (ep.is_openai()) {
+        Outcome o = Outcome::kSkipped;
+        const bool go_on = co_await translate_for(ep, &o);
+        if (!go_on) co_return o;
+    }
     if (!admit(ep)) co_return Outcome::kSkipped;
     attempt_start_ = Clock::now();
     ctx_.attempts.push_back(Attempt{ep.cfg.name, 0, {}, {}});
@@ -383,6 +488,7 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
 }
 
 asio::awaitable<Outcome> Exchange::on_head(const Endpoint& ep, Lease& lease, ResponseParser& p) {
+    if (ep.is_openai()) co_return co_await on_openai_head(ep, lease, p);
     const int status = p.get().result_int();
     note_soft_limit(ep, p.get());
     if (status < 200 || status >= 300) co_return co_await on_error_status(ep, lease, p);
@@ -449,13 +555,22 @@ asio::awaitable<Outcome> Exchange::on_error_status(const Endpoint& ep, Lease& le
     // Not 2xx: read the (small) error body whole, then classify by status and error.type.
     const int status = p.get().result_int();
     std::string err_body;
-    // Borrowed from the worker, not on the coroutine frame: frames of held streams stay small.
-    const auto buf = w_.relay_buffers().acquire();
-    while (!p.is_done() && err_body.size() < kMaxErrorBodyBytes) {
-        const auto [ec, got] = co_await read_body_piece(lease, p, buf.data(), ep.idle_timeout);
-        err_body.append(buf.data(), got);
-        if (watch_->client_gone) co_return Outcome::kClientGone;
-        if (ec) break;
+    {
+        // Borrowed from the worker, not on the coroutine frame: frames of held streams stay small.
+        const auto buf = w_.relay_buffers().acquire();
+        co_await read_rest(lease, p, buf.data(), err_body, kMaxErrorBodyBytes, ep.idle_timeout,
+                           *watch_);
+    }
+    if (watch_->client_gone) co_return Outcome::kClientGone;
+    if (status == 404 && is_count_tokens(req_)) {
+        // Many relays have no counting route: Claude Code gets the local estimate, not an error
+        // it cannot handle; the endpoint did nothing wrong.
+        apply(ep, Verdict{}, {});
+        if (p.is_done() && p.keep_alive()) {
+            lease->requests++;
+            w_.pool().release(std::move(lease));
+        }
+        co_return co_await answer(ep, 200, count_tokens_estimate(req_.body()));
     }
     const Verdict v = classify_response(status, anthropic::parse_error_type(err_body));
     if (v.request == RequestEffect::kCommit) {
@@ -495,6 +610,11 @@ asio::awaitable<Outcome> Exchange::commit(const Endpoint& ep, Lease& lease, Resp
     const RelayJob job = relay_job(ep, lease, p, pending, tap, sse);
     const auto r =
         co_await relay(job, out_, ctx_, w_.relay_buffers(), w_.pool(), *watch_, keep_alive_);
+    co_return co_await after_relay(ep, r, sse, sse && tap.message_stop_seen(), status);
+}
+
+asio::awaitable<Outcome> Exchange::after_relay(const Endpoint& ep, const RelayResult& r, bool sse,
+                                               bool stream_completed, int status) {
     keep_alive_ = r.keep_alive;
     if (r.client_gone) {
         ctx_.error_class = "client_cancelled";
@@ -524,10 +644,177 @@ asio::awaitable<Outcome> Exchange::commit(const Endpoint& ep, Lease& lease, Resp
     }
     if (status >= 400 && ctx_.error_class.empty()) ctx_.error_class = "client_error";
     if (status < 300) record_success(ep);
-    if (sse && tap.message_stop_seen() && upstream::StreamCuts::on_completed_stream(*ep.state)) {
+    if (stream_completed && upstream::StreamCuts::on_completed_stream(*ep.state)) {
         health_.emit(ep.cfg.name, "streams_recovered", "completed a stream after cutting streams");
     }
     co_return Outcome::kCommitted;
+}
+
+asio::awaitable<Outcome> Exchange::answer(const Endpoint& ep, int status, std::string_view body) {
+    current().status = status;
+    ctx_.status = status;
+    ctx_.endpoint = ep.cfg.name;
+    std::string().swap(forwarded_headers_);
+    const auto head = hdr::ResponseHead(status)
+                          .field("content-type", "application/json")
+                          .field("x-qcc-endpoint", ep.cfg.name)
+                          .field("x-qcc-attempts", std::to_string(ctx_.attempts.size()))
+                          .content_length(body.size())
+                          .close(!keep_alive_)
+                          .take();
+    const bool ok = co_await out_.write(head, body, false);
+    if (!ok) co_return Outcome::kClientGone;
+    ctx_.ttfb_ms = ms_since(ctx_.start);
+    co_return Outcome::kCommitted;
+}
+
+// ---- OpenAI-compatible endpoints --------------------------------------------------------------
+
+asio::awaitable<Outcome> Exchange::on_openai_head(const Endpoint& ep, Lease& lease,
+                                                  ResponseParser& p) {
+    // The same decisions as for an Anthropic answer (classification, failover, the commit point),
+    // on the translated response: the client only ever sees Anthropic Messages.
+    const int status = p.get().result_int();
+    const bool sse = p.get()[http::field::content_type].starts_with("text/event-stream");
+    if (status >= 200 && status < 300 && sse && ctx_.stream) {
+        co_return co_await openai_stream(ep, lease, p);
+    }
+    std::string body;
+    boost::system::error_code ec;
+    {
+        const auto buf = w_.relay_buffers().acquire();
+        ec = co_await read_rest(lease, p, buf.data(), body, kMaxTranslatedBody, ep.idle_timeout,
+                                *watch_);
+    }
+    if (watch_->client_gone) co_return Outcome::kClientGone;
+    if (status < 200 || status >= 300)
+        co_return co_await openai_error(ep, lease, p, std::move(body));
+    if (ec || !p.is_done()) {
+        const auto kind = ec == beast::error::timeout ? ErrorKind::kIdleTimeout
+                          : ec                        ? ErrorKind::kConnectionReset
+                                                      : ErrorKind::kMalformedResponse;
+        co_return fail(ep, classify_transport(kind, false), status);
+    }
+    anthropic::Usage usage;
+    std::string type = "api_error", message = "answered with a stream to a request without stream";
+    std::optional<std::string> translated;
+    if (!sse) {
+        translated =
+            openai::translate_response(body, ctx_.model_requested, &usage, &type, &message);
+    }
+    if (translated && ctx_.stream) {
+        // A whole JSON answer to a streaming request: not what the client can read.
+        translated.reset();
+        message = "answered without a stream to a streaming request";
+    }
+    if (!translated) {
+        // A 200 that carries an error (or no completion) is a failed attempt, as its status says.
+        const int as_status = status_for_sse_error(type);
+        last_ =
+            SavedResponse{as_status, "content-type: application/json\r\n",
+                          anthropic::error_body(type, "upstream " + ep.cfg.name + ": " + message)};
+        co_return fail(ep, classify_response(as_status, type), status);
+    }
+    if (p.keep_alive()) {
+        lease->requests++;
+        w_.pool().release(std::move(lease));
+    }
+    apply(ep, classify_response(status, ""), {});
+    health_.bind_session(ctx_.session_key, ep);
+    ctx_.usage = std::move(usage);
+    const auto o = co_await answer(ep, status, *translated);
+    if (o == Outcome::kCommitted) record_success(ep);
+    co_return o;
+}
+
+asio::awaitable<Outcome> Exchange::openai_error(const Endpoint& ep, Lease& lease, ResponseParser& p,
+                                                std::string body) {
+    const int status = p.get().result_int();
+    std::string anthropic_body = openai::anthropic_error_from_openai(status, body);
+    const Verdict v = classify_response(status, anthropic::parse_error_type(anthropic_body));
+    const bool reusable = p.is_done() && p.keep_alive();
+    std::chrono::milliseconds cooldown{};
+    std::string headers = "content-type: application/json\r\n";
+    if (v.endpoint == EndpointEffect::kRateLimited) {
+        const auto& h = p.get();
+        cooldown = openai_rate_limit_cooldown(
+            h["retry-after"], h["x-ratelimit-reset-requests"], h["x-ratelimit-remaining-requests"],
+            h["x-ratelimit-reset-tokens"], h["x-ratelimit-remaining-tokens"],
+            policy_->rate_limit_cooldown);
+        headers += "retry-after: " + std::to_string((cooldown.count() + 999) / 1000) + "\r\n";
+    }
+    if (reusable) {
+        lease->requests++;
+        w_.pool().release(std::move(lease));
+    }
+    if (v.request == RequestEffect::kCommit) {
+        // The client's own error (400, 404, 422...): returned, translated; endpoint untouched.
+        apply(ep, v, {});
+        if (ctx_.error_class.empty()) ctx_.error_class = "client_error";
+        co_return co_await answer(ep, status, anthropic_body);
+    }
+    last_ = SavedResponse{status, std::move(headers), std::move(anthropic_body)};
+    co_return fail(ep, v, status, cooldown);
+}
+
+asio::awaitable<Outcome> Exchange::openai_stream(const Endpoint& ep, Lease& lease,
+                                                 ResponseParser& p) {
+    // Held back until the first translated content, as for Anthropic streams (pre_commit_sse): an
+    // error object or a cut before it is a failed attempt that may still fail over.
+    openai::StreamTranslator tr(ctx_.model_requested);
+    std::string pending;
+    {
+        const auto buf = w_.relay_buffers().acquire();
+        const auto hold = policy_->hold_for_content;
+        const auto hold_until = Clock::now() + hold;
+        const auto holding = [&] {
+            if (tr.error_seen() || pending.size() >= kMaxPreCommitBytes) return false;
+            if (hold.count() <= 0) return pending.empty();
+            return !tr.content_started() && Clock::now() < hold_until;
+        };
+        while (!p.is_done() && holding()) {
+            const auto [ec, got] = co_await read_body_piece(lease, p, buf.data(), ep.idle_timeout);
+            if (got > 0) tr.feed(std::string_view(buf.data(), got), pending);
+            if (watch_->client_gone) co_return Outcome::kClientGone;
+            if (ec) {
+                const auto kind = ec == beast::error::timeout ? ErrorKind::kIdleTimeout
+                                                              : ErrorKind::kConnectionReset;
+                co_return fail(ep, classify_transport(kind, false), 200);
+            }
+        }
+    }
+    if (tr.error_seen() || (p.is_done() && !tr.content_started())) {
+        // Nothing useful reached the client: a failed attempt, as the error's type says (a stream
+        // that ended before any content counts as a server error).
+        std::string tail;
+        const bool ended = !tr.error_seen() && tr.finish(tail);
+        pending += tail;
+        if (!ended) {
+            const std::string type = tr.error_seen() ? tr.error_type() : "api_error";
+            const std::string why = tr.error_seen()
+                                        ? tr.error_message()
+                                        : std::string("the stream ended before any content");
+            const int as_status = status_for_sse_error(type);
+            last_ =
+                SavedResponse{as_status, "content-type: application/json\r\n",
+                              anthropic::error_body(type, "upstream " + ep.cfg.name + ": " + why)};
+            co_return fail(ep, classify_response(as_status, type), 200);
+        }
+    }
+    apply(ep, classify_response(200, ""), {});
+    health_.bind_session(ctx_.session_key, ep);
+    current().status = 200;
+    std::string().swap(req_.body());
+    std::string().swap(forwarded_headers_);
+    std::string().swap(translated_);
+    bool completed = false;
+    // (Built by a plain function: GCC 12 mis-compiles brace-initialized aggregates holding
+    // references inside coroutines.)
+    const TranslatedStreamJob job =
+        translated_job(ep, lease, p, tr, pending, static_cast<int>(ctx_.attempts.size()));
+    const auto r = co_await relay_translated_stream(job, out_, ctx_, w_.relay_buffers(), w_.pool(),
+                                                    *watch_, keep_alive_, &completed);
+    co_return co_await after_relay(ep, r, true, completed, 200);
 }
 
 // ---- the loop ---------------------------------------------------------------------------------
@@ -611,6 +898,13 @@ Unserved Exchange::no_answer() const {
     for (const auto& a : ctx_.attempts) {
         if (!tried.empty()) tried += ", ";
         tried += a.endpoint + " (" + (a.error_class.empty() ? "failed" : a.error_class) + ")";
+    }
+    if (ctx_.attempts.empty() && untranslatable_ && why_none_.blocked == upstream::Blocked::kNone) {
+        return Unserved{404, "not_found_error", "untranslatable_route",
+                        "this route has no translation for OpenAI-compatible endpoints (they serve "
+                        "POST /v1/messages and /v1/messages/count_tokens) and no Anthropic "
+                        "endpoint is available for it",
+                        ""};
     }
     if (ctx_.attempts.empty()) {
         // Not one attempt was made: say why, in the way that makes the client do the right thing

@@ -161,6 +161,19 @@ asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_body_pie
     co_return std::pair{ec, RelayBuffers::kBytes - p.get().body().size};
 }
 
+asio::awaitable<boost::system::error_code> read_rest(upstream::Lease& lease, ResponseParser& p,
+                                                     char* buf, std::string& out, std::size_t limit,
+                                                     std::chrono::nanoseconds timeout,
+                                                     const ClientWatch& watch) {
+    while (!p.is_done() && out.size() < limit) {
+        const auto [ec, got] = co_await read_body_piece(lease, p, buf, timeout);
+        out.append(buf, got);
+        if (ec) co_return ec;
+        if (watch.client_gone) break;
+    }
+    co_return boost::system::error_code{};
+}
+
 std::string filtered_response_headers(const http::response_header<>& h) {
     std::string out;
     const auto connection = h[http::field::connection];
@@ -225,7 +238,9 @@ asio::awaitable<RelayResult> relay(const RelayJob& job, ClientWriter& out, Reque
 
 asio::awaitable<bool> end_cut_response(ClientWriter& out, const RelayResult& r, bool sse) {
     if (sse) {
-        const auto event = anthropic::sse_error_event("api_error", r.failure);
+        const auto event = anthropic::sse_error_event(
+            r.error_type.empty() ? std::string_view("api_error") : std::string_view(r.error_type),
+            r.failure);
         const bool ok = co_await out.write({}, event, true);
         if (!ok) co_return false;
     }

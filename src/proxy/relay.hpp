@@ -54,6 +54,14 @@ class ClientWriter {
 boost::asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_body_piece(
     upstream::Lease& lease, ResponseParser& p, char* buf, std::chrono::nanoseconds timeout);
 
+/// Reads the rest of a (small) body into `out` until it ends, `limit` bytes are held, the client
+/// leaves or a read fails; returns the read error (none when it ended or hit the limit).
+boost::asio::awaitable<boost::system::error_code> read_rest(upstream::Lease& lease,
+                                                            ResponseParser& p, char* buf,
+                                                            std::string& out, std::size_t limit,
+                                                            std::chrono::nanoseconds timeout,
+                                                            const ClientWatch& watch);
+
 /// Response headers to pass to the client: all but hop-by-hop and framing, as header lines.
 std::string filtered_response_headers(const boost::beast::http::response_header<>& h);
 
@@ -77,6 +85,7 @@ struct RelayResult {
     bool keep_alive = true;        // false: the client connection must close
     bool chunked = false;          // the body was chunk-framed towards the client
     std::string failure;           // why upstream_failed
+    std::string error_type;        // Anthropic error type of the SSE error event ("" = api_error)
 };
 
 /// Relays `job` to the client through `out` (which must be the writer of `ctx`); fills ctx.status,

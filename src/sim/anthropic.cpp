@@ -116,13 +116,6 @@ std::string message_stop_event() { return sse_event("message_stop", R"({"type":"
 
 int estimate_tokens(std::size_t bytes) { return static_cast<int>(bytes / 4) + 1; }
 
-// What the tiny model decided to answer.
-struct Answer {
-    std::string text;        // text answer, when tool is empty
-    std::string tool;        // tool name for a tool_use answer
-    std::string tool_input;  // JSON object text
-};
-
 // Text of a tool_result's content: a string or an array of text blocks.
 std::string tool_result_text(const json::value& content) {
     if (const auto* s = content.if_string()) return std::string(sv(*s));
@@ -230,21 +223,7 @@ Answer decide(const json::object& request, const json::array& messages) {
             }
         }
     }
-    for (const auto& t : texts) {
-        if (auto cmd = extract_command(t); cmd && offers_tool(request, "Bash")) {
-            json::object input;
-            input["command"] = *cmd;
-            return Answer{{}, "Bash", json::serialize(input)};
-        }
-    }
-    std::string_view prompt = texts.empty() ? std::string_view() : trim(texts.back());
-    if (auto code = health_check_code(prompt)) return Answer{*code, {}, {}};
-    if (prompt.empty()) return Answer{"Hello from the QCC simulator.", {}, {}};
-    std::string_view shown = utf8_prefix(prompt, 200);
-    std::string text = "You said: ";
-    text += shown;
-    if (shown.size() < prompt.size()) text += "...";
-    return Answer{std::move(text), {}, {}};
+    return answer_prompt(texts, offers_tool(request, "Bash"));
 }
 
 Usage usage_for(const Request& req, std::size_t output_bytes) {
@@ -301,6 +280,24 @@ Reply models_reply(std::string_view path) {
 }
 
 }  // namespace
+
+Answer answer_prompt(const std::vector<std::string>& texts, bool offers_bash) {
+    for (const auto& t : texts) {
+        if (auto cmd = extract_command(t); cmd && offers_bash) {
+            json::object input;
+            input["command"] = *cmd;
+            return Answer{{}, "Bash", json::serialize(input)};
+        }
+    }
+    std::string_view prompt = texts.empty() ? std::string_view() : trim(texts.back());
+    if (auto code = health_check_code(prompt)) return Answer{*code, {}, {}};
+    if (prompt.empty()) return Answer{"Hello from the QCC simulator.", {}, {}};
+    std::string_view shown = utf8_prefix(prompt, 200);
+    std::string text = "You said: ";
+    text += shown;
+    if (shown.size() < prompt.size()) text += "...";
+    return Answer{std::move(text), {}, {}};
+}
 
 std::string sse_event(std::string_view name, std::string_view data) {
     std::string out;

@@ -28,6 +28,18 @@ struct ResponseShape {
 /// One SSE event exactly as Anthropic frames it: "event: <name>\ndata: <data>\n\n".
 std::string sse_event(std::string_view name, std::string_view data);
 
+/// What the simulator's tiny model answers.
+struct Answer {
+    std::string text;        // text answer, when tool is empty
+    std::string tool;        // tool name for a tool_use answer
+    std::string tool_input;  // JSON object text
+};
+
+/// The tiny model's answer to the texts of the last user message (no tool result in it): a Bash
+/// call when one says "run `CMD`" (or "run: CMD") and `offers_bash`; the code alone for a
+/// health-check prompt; else a short echo of the last text.
+Answer answer_prompt(const std::vector<std::string>& texts, bool offers_bash);
+
 /// A process-unique message id ("msg_01Sim…") / tool-use id ("toolu_01Sim…").
 std::string next_message_id();
 std::string next_tool_use_id();

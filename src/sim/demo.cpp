@@ -11,6 +11,7 @@
 #include <simdjson.h>
 
 #include "sim/anthropic.hpp"
+#include "sim/openai.hpp"
 
 namespace qcc::sim {
 namespace {
@@ -192,9 +193,12 @@ Handler demo_handler(std::string_view profile, std::uint64_t seed) {
             return respond_like_anthropic(req, kFastShape);
         };
     }
+    if (profile == "openai") {
+        return [](const Request& req) { return respond_like_openai(req, kFastShape); };
+    }
     throw std::invalid_argument("unknown simulator profile '" + std::string(profile) +
                                 "' (expected fast, slow, flaky, bench, overloaded, cutter, "
-                                "ratelimited or ratelimited-once)");
+                                "ratelimited, ratelimited-once or openai)");
 }
 
 std::unique_ptr<Server> make_demo_server(std::string_view profile, std::uint16_t port,

@@ -22,9 +22,11 @@ inline constexpr std::uint64_t kDefaultDemoSeed = 0x51e57eedULL;
 /// request gets 529 overloaded_error), "cutter" (every stream is reset after its first events),
 /// "ratelimited" (every Messages request gets 429 with `retry-after: 5`); and
 /// "ratelimited-once" (the first Messages request gets a 429 without `retry-after`, the rest are
-/// answered like fast).
-inline constexpr std::array<std::string_view, 8> kDemoProfiles{
-    "fast", "slow", "flaky", "bench", "overloaded", "cutter", "ratelimited", "ratelimited-once"};
+/// answered like fast); and "openai", an OpenAI-compatible Chat Completions server (paced like
+/// fast) for endpoints of kind openai.
+inline constexpr std::array<std::string_view, 9> kDemoProfiles{
+    "fast",  "slow", "flaky", "bench", "overloaded", "cutter", "ratelimited", "ratelimited-once",
+    "openai"};
 
 /// The three endpoints `qcc serve --demo` starts, in order.
 inline constexpr std::array<std::string_view, 3> kServeDemoProfiles{"fast", "slow", "flaky"};

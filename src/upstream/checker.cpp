@@ -23,6 +23,7 @@
 
 #include "common/log.hpp"
 #include "protocol/anthropic/json_util.hpp"
+#include "protocol/openai/translate_response.hpp"
 #include "protocol/sse/parser.hpp"
 #include "upstream/pool.hpp"
 
@@ -36,7 +37,6 @@ using Steady = std::chrono::steady_clock;
 using Deadline = Steady::time_point;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kCodeAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-constexpr std::string_view kOpenAiUnsupported = "openai endpoints are not supported yet";
 constexpr std::size_t kMaxErrorDetail = 200;
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
@@ -441,21 +441,33 @@ asio::awaitable<CheckResult> conversational_check(Pool& pool, const Endpoint& en
                                                             : std::string_view(model));
         const std::string code = make_check_code(rng);
         const Endpoint ep = endpoint;  // the caller's may be gone after the first suspension
-        if (ep.cfg.kind == config::EndpointKind::kOpenAI) {
-            // Seam: a check for an OpenAI-compatible endpoint needs the Messages -> Chat
-            // Completions translation, which does not exist yet.
-            r.result = "error";
-            r.error = kOpenAiUnsupported;
-            co_return r;
-        }
         const auto start = Steady::now();
-        const std::string body = check_request_body(r.model, code);
-        const std::string request =
-            check_request_head(ep, "POST", "/v1/messages", body.size()) + body;
+        std::string body = check_request_body(r.model, code);
+        std::string_view path = "/v1/messages";
+        if (ep.is_openai()) {
+            // The same check in Chat Completions form; the answer is translated back below.
+            std::string error;
+            auto translated = openai::translate_request(body, r.model, ep.openai, &error);
+            if (!translated) throw std::runtime_error(error);
+            body = std::move(translated->body);
+            path = "/chat/completions";
+        }
+        const std::string request = check_request_head(ep, "POST", path, body.size()) + body;
         auto outcome = co_await round_trip(pool, ep, request, start + timeout, timeout);
         r.latency_ms = ms_since(start);
         if (const auto* f = std::get_if<Failure>(&outcome)) co_return failed(std::move(r), *f);
-        const auto& response = std::get<Response>(outcome);
+        auto& response = std::get<Response>(outcome);
+        if (ep.is_openai()) {
+            const bool ok = response.status >= 200 && response.status < 300;
+            std::string type, message;
+            auto translated =
+                ok ? openai::translate_response(response.body, r.model, nullptr, &type, &message)
+                   : std::nullopt;
+            response.body =
+                translated ? std::move(*translated)
+                           : openai::anthropic_error_from_openai(response.status, response.body);
+            if (ok && !translated) response.status = 502;  // a 200 carrying an error
+        }
         if (response.status < 200 || response.status >= 300) {
             r.result = "fail";
             r.error = http_failure(response.status, response.body, ep);
@@ -488,14 +500,11 @@ asio::awaitable<CheckResult> models_probe(Pool& pool, const Endpoint& endpoint,
     r.method = to_string(CheckMethod::kModels);
     try {
         const Endpoint ep = endpoint;
-        if (ep.cfg.kind == config::EndpointKind::kOpenAI) {
-            // Seam: OpenAI lists models under its own base path and auth; not supported yet.
-            r.result = "error";
-            r.error = kOpenAiUnsupported;
-            co_return r;
-        }
         const auto start = Steady::now();
-        const std::string request = check_request_head(ep, "GET", "/v1/models", 0);
+        // OpenAI-compatible servers list models under their own base path ("/v1/models" there
+        // too when the base URL has no path).
+        const std::string request =
+            check_request_head(ep, "GET", ep.is_openai() ? "/models" : "/v1/models", 0);
         auto outcome = co_await round_trip(pool, ep, request, start + timeout, timeout);
         r.latency_ms = ms_since(start);
         if (const auto* f = std::get_if<Failure>(&outcome)) co_return failed(std::move(r), *f);
@@ -589,7 +598,7 @@ struct CheckRunner::State {
     }
 
     // Posted rather than spawned in place: co_spawn runs a coroutine inline up to its first
-    // suspension, and checks that finish without one (the OpenAI seam) would otherwise nest
+    // suspension, and checks that finish without one (an early failure) would otherwise nest
     // every following check on the same call stack.
     static void spawn(const std::shared_ptr<State>& self, std::vector<Job> jobs) {
         for (auto& job : jobs) {

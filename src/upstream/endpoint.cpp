@@ -37,6 +37,36 @@ void append_credentials(std::string& head, const Endpoint& ep) {
     }
 }
 
+openai::TargetProfile openai_profile(std::string_view host, const std::vector<std::string>& tags) {
+    using Reasoning = openai::TargetProfile::Reasoning;
+    openai::TargetProfile p;
+    const auto host_is = [&](std::string_view domain) {
+        return host == domain || (host.size() > domain.size() && host.ends_with(domain) &&
+                                  host[host.size() - domain.size() - 1] == '.');
+    };
+    if (host_is("api.openai.com")) {
+        p.max_completion_tokens = true;
+        p.reasoning = Reasoning::kEffort;
+    } else if (host_is("openrouter.ai")) {
+        p.reasoning = Reasoning::kOpenRouter;
+    } else if (host_is("aliyuncs.com")) {
+        p.reasoning = Reasoning::kThinkingBudget;
+    } else if (host_is("generativelanguage.googleapis.com")) {
+        p.reasoning = Reasoning::kEffort;
+    }
+    for (const std::string_view tag : tags) {
+        if (tag == "openai:max_completion_tokens") p.max_completion_tokens = true;
+        if (tag == "openai:max_tokens") p.max_completion_tokens = false;
+        if (tag == "openai:keep_schema") p.clean_schema = false;
+        if (tag == "openai:no_stream_usage") p.stream_usage = false;
+        if (tag == "openai:reasoning=none") p.reasoning = Reasoning::kNone;
+        if (tag == "openai:reasoning=effort") p.reasoning = Reasoning::kEffort;
+        if (tag == "openai:reasoning=openrouter") p.reasoning = Reasoning::kOpenRouter;
+        if (tag == "openai:reasoning=qwen") p.reasoning = Reasoning::kThinkingBudget;
+    }
+    return p;
+}
+
 Endpoint make_endpoint(std::string id, const config::EndpointConfig& cfg,
                        const config::Timeouts& defaults, std::shared_ptr<EndpointState> state) {
     auto parsed = boost::urls::parse_uri(cfg.base_url);
@@ -65,6 +95,13 @@ Endpoint make_endpoint(std::string id, const config::EndpointConfig& cfg,
     if (!default_port) ep.host_header += ":" + ep.port;
     ep.path_prefix = std::string(u.encoded_path());
     while (!ep.path_prefix.empty() && ep.path_prefix.back() == '/') ep.path_prefix.pop_back();
+    if (cfg.kind == config::EndpointKind::kOpenAI) {
+        constexpr std::string_view kChat = "/chat/completions";
+        if (ep.path_prefix.ends_with(kChat))
+            ep.path_prefix.resize(ep.path_prefix.size() - kChat.size());
+        if (ep.path_prefix.empty()) ep.path_prefix = "/v1";
+        ep.openai = openai_profile(ep.host, cfg.tags);
+    }
     ep.connect_timeout = cfg.connect_timeout.value_or(defaults.connect);
     ep.first_byte_timeout = cfg.first_byte_timeout.value_or(defaults.first_byte);
     ep.idle_timeout = cfg.idle_timeout.value_or(defaults.idle);

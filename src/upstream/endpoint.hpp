@@ -9,6 +9,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "protocol/openai/translate_request.hpp"
 #include "upstream/breaker.hpp"
 #include "upstream/health.hpp"
 
@@ -59,14 +60,30 @@ struct Endpoint {
     bool https = false;
     std::string host;         // DNS name or IP literal (no brackets)
     std::string port;         // numeric service
-    std::string path_prefix;  // "" or "/api/anthropic" (no trailing slash)
+    std::string path_prefix;  // "" or "/api/anthropic" (no trailing slash); for kind openai the
+                              // OpenAI base path ("/v1" when the URL has none; a pasted
+                              // ".../chat/completions" is cut off): requests go to
+                              // path_prefix + "/chat/completions"
     std::string host_header;  // value of the Host header to send
     Millis connect_timeout{10'000};
     Millis first_byte_timeout{300'000};
     Millis idle_timeout{120'000};
     Millis total_timeout{600'000};
+    openai::TargetProfile openai;          // kind openai: the target's quirks (openai_profile())
     std::shared_ptr<EndpointState> state;  // never null
+
+    bool is_openai() const { return cfg.kind == config::EndpointKind::kOpenAI; }
 };
+
+/// The quirks of an OpenAI-compatible target, from its host and its `openai:` tags:
+/// - by host: api.openai.com sends max_completion_tokens and maps thinking to reasoning_effort;
+///   openrouter.ai maps thinking to OpenRouter's `reasoning`; DashScope (aliyuncs.com) to Qwen's
+///   enable_thinking / thinking_budget; generativelanguage.googleapis.com to reasoning_effort;
+///   any other host drops thinking.
+/// - tags override: "openai:reasoning=none|effort|openrouter|qwen", "openai:max_completion_tokens",
+///   "openai:max_tokens", "openai:keep_schema" (tool schemas sent unchanged),
+///   "openai:no_stream_usage" (no stream_options, for servers that reject it).
+openai::TargetProfile openai_profile(std::string_view host, const std::vector<std::string>& tags);
 
 /// Appends the endpoint's credential header(s) per its auth mode: `x-api-key`,
 /// `authorization: Bearer`, or both. The one place credentials enter an upstream request.

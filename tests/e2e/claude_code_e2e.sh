@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end: the real Claude Code CLI (npm @anthropic-ai/claude-code, headless) completes a tool
-# round trip through `qcc serve --demo`. Exit 77 (skipped) when the CLI cannot be installed.
+# round trip through `qcc serve --demo`, then again with only its OpenAI-compatible endpoint. Exit 77 (skipped) when the CLI cannot be installed.
 # Usage: claude_code_e2e.sh <path-to-qcc> <cache-dir>
 set -euo pipefail
 qcc="$1"
@@ -52,9 +52,22 @@ await_log "$work/out.log" 'request .*POST /v1/messages.* status=200' 2 ||
 grep -q 'session=[0-9a-f-]\{36\}' "$work/out.log" || fail "no Claude Code session id recognised"
 proxied=$(grep -c 'request .*POST /v1/messages.* status=200' "$work/out.log")
 
+# Only the OpenAI-compatible endpoint left: QCC translates every request to Chat Completions and
+# every answer (streamed tool call included) back; the CLI cannot tell, and the round trip works.
+for e in demo-fast demo-slow demo-flaky; do admin endpoint disable "$e"; done
+served_by_openai() { grep -c 'POST /v1/messages[? ].*endpoint=demo-openai status=200' "$work/out.log" || true; }
+before=$(served_by_openai)
+out=$(run_claude 'run `echo qcc-openai-marker`' --allowedTools Bash) || fail "claude via demo-openai exited non-zero: $out"
+[[ "$out" == *"qcc-openai-marker"* ]] || fail "no tool round trip through the OpenAI endpoint: $out"
+await_log "$work/out.log" 'POST /v1/messages[? ].*endpoint=demo-openai status=200' $((before + 2)) ||
+  fail "expected 2 more Messages requests served by demo-openai"
+grep -q 'endpoint=demo-openai.*stream=true\|stream=true.*endpoint=demo-openai' "$work/out.log" ||
+  fail "no streamed request went to demo-openai"
+openai_served=$(( $(served_by_openai) - before ))
+
 # Every endpoint disabled: the CLI must stop at once with QCC's message and the fix, after one
 # request (without `x-should-retry: false` it retried for minutes, printing nothing).
-for e in demo-fast demo-slow demo-flaky; do admin endpoint disable "$e"; done
+admin endpoint disable demo-openai
 t0=$(date +%s%N)
 out=$(run_claude 'say hi') && fail "claude succeeded with every endpoint disabled: $out"
 t_disabled=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -84,5 +97,6 @@ t_cooling=$(( ($(date +%s%N) - t0) / 1000000 ))
 await_log "$work/out.log" 'endpoint=solo status=200' || fail "no successful request on solo logged"
 grep -q 'tried=\[solo:rate_limited\]' "$work/out.log" || fail "the 429 was not seen"
 grep -q 'class=all_cooling' "$work/out.log" || fail "the CLI's retry did not meet the cooldown answer"
-echo "claude_code_e2e: ok ($proxied requests proxied; every endpoint disabled: CLI exited after" \
+echo "claude_code_e2e: ok ($proxied requests proxied; $openai_served through the OpenAI endpoint;" \
+  "every endpoint disabled: CLI exited after" \
   "${t_disabled} ms; only endpoint cooling 3 s: CLI answered after ${t_cooling} ms)"

@@ -22,6 +22,7 @@
 #include "harness/proxy_fixture.hpp"
 #include "harness/tls_cert.hpp"
 #include "sim/anthropic.hpp"
+#include "sim/openai.hpp"
 #include "store/store.hpp"
 #include "upstream/pool.hpp"
 
@@ -353,6 +354,48 @@ TEST(ConversationalCheck, HangingTlsHandshakeIsBoundedByTheCheckTimeout) {
 }
 
 // ---- probes ---------------------------------------------------------------------------------
+
+TEST(ConversationalCheck, OpenAiEndpointIsCheckedInChatCompletionsForm) {
+    FakeUpstream up;
+    up.set_fallback([](const sim::Request& req) { return sim::respond_like_openai(req); });
+    CheckerIo io;
+    auto cfg = endpoint_config("o", up.base_url() + "/v1");
+    cfg.kind = config::EndpointKind::kOpenAI;
+    cfg.auth = config::AuthMode::kBearer;
+    cfg.model_map = {{"*", "gpt-sim"}};
+    const auto ep = make_ep(cfg);
+
+    auto f = io.conversation(*ep, 10s);
+    const auto r = get(f);
+    EXPECT_EQ(r.result, "pass") << r.error;
+    EXPECT_TRUE(r.valid);
+    EXPECT_EQ(r.model, "gpt-sim");
+    EXPECT_GT(r.input_tokens, 0);
+    const auto requests = up.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].target, "/v1/chat/completions");
+    EXPECT_EQ(requests[0].header("authorization"), "Bearer sk-ant-o");
+    const auto body = boost::json::parse(requests[0].body).as_object();
+    EXPECT_EQ(body.at("model").as_string(), "gpt-sim");
+    EXPECT_FALSE(body.contains("stream") && body.at("stream").as_bool());
+
+    // A 200 carrying an error fails the check with the target's message; so does a 401.
+    up.push(sim::Reply::json(200, R"({"error":{"message":"No endpoints found","code":404}})"));
+    auto g = io.conversation(*ep, 10s);
+    const auto err200 = get(g);
+    EXPECT_EQ(err200.result, "fail");
+    EXPECT_FALSE(err200.valid);
+    up.push(sim::openai_error(401, "invalid_api_key", "Incorrect API key provided"));
+    auto h = io.conversation(*ep, 10s);
+    const auto denied = get(h);
+    EXPECT_EQ(denied.result, "fail");
+    EXPECT_NE(denied.error.find("401"), std::string::npos) << denied.error;
+
+    // The models probe lists models under the target's base path.
+    auto m = io.models(*ep, 10s);
+    EXPECT_EQ(get(m).result, "pass");
+    EXPECT_EQ(up.requests().back().target, "/v1/models");
+}
 
 TEST(ModelsProbe, PassesOn2xxAndFailsOtherwise) {
     FakeUpstream up;

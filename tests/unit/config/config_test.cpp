@@ -664,6 +664,15 @@ TEST(Models, PatternsMatchExactFamilyAndPrefix) {
 
     EXPECT_EQ(*mapped_model(e, "claude-opus-4-8"), "glm-4.6");
     EXPECT_EQ(mapped_model(e, "claude-sonnet-4-5"), nullptr);
+    // "*" maps every other model (the default of an OpenAI-compatible target), whatever its
+    // position: exact entries, families and prefixes win over it.
+    EndpointConfig d;
+    d.models = {"claude-haiku-*"};
+    d.model_map = {{"*", "deepseek-chat"}, {"opus", "deepseek-reasoner"}};
+    EXPECT_EQ(*mapped_model(d, "claude-opus-4-8"), "deepseek-reasoner");
+    EXPECT_EQ(*mapped_model(d, "claude-sonnet-4-5"), "deepseek-chat");
+    EXPECT_TRUE(serves_model(d, "claude-sonnet-4-5")) << "\"*\" serves every model";
+    EXPECT_FALSE(model_matches("*", "claude-sonnet-4-5")) << "not a models pattern";
 
     // The health check asks for a model the endpoint serves.
     EndpointConfig c;

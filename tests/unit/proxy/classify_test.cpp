@@ -117,6 +117,32 @@ TEST(RateLimitCooldown, UsesEarliestFutureReset) {
     EXPECT_EQ(rate_limit_cooldown("soon", {}, now), kDefaultRateLimitCooldown);
 }
 
+TEST(RateLimitCooldown, OpenAiResetDurationsOfTheExhaustedLimit) {
+    using std::chrono::milliseconds;
+    EXPECT_EQ(parse_duration_ms("1s"), 1000);
+    EXPECT_EQ(parse_duration_ms("6m0s"), 360000);
+    EXPECT_EQ(parse_duration_ms("59.6s"), 59600);
+    EXPECT_EQ(parse_duration_ms("20ms"), 20);
+    EXPECT_EQ(parse_duration_ms("1h2m3s"), 3723000);
+    EXPECT_FALSE(parse_duration_ms(""));
+    EXPECT_FALSE(parse_duration_ms("soon"));
+    EXPECT_FALSE(parse_duration_ms("5"));
+    EXPECT_FALSE(parse_duration_ms("-1s"));
+    const milliseconds fallback{30'000};
+    // retry-after wins; then the reset of the limit whose remaining count is 0.
+    EXPECT_EQ(openai_rate_limit_cooldown("3", "6m0s", "0", "1s", "0", fallback),
+              milliseconds(3000));
+    EXPECT_EQ(openai_rate_limit_cooldown("", "6m0s", "0", "1s", "900", fallback),
+              milliseconds(360000));
+    EXPECT_EQ(openai_rate_limit_cooldown("", "6m0s", "12", "1s", "0", fallback),
+              milliseconds(1000));
+    EXPECT_EQ(openai_rate_limit_cooldown("", "6m0s", "0", "1s", "0", fallback),
+              milliseconds(360000));
+    // Neither exhausted: the earlier reset; nothing usable: the fallback.
+    EXPECT_EQ(openai_rate_limit_cooldown("", "6m0s", "5", "2s", "5", fallback), milliseconds(2000));
+    EXPECT_EQ(openai_rate_limit_cooldown("", "", "", "", "", fallback), fallback);
+}
+
 TEST(Rfc3339, ParsesZuluFractionsAndOffsets) {
     EXPECT_EQ(parse_rfc3339_ms("1970-01-01T00:00:00Z"), 0);
     EXPECT_EQ(parse_rfc3339_ms("1970-01-01T00:00:01.250Z"), 1250);
