@@ -110,12 +110,14 @@ int run_sim(const SimOptions& opts) {
 void add_sim_command(CLI::App& app) {
     auto opts = std::make_shared<SimOptions>();
     CLI::App* cmd = app.add_subcommand(
-        "sim", "Run a simulated Anthropic upstream in the foreground (demos, benchmarks)");
+        "sim",
+        "Run a simulated upstream (Anthropic, or OpenAI-compatible with --profile openai) in the "
+        "foreground (demos, benchmarks)");
     cmd->add_option("--listen", opts->listen, "HOST:PORT to listen on (loopback only by default)")
         ->capture_default_str();
     cmd->add_option("--profile", opts->profile,
-                    "Behaviour: fast, slow, flaky, bench, overloaded, cutter, ratelimited or "
-                    "ratelimited-once")
+                    "Behaviour: fast, slow, flaky, bench, overloaded, cutter, ratelimited, "
+                    "ratelimited-once or openai (an OpenAI Chat Completions server)")
         ->check(CLI::IsMember(
             std::vector<std::string>(sim::kDemoProfiles.begin(), sim::kDemoProfiles.end())))
         ->capture_default_str();

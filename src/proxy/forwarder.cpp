@@ -257,6 +257,7 @@ class Exchange {
     Clock::time_point head_at_;
     std::string translated_;       // the current OpenAI attempt's Chat Completions body
     bool untranslatable_ = false;  // an OpenAI endpoint was skipped: the route has no translation
+    bool any_openai_ = false;      // the endpoint set has an OpenAI-compatible endpoint
 };
 
 // ---- endpoint effects -------------------------------------------------------------------------
@@ -350,12 +351,23 @@ asio::awaitable<boost::system::error_code> Exchange::send(const Endpoint& ep, Le
     std::string_view body = req_.body();
     if (ep.is_openai()) co_return co_await send_translated(ep, lease);
     ctx_.model_sent = ctx_.model_requested;
-    if (view_ != nullptr && view_->model_length > 0 && !ep.cfg.model_map.empty()) {
-        if (const auto* target = config::mapped_model(ep.cfg, view_->model)) {
-            spliced = anthropic::splice_model(body, *view_, *target);
+    const std::string* mapped = view_ != nullptr && view_->model_length > 0
+                                    ? config::mapped_model(ep.cfg, view_->model)
+                                    : nullptr;
+    if (view_ != nullptr && any_openai_ && openai::has_unsigned_thinking(body)) {
+        // The conversation went through an OpenAI-compatible target whose reasoning came back as
+        // unsigned thinking blocks: an Anthropic endpoint would reject them (rare path: rewritten).
+        if (auto rewritten = openai::strip_unsigned_thinking(body, mapped)) {
+            spliced = std::move(*rewritten);
             body = spliced;
-            ctx_.model_sent = *target;
+            if (mapped != nullptr) ctx_.model_sent = *mapped;
+            mapped = nullptr;
         }
+    }
+    if (mapped != nullptr) {
+        spliced = anthropic::splice_model(body, *view_, *mapped);
+        body = spliced;
+        ctx_.model_sent = *mapped;
     }
     std::string head;
     head.reserve(forwarded_headers_.size() + 256);
@@ -836,6 +848,7 @@ AttemptPlan Exchange::plan() {
                                        static_cast<std::size_t>(policy_->max_attempts),
                                        ctx_.model_requested,
                                        ctx_.stream};
+    for (const auto& e : set->endpoints) any_openai_ = any_openai_ || e->is_openai();
     auto selection = w_.selector().select(request);
     fail_open_ = selection.fail_open;
     set_ = set;

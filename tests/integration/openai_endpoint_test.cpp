@@ -334,3 +334,51 @@ TEST(OpenAiEndpoint, RoutesWithoutATranslationGoToAnthropicEndpointsOrGetA404) {
 
 }  // namespace
 }  // namespace qcc::test
+
+namespace qcc::test {
+namespace {
+
+TEST(OpenAiEndpoint, FailoverToAnthropicDropsTheTargetsUnsignedThinking) {
+    FakeUpstream o, a;
+    // The target reasons, then answers: the client receives an unsigned thinking block.
+    o.push(openai_sse({chunk(R"({"role":"assistant","reasoning_content":"Let me think."})"),
+                       chunk(R"({"content":"Done."})"), chunk("{}", R"("stop")"), "[DONE]"}));
+    o.push(sim::openai_error(500, "server_error", "boom"));
+    a.set_fallback([](const sim::Request& r) { return sim::respond_like_anthropic(r); });
+    auto ca = endpoint_config("a", a.base_url(), 2);
+    ca.model_map = {{"sonnet", "claude-sonnet-4-5-20250929"}};
+    ProxyFixture proxy({openai_endpoint("o", o.base_url(), 1), ca});
+    const auto first = proxy.send_messages({}, true);
+    ASSERT_EQ(first.status, 200) << first.body;
+    ASSERT_NE(first.body.find(R"("type":"thinking","thinking":"","signature":"")"),
+              std::string::npos)
+        << first.body;
+
+    // Claude Code sends the history back with thinking on; the target fails and the request
+    // moves to the Anthropic endpoint, which would reject the unsigned block.
+    const std::string body =
+        R"({"model":"claude-sonnet-4-5","max_tokens":2000,"stream":true,)"
+        R"("thinking":{"type":"enabled","budget_tokens":1024},"messages":[)"
+        R"({"role":"user","content":"hi"},)"
+        R"({"role":"assistant","content":[{"type":"thinking","thinking":"Let me think.","signature":""},{"type":"text","text":"Done."}]},)"
+        R"({"role":"assistant","content":[{"type":"thinking","thinking":"only","signature":""}]},)"
+        R"({"role":"user","content":"and now?"}]})";
+    const auto second = post(proxy, "/v1/messages", body);
+    ASSERT_EQ(second.status, 200) << second.body;
+    EXPECT_EQ(second.header("x-qcc-endpoint"), "a");
+    ASSERT_EQ(a.request_count(), 1u);
+    const auto sent = json::parse(a.requests()[0].body).as_object();
+    EXPECT_FALSE(sent.contains("thinking"));
+    EXPECT_EQ(sent.at("model").as_string(), "claude-sonnet-4-5-20250929");
+    const auto& messages = sent.at("messages").as_array();
+    ASSERT_EQ(messages.size(), 3u);  // the turn that held only reasoning is gone
+    const auto& kept = messages[1].at("content").as_array();
+    ASSERT_EQ(kept.size(), 1u);
+    EXPECT_EQ(kept[0].at("type").as_string(), "text");
+    const auto rows = await_rows(proxy, 2);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].model_sent, "claude-sonnet-4-5-20250929");
+}
+
+}  // namespace
+}  // namespace qcc::test

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <utility>
 #include <vector>
@@ -542,6 +543,61 @@ std::optional<TranslatedRequest> translate_request(std::string_view anthropic_bo
     }
     if (!result && error != nullptr) *error = std::move(message);
     return result;
+}
+
+}  // namespace qcc::openai
+
+namespace qcc::openai {
+
+bool has_unsigned_thinking(std::string_view anthropic_body) {
+    constexpr std::string_view kNeedle = R"("signature":"")";
+    return ::memmem(anthropic_body.data(), anthropic_body.size(), kNeedle.data(), kNeedle.size()) !=
+           nullptr;
+}
+
+std::optional<std::string> strip_unsigned_thinking(std::string_view anthropic_body,
+                                                   const std::string* model) {
+    try {
+        auto parsed = detail::parse_json(anthropic_body);
+        if (!parsed || !parsed->is_object()) return std::nullopt;
+        auto& req = parsed->as_object();
+        auto* messages = req.if_contains("messages");
+        if (messages == nullptr || !messages->is_array()) return std::nullopt;
+        bool stripped = false;
+        json::array kept;
+        for (auto& m : messages->as_array()) {
+            auto* msg = m.if_object();
+            auto* content = msg != nullptr ? msg->if_contains("content") : nullptr;
+            if (content != nullptr && content->is_array()) {
+                auto& blocks = content->as_array();
+                const auto before = blocks.size();
+                for (std::size_t i = blocks.size(); i-- > 0;) {
+                    const auto* b = blocks[i].if_object();
+                    if (b == nullptr) continue;
+                    const auto type = string_or_empty(*b, "type");
+                    const auto* sig = find_string(*b, "signature");
+                    if ((type == "thinking" && (sig == nullptr || sig->empty())) ||
+                        (type == "redacted_thinking" && string_or_empty(*b, "data").empty())) {
+                        blocks.erase(blocks.begin() + static_cast<std::ptrdiff_t>(i));
+                    }
+                }
+                if (blocks.size() != before) {
+                    stripped = true;
+                    if (blocks.empty()) continue;  // a turn that held only reasoning
+                }
+            }
+            kept.push_back(std::move(m));
+        }
+        if (!stripped) return std::nullopt;
+        *messages = std::move(kept);
+        // Extended thinking requires a signed thinking block before the last turn's tool calls:
+        // without one the request is answered without extended thinking.
+        req.erase("thinking");
+        if (model != nullptr) req["model"] = *model;
+        return detail::to_json(*parsed);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
 }
 
 }  // namespace qcc::openai

@@ -79,4 +79,16 @@ std::optional<TranslatedRequest> translate_request(std::string_view anthropic_bo
                                                    const TargetProfile& profile,
                                                    std::string* error);
 
+/// Whether a Messages request may hold thinking blocks without a signature (a cheap byte search
+/// for `"signature":""`): what an OpenAI-compatible target's reasoning becomes once translated.
+bool has_unsigned_thinking(std::string_view anthropic_body);
+
+/// For an Anthropic endpoint, which rejects unsigned thinking: the request without its thinking /
+/// redacted_thinking blocks that carry no signature (assistant turns left empty are removed) and,
+/// when any was removed, without `thinking` (extended thinking needs a signed block in the last
+/// turn); `model`, when given, replaces the model. nullopt when nothing had to change or the body
+/// is not a Messages request. Never throws.
+std::optional<std::string> strip_unsigned_thinking(std::string_view anthropic_body,
+                                                   const std::string* model);
+
 }  // namespace qcc::openai
