@@ -9,11 +9,13 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
+  chromium
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(nginx-light wrk sqlite3)
 fi
-# Node.js + npm run the end-to-end test with the real Claude Code CLI. Machines that already have a
+# Chromium runs the dashboard's browser tests (driven by playwright-core from npm).
+# Node.js + npm build the dashboard and run the end-to-end test with the real Claude Code CLI. Machines that already have a
 # Node.js from elsewhere (e.g. NodeSource, which bundles npm) keep it: Debian's npm would conflict.
 if ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)

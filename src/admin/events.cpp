@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "admin/call.hpp"
+#include "admin/ui.hpp"
 #include "common/log.hpp"
 #include "protocol/http/response_head.hpp"
 #include "proxy/client_watch.hpp"
@@ -47,19 +48,12 @@ asio::awaitable<bool> write_all(beast::tcp_stream& client, const std::string& by
     co_return !ec;
 }
 
-bool origin_allowed(const ClientRequest& req) {
-    const std::string_view origin = req[http::field::origin];
-    if (origin.empty()) return true;  // not a browser: the token is the protection
-    const std::string host(req[http::field::host]);
-    return !host.empty() && (origin == "http://" + host || origin == "https://" + host);
-}
-
 }  // namespace
 
 asio::awaitable<Reply> stream_events(Call& c) {
     reject_unknown_params(c, {});
     // A page from another site must not read the stream with a token it got hold of.
-    if (!origin_allowed(c.req)) {
+    if (!same_origin(c.req)) {
         throw ApiError(403, "permission_error",
                        "Origin " + std::string(c.req[http::field::origin]) +
                            " does not match the Host of this server");

@@ -4,8 +4,10 @@
 
 #include <array>
 
+#include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
 
+#include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "protocol/anthropic/error_body.hpp"
 #include "protocol/http/headers.hpp"
@@ -76,6 +78,26 @@ asio::awaitable<bool> write_api_error(beast::tcp_stream& client, int status, std
                                    anthropic::error_body(type, message), keep_alive, extra_headers);
 }
 
+bool is_session_route(std::string_view path) {
+    return path == "/api/login" || path == "/api/logout" || path == "/api/session";
+}
+
+std::int64_t unix_ms(UiSessions::Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+proxy::LocalAdmission forbidden_origin(const ClientRequest& head) {
+    proxy::LocalAdmission a;
+    a.accept = false;
+    a.status = 403;
+    a.error_type = "permission_error";
+    const std::string_view origin = head[http::field::origin];
+    a.message = "cross-origin request refused: Origin " +
+                (origin.empty() ? std::string("(none)") : std::string(origin)) +
+                " is not this server's";
+    return a;
+}
+
 }  // namespace
 
 Router::Router(AdminDeps deps) : deps_(std::move(deps)), throttle_(deps_.login_throttle) {
@@ -90,10 +112,32 @@ Router::Router(AdminDeps deps) : deps_(std::move(deps)), throttle_(deps_.login_t
                                });
 }
 
+proxy::LocalAdmission Router::session_admission(const ClientRequest& head, std::string_view) {
+    // Login, logout and the session check come from the dashboard page itself.
+    if (!same_origin(head)) return forbidden_origin(head);
+    proxy::LocalAdmission a;
+    a.body_limit = 4096;
+    return a;
+}
+
 proxy::LocalAdmission Router::token_admission(const ClientRequest& head, std::string_view peer) {
     proxy::LocalAdmission a;
     if (admin_authorized(deps_.admin_token, head)) {
         throttle_.on_success(peer);
+        a.authenticated = true;
+        a.body_limit = kMaxBodyBytes;
+        return a;
+    }
+    // The dashboard's session cookie. SameSite=Strict keeps other sites' pages from sending it;
+    // the Origin check makes sure of it for anything that changes state and for the event stream.
+    const auto cookie = cookie_value(head[http::field::cookie], kSessionCookie);
+    if (!cookie.empty() && !deps_.admin_token.empty() &&
+        sessions_.find(cookie, UiSessions::Clock::now())) {
+        const std::string_view target = head.target();
+        const bool reads = head.method() == http::verb::get || head.method() == http::verb::head;
+        if ((!reads || target.starts_with("/api/events")) && !same_origin(head)) {
+            return forbidden_origin(head);
+        }
         a.authenticated = true;
         a.body_limit = kMaxBodyBytes;
         return a;
@@ -126,6 +170,7 @@ proxy::LocalAdmission Router::token_admission(const ClientRequest& head, std::st
 proxy::LocalAdmission Router::admit(const ClientRequest& head, std::string_view peer) {
     const std::string_view target = head.target();
     const auto path = target.substr(0, target.find('?'));
+    if (is_session_route(path)) return session_admission(head, peer);
     if (path.starts_with("/api/")) return token_admission(head, peer);
     if (path == "/metrics" && !deps_.control.snapshots().policy()->metrics_public) {
         auto a = token_admission(head, peer);
@@ -145,10 +190,16 @@ asio::awaitable<bool> Router::handle(const proxy::LocalRequest& request) {
     const std::string_view target = request.req.target();
     const auto path = target.substr(0, target.find('?'));
     bool keep = false;
+    const bool browser =
+        request.req[http::field::accept].find("text/html") != std::string_view::npos;
     if (path == "/metrics") {
         keep = co_await handle_metrics(request);
+    } else if (is_session_route(path)) {
+        keep = co_await handle_session(request);
     } else if (path.starts_with("/api/")) {
         keep = co_await handle_api(request);
+    } else if (is_ui_path(path) && (path != "/" || browser)) {
+        keep = co_await serve_ui(request);
     } else {
         keep = co_await proxy::write_error(
             request.client, 404, "not_found_error",
@@ -156,6 +207,95 @@ asio::awaitable<bool> Router::handle(const proxy::LocalRequest& request) {
             request.keep_alive);
     }
     co_return keep;
+}
+
+asio::awaitable<bool> Router::handle_session(const proxy::LocalRequest& r) {
+    // (Every string a co_await uses is a named local: GCC 12 mishandles temporaries that live
+    // across a suspension.)
+    const std::string_view target = r.req.target();
+    const std::string path(target.substr(0, target.find('?')));
+    const auto method = path == "/api/session" ? http::verb::get : http::verb::post;
+    int status = 200;
+    std::string type, message, body, headers;
+    const auto now = UiSessions::Clock::now();
+    const std::string cookie(cookie_value(r.req[http::field::cookie], kSessionCookie));
+    const std::string attrs = "; HttpOnly; SameSite=Strict; Path=/";
+    if (r.req.method() != method) {
+        const std::string allow(http::to_string(method));
+        status = 405;
+        type = "invalid_request_error";
+        message =
+            std::string(r.req.method_string()) + " is not allowed on " + path + "; use " + allow;
+        headers = "allow: " + allow + "\r\n";
+    } else if (path == "/api/session") {
+        const auto expires = cookie.empty() ? std::optional<UiSessions::Clock::time_point>()
+                                            : sessions_.find(cookie, now);
+        if (expires) {
+            body = R"({"expires_at":)" + std::to_string(unix_ms(*expires)) + "}";
+        } else {
+            status = 401;
+            type = "authentication_error";
+            message = "not signed in (or the session expired)";
+        }
+    } else if (path == "/api/logout") {
+        if (!cookie.empty()) sessions_.erase(cookie);
+        body = R"({"logged_out":true})";
+        headers = "set-cookie: " + std::string(kSessionCookie) + "=" + attrs + "; Max-Age=0\r\n";
+    } else {
+        login(r, now, status, type, message, body, headers);
+    }
+    if (status != 200) {
+        co_return co_await write_api_error(r.client, status, type, message, r.keep_alive, headers);
+    }
+    co_return co_await write_reply(r.client, 200, "application/json", body, r.keep_alive, headers);
+}
+
+void Router::login(const proxy::LocalRequest& r, UiSessions::Clock::time_point now, int& status,
+                   std::string& type, std::string& message, std::string& body,
+                   std::string& headers) {
+    // POST /api/login {"token": "..."}
+    boost::system::error_code ec;
+    const auto parsed = json::parse(r.req.body(), ec);
+    const auto* obj = ec ? nullptr : parsed.if_object();
+    const auto* t = obj != nullptr ? obj->if_contains("token") : nullptr;
+    if (t == nullptr || !t->is_string() || obj->size() != 1) {
+        status = 400;
+        type = "invalid_request_error";
+        message = R"(body: expected {"token": "<admin token>"})";
+        return;
+    }
+    const std::string_view token(t->get_string());
+    const auto steady = SteadyClock::instance().now();
+    if (deps_.admin_token.empty() || !crypto::constant_time_equal(token, deps_.admin_token)) {
+        const auto delay = throttle_.on_failure(r.peer, steady);
+        if (delay.count() > 0) {
+            const auto wait_s =
+                std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(
+                                              throttle_.remaining(r.peer, steady))
+                                              .count());
+            status = 429;
+            type = "rate_limit_error";
+            message = "too many wrong admin tokens from " + std::string(r.peer) +
+                      "; try again in " + std::to_string(wait_s) + " s";
+            headers = "retry-after: " + std::to_string(wait_s) + "\r\n";
+            return;
+        }
+        status = 401;
+        type = "authentication_error";
+        message = deps_.admin_token.empty()
+                      ? "the admin API is disabled: no admin token is configured"
+                      : "invalid admin token (it is in admin.token in QCC's data directory, or "
+                        "the admin_token setting / QCC_ADMIN_TOKEN)";
+        return;
+    }
+    throttle_.on_success(r.peer);
+    const auto session = sessions_.create(now);
+    body = R"({"expires_at":)" + std::to_string(unix_ms(now + kSessionTtl)) + "}";
+    headers =
+        "set-cookie: " + std::string(kSessionCookie) + "=" + session +
+        "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(kSessionTtl).count()) +
+        "\r\n";
 }
 
 asio::awaitable<bool> Router::handle_metrics(const proxy::LocalRequest& r) {

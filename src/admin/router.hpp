@@ -4,6 +4,7 @@
 // control::ControlApi.
 #pragma once
 #include "admin/call.hpp"
+#include "admin/ui.hpp"
 #include "proxy/auth_throttle.hpp"
 #include "proxy/sinks.hpp"
 
@@ -19,6 +20,8 @@ class Router final : public proxy::LocalRoutes {
     proxy::LocalAdmission admit(const ClientRequest& head, std::string_view peer) override;
     boost::asio::awaitable<bool> handle(const proxy::LocalRequest& request) override;
 
+    /// Live dashboard sessions.
+    std::size_t ui_sessions() const { return sessions_.size(); }
     /// Wrong admin tokens answered with a delay so far.
     std::uint64_t throttled_logins() const { return throttle_.throttled(); }
 
@@ -26,10 +29,16 @@ class Router final : public proxy::LocalRoutes {
     proxy::LocalAdmission token_admission(const ClientRequest& head, std::string_view peer);
 
     boost::asio::awaitable<bool> handle_api(const proxy::LocalRequest& r);
+    /// POST /api/login, POST /api/logout, GET /api/session (the dashboard's browser session).
+    boost::asio::awaitable<bool> handle_session(const proxy::LocalRequest& r);
+    void login(const proxy::LocalRequest& r, UiSessions::Clock::time_point now, int& status,
+               std::string& type, std::string& message, std::string& body, std::string& headers);
+    proxy::LocalAdmission session_admission(const ClientRequest& head, std::string_view peer);
     boost::asio::awaitable<bool> handle_metrics(const proxy::LocalRequest& r);
 
     AdminDeps deps_;
     proxy::AuthThrottle throttle_;
+    UiSessions sessions_;
 };
 
 }  // namespace qcc::admin

@@ -425,7 +425,8 @@ asio::awaitable<bool> Exchange::translate_for(const Endpoint& ep, Outcome* out) 
     ctx_.attempts.push_back(Attempt{ep.cfg.name, 0, {}, {}});
     if (route == OpenAiRoute::kCountTokens) {
         // A Chat Completions server has no counting route: a local estimate answers at once.
-        *out = co_await answer(ep, 200, count_tokens_estimate(req_.body()));
+        const std::string estimate = count_tokens_estimate(req_.body());
+        *out = co_await answer(ep, 200, estimate);
         co_return false;
     }
     const auto* target = config::mapped_model(ep.cfg, ctx_.model_requested);
@@ -434,7 +435,8 @@ asio::awaitable<bool> Exchange::translate_for(const Endpoint& ep, Outcome* out) 
     auto t = openai::translate_request(req_.body(), ctx_.model_sent, ep.openai, &error);
     if (!t) {
         ctx_.error_class = "invalid_request";
-        *out = co_await answer(ep, 400, anthropic::error_body("invalid_request_error", error));
+        const std::string body = anthropic::error_body("invalid_request_error", error);
+        *out = co_await answer(ep, 400, body);
         co_return false;
     }
     translated_ = std::move(t->body);
@@ -582,7 +584,8 @@ asio::awaitable<Outcome> Exchange::on_error_status(const Endpoint& ep, Lease& le
             lease->requests++;
             w_.pool().release(std::move(lease));
         }
-        co_return co_await answer(ep, 200, count_tokens_estimate(req_.body()));
+        const std::string estimate = count_tokens_estimate(req_.body());
+        co_return co_await answer(ep, 200, estimate);
     }
     const Verdict v = classify_response(status, anthropic::parse_error_type(err_body));
     if (v.request == RequestEffect::kCommit) {
