@@ -173,6 +173,21 @@ asio::awaitable<Reply> list_sessions(Call& c) {
         return ctl->health().affinity().snapshot(ctl->health().unix_ms());
     };
     auto bindings = co_await run_blocking(c.control.admin_pool(), std::move(work));
+    // What each session did: its requests in the request log since a day before the oldest
+    // binding's last use (a binding idles out after at most the affinity TTL).
+    std::int64_t oldest = c.control.health().unix_ms();
+    for (const auto& b : bindings) oldest = std::min(oldest, b.last_used_unix_ms);
+    store::StatsQuery q;
+    q.from_unix_ms = oldest - 24 * 3'600'000LL;
+    q.to_unix_ms = c.control.health().unix_ms() + 1;
+    q.by = store::GroupBy::kSession;
+    auto usage_work = [ctl = &c.control, q]() { return ctl->store().stats(q); };
+    std::vector<store::StatsRow> usage;
+    if (!bindings.empty()) {
+        usage = co_await run_blocking(c.control.admin_pool(), std::move(usage_work));
+    }
+    std::map<std::string, const store::StatsRow*> by_session;
+    for (const auto& row : usage) by_session.emplace(row.group, &row);
     std::map<std::string, std::string> names;  // endpoint id -> name
     for (const auto& ep : c.control.snapshots().endpoints()->endpoints)
         names.emplace(ep->id, ep->cfg.name);
@@ -184,6 +199,16 @@ asio::awaitable<Reply> list_sessions(Call& c) {
         auto name = names.find(it->endpoint_id);
         row["endpoint"] = name != names.end() ? name->second : it->endpoint_id;
         row["last_used"] = it->last_used_unix_ms;
+        if (const auto u = by_session.find(it->session_key); u != by_session.end()) {
+            const auto& st = *u->second;
+            row["requests"] = st.count;
+            row["input_tokens"] = st.input_tokens;
+            row["output_tokens"] = st.output_tokens;
+            row["cache_read_tokens"] = st.cache_read_tokens;
+            row["cache_creation_tokens"] = st.cache_creation_tokens;
+            row["cost_usd"] = st.cost_usd;
+            row["failovers"] = st.failovers;
+        }
         rows.push_back(std::move(row));
     }
     json::object body;

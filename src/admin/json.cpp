@@ -1,8 +1,51 @@
 #include "admin/json.hpp"
 
+#include <charconv>
+
 #include "upstream/selector.hpp"
 
 namespace qcc::admin {
+
+namespace {
+
+/// Each attempt of a request row: endpoint and error class (from `tried`), status, start and
+/// duration (from `attempt_timings`); an empty array for rows recorded without timings.
+boost::json::array attempts_detail(const store::RequestRecord& r) {
+    boost::json::array out;
+    if (r.attempt_timings.empty()) return out;
+    std::string_view tried = r.tried, timings = r.attempt_timings;
+    while (!tried.empty() && !timings.empty()) {
+        const auto next = [](std::string_view& s) {
+            const auto comma = s.find(',');
+            const auto item = s.substr(0, comma);
+            s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
+            return item;
+        };
+        const auto who = next(tried);
+        const auto when = next(timings);
+        const auto colon = who.find(':');
+        std::int64_t v[3] = {0, 0, 0};
+        std::size_t pos = 0;
+        for (auto& x : v) {
+            const auto slash = when.find('/', pos);
+            const auto part =
+                when.substr(pos, slash == std::string_view::npos ? when.size() - pos : slash - pos);
+            std::from_chars(part.data(), part.data() + part.size(), x);
+            pos = slash == std::string_view::npos ? when.size() : slash + 1;
+        }
+        boost::json::object a;
+        a["endpoint"] = who.substr(0, colon);
+        a["error_class"] =
+            colon == std::string_view::npos ? std::string_view{} : who.substr(colon + 1);
+        a["status"] = v[0];
+        a["start_ms"] = v[1];
+        a["duration_ms"] = v[2];
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+}  // namespace
 
 boost::json::object request_json(const store::RequestRecord& r, bool with_payloads) {
     boost::json::object o;
@@ -16,6 +59,7 @@ boost::json::object request_json(const store::RequestRecord& r, bool with_payloa
     o["endpoint"] = r.endpoint;
     o["attempts"] = r.attempts;
     o["tried"] = r.tried;
+    o["attempts_detail"] = attempts_detail(r);
     o["model_requested"] = r.model_requested;
     o["model_sent"] = r.model_sent;
     o["stream"] = r.stream;
@@ -101,12 +145,21 @@ boost::json::object endpoint_status_row(control::ControlApi& control,
     const auto cooldown_ms = cooldown_ns > now_ns ? (cooldown_ns - now_ns) / 1'000'000 : 0;
     boost::json::object row;
     row["name"] = ep.cfg.name;
+    row["kind"] = std::string(config::to_string(ep.cfg.kind));
     row["tier"] = ep.cfg.tier;
     row["enabled"] = ep.cfg.enabled;
     row["usable"] = upstream::is_usable(ep, now);
     row["weight"] = ep.cfg.weight;
     row["effective_weight"] = upstream::effective_weight(ep, now, policy->soft_limit_factor);
-    row["breaker"] = std::string(upstream::to_string(s.breaker.state(now)));
+    const auto breaker = s.breaker.state(now);
+    row["breaker"] = std::string(upstream::to_string(breaker));
+    std::int64_t open_left = 0;
+    if (breaker == upstream::BreakerState::kOpen) {
+        const auto until = s.breaker.opened_at() + s.breaker.open_period();
+        open_left = std::max<std::int64_t>(
+            0, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count());
+    }
+    row["breaker_open_ms_left"] = open_left;
     row["cooldown_ms"] = cooldown_ms;
     row["cooldown_reason"] = cooldown_ms > 0 ? s.cooldown_reason() : std::string();
     row["quarantined"] = s.quarantined.load();
@@ -115,6 +168,15 @@ boost::json::object endpoint_status_row(control::ControlApi& control,
     row["successes"] = s.successes.load();
     row["failures"] = s.failures.load();
     row["ewma_ttfb_ms"] = s.stats.ewma_ttfb_ms();
+    const double adaptive = s.adaptive_weight.load();
+    if (adaptive > 0) {
+        row["adaptive_weight"] = adaptive;
+    } else {
+        row["adaptive_weight"] = nullptr;
+    }
+    auto [last_error, last_error_at] = s.last_error();
+    row["last_error"] = std::move(last_error);
+    row["last_error_at"] = last_error_at;
     row["success_ratio"] = s.stats.success_ratio_window();
     // Cutting streams: demoted (tried after every other endpoint) for `demoted_ms` more, then on
     // probation until it completes a stream.

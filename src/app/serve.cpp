@@ -133,6 +133,7 @@ int serve(const ServeOptions& o) {
                   << kMinRemoteAdminToken << " (e.g. `openssl rand -hex 24`)\n";
         return 2;
     }
+    const bool token_in_file = cfg.admin_token.empty();
     if (cfg.admin_token.empty()) {
         // Loopback without a configured token: a generated one in the data directory (0600),
         // which the CLI on this machine reads.
@@ -184,6 +185,10 @@ int serve(const ServeOptions& o) {
         "authenticated (limits.*)",
         fd_ceiling, gateway->server().gate().max_open(),
         gateway->server().gate().max_unauthenticated());
+    // The dashboard: where it is and what opens it.
+    const std::string token_file = (std::filesystem::path(data_dir) / "admin.token").string();
+    spdlog::info("dashboard: {}/ui/ (log in with the admin token{})", base,
+                 token_in_file ? " in " + token_file : std::string(" (admin_token)"));
     if (!first_key.empty()) {
         std::cout << "\nCreated client key 'default' (shown once, store it now):\n  " << first_key
                   << "\n\n"
@@ -208,6 +213,9 @@ int serve(const ServeOptions& o) {
                   << "\nPoint Claude Code at it:\n  ANTHROPIC_BASE_URL=" << base
                   << " ANTHROPIC_AUTH_TOKEN=" << demo_key
                   << " claude -p 'run `echo hello from qcc`' --allowedTools Bash\n"
+                  << "\nOpen the dashboard (live requests, failovers, breakers, costs):\n  " << base
+                  << "/ui/  and log in with the admin token "
+                  << (token_in_file ? cfg.admin_token : std::string("(admin_token)")) << "\n"
                   << "\nWatch it (another terminal"
                   << (o.listen.empty() ? "" : ", add --listen " + o.listen)
                   << "):\n  qcc logs -f    qcc stats --by endpoint    qcc status\n\n"

@@ -200,6 +200,13 @@ store::RequestRecord Observer::to_record(RequestContext& ctx) {
         if (!r.tried.empty()) r.tried += ',';
         r.tried += a.endpoint;
         if (!a.error_class.empty()) r.tried += ":" + a.error_class;
+        // The attempt that answered lasted until the request ended.
+        const auto duration = a.duration.count() > 0 || &a != &ctx.attempts.back()
+                                  ? a.duration.count()
+                                  : std::max<std::int64_t>(0, ctx.total_ms - a.start.count());
+        if (!r.attempt_timings.empty()) r.attempt_timings += ',';
+        r.attempt_timings += std::to_string(a.status) + "/" + std::to_string(a.start.count()) +
+                             "/" + std::to_string(duration);
     }
     r.model_requested = std::move(ctx.model_requested);
     r.model_sent = std::move(ctx.model_sent);

@@ -312,6 +312,13 @@ void Exchange::apply(const Endpoint& ep, const Verdict& v, std::chrono::millisec
 Outcome Exchange::fail(const Endpoint& ep, const Verdict& v, int status,
                        std::chrono::milliseconds cooldown) {
     apply(ep, v, cooldown);
+    if (!v.error_class.starts_with("local_")) {
+        // Kept for the status API and the dashboard (QCC's own limits are not the endpoint's).
+        ep.state->set_last_error(status > 0
+                                     ? std::to_string(status) + " " + std::string(v.error_class)
+                                     : std::string(v.error_class),
+                                 health_.unix_ms());
+    }
     auto& a = current();
     a.status = status;
     a.error_class = std::string(v.error_class);
@@ -422,7 +429,9 @@ asio::awaitable<bool> Exchange::translate_for(const Endpoint& ep, Outcome* out) 
         *out = Outcome::kSkipped;
         co_return false;
     }
-    ctx_.attempts.push_back(Attempt{ep.cfg.name, 0, {}, {}});
+    ctx_.attempts.push_back(Attempt{ep.cfg.name, 0, {}, {}, {}});
+    ctx_.attempts.back().start =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - ctx_.start);
     if (route == OpenAiRoute::kCountTokens) {
         // A Chat Completions server has no counting route: a local estimate answers at once.
         const std::string estimate = count_tokens_estimate(req_.body());
@@ -452,7 +461,9 @@ asio::awaitable<Outcome> Exchange::attempt(const Endpoint& ep, bool fresh) {
     }
     if (!admit(ep)) co_return Outcome::kSkipped;
     attempt_start_ = Clock::now();
-    ctx_.attempts.push_back(Attempt{ep.cfg.name, 0, {}, {}});
+    ctx_.attempts.push_back(Attempt{ep.cfg.name, 0, {}, {}, {}});
+    ctx_.attempts.back().start =
+        std::chrono::duration_cast<std::chrono::milliseconds>(attempt_start_ - ctx_.start);
     last_endpoint_ = ep.cfg.name;
     ep.state->attempts.fetch_add(1, std::memory_order_relaxed);
 

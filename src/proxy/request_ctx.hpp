@@ -12,10 +12,11 @@ namespace qcc::proxy {
 
 /// One try of one request against one endpoint.
 struct Attempt {
-    std::string endpoint;     // endpoint name
-    int status = 0;           // HTTP status received, 0 if none
-    std::string error_class;  // "" when the attempt was committed successfully
-    std::chrono::milliseconds duration{0};
+    std::string endpoint;                   // endpoint name
+    int status = 0;                         // HTTP status received, 0 if none
+    std::string error_class;                // "" when the attempt was committed successfully
+    std::chrono::milliseconds duration{0};  // 0 for the attempt that answered: until the end
+    std::chrono::milliseconds start{0};     // since the request's start
 };
 
 struct RequestContext {

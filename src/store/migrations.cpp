@@ -190,8 +190,14 @@ constexpr std::string_view kMigration6 = R"sql(
 ALTER TABLE endpoints ADD COLUMN models TEXT NOT NULL DEFAULT '[]';
 )sql";
 
-constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3,
-                                            kMigration4, kMigration5, kMigration6};
+// Per-attempt timings of a request ("status/start_ms/duration_ms", comma-separated, in the order of
+// `tried`), for the dashboard's attempt waterfall.
+constexpr std::string_view kMigration7 = R"sql(
+ALTER TABLE request_log ADD COLUMN attempt_timings TEXT;
+)sql";
+
+constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
+                                            kMigration5, kMigration6, kMigration7};
 
 }  // namespace
 

@@ -95,6 +95,9 @@ struct RequestRecord {
     std::string client_key, session_key, endpoint;  // names; "" = none
     int attempts = 0;
     std::string tried;  // comma-separated "endpoint[:error_class]" in attempt order
+    /// The same attempts' "status/start_ms/duration_ms" (start relative to the request's), "" when
+    /// not recorded (rows older than the column).
+    std::string attempt_timings;
     std::string model_requested, model_sent;
     bool stream = false;
     int status = 0;           // sent to the client (0 = none, e.g. client gone)

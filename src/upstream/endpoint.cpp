@@ -23,6 +23,16 @@ void EndpointState::set_cooldown_reason(std::string reason) {
     cooldown_reason_ = std::move(reason);
 }
 
+std::pair<std::string, std::int64_t> EndpointState::last_error() const {
+    std::lock_guard lock(reason_mu_);
+    return {last_error_, last_error_at_};
+}
+void EndpointState::set_last_error(std::string error, std::int64_t unix_ms) {
+    std::lock_guard lock(reason_mu_);
+    last_error_ = std::move(error);
+    last_error_at_ = unix_ms;
+}
+
 void append_credentials(std::string& head, const Endpoint& ep) {
     const auto auth = ep.cfg.auth;
     if (auth == config::AuthMode::kXApiKey || auth == config::AuthMode::kBoth) {

@@ -47,10 +47,15 @@ struct EndpointState {
     std::string cooldown_reason() const;
     void set_quarantine_reason(std::string reason);
     void set_cooldown_reason(std::string reason);
+    /// The last failed attempt ("429 rate_limited", "connect_refused") and when (Unix ms; 0 =
+    /// none).
+    std::pair<std::string, std::int64_t> last_error() const;
+    void set_last_error(std::string error, std::int64_t unix_ms);
 
   private:
     mutable std::mutex reason_mu_;
-    std::string quarantine_reason_, cooldown_reason_;
+    std::string quarantine_reason_, cooldown_reason_, last_error_;
+    std::int64_t last_error_at_ = 0;
 };
 
 /// One upstream as configured, with its base URL split for fast request building. Immutable.

@@ -3,11 +3,16 @@
 // admin token for an HttpOnly SameSite=Strict cookie, cookie-authenticated API calls, the Origin
 // check against CSRF, logout, throttled wrong tokens). The browser itself:
 // tests/e2e/dashboard_e2e.sh.
+#include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
 #include "admin/ui_assets.hpp"
+#include "harness/admin_call.hpp"
+#include "harness/fake_upstream.hpp"
 #include "harness/proxy_fixture.hpp"
 #include "harness/test_client.hpp"
+#include "sim/anthropic.hpp"
+#include "support/eventually.hpp"
 
 namespace qcc::test {
 namespace {
@@ -131,6 +136,66 @@ TEST(Dashboard, WrongTokensAreThrottled) {
     }
     EXPECT_EQ(last, 429);
     EXPECT_FALSE(retry_after.empty());
+}
+
+}  // namespace
+}  // namespace qcc::test
+
+namespace qcc::test {
+namespace {
+
+TEST(Dashboard, WhatThePagesShowComesFromTheApi) {
+    FakeUpstream a, b;
+    a.push(sim::Reply::error(529, "overloaded_error", "Overloaded"));
+    b.set_fallback([](const sim::Request& r) { return sim::respond_like_anthropic(r); });
+    ProxyFixture proxy(
+        {endpoint_config("a", a.base_url(), 1), endpoint_config("b", b.base_url(), 2)});
+    const auto res = proxy.send_messages("5b0c1a2e-0000-4000-8000-00000000000a", true);
+    ASSERT_EQ(res.status, 200);
+
+    // The request's attempts, as the waterfall draws them.
+    boost::json::object row;
+    ASSERT_TRUE(eventually([&] {
+        proxy.gateway().writer().flush();
+        const auto list = admin_call(proxy.port(), "GET", "/api/requests");
+        const auto& reqs = list.json.at("requests").as_array();
+        if (reqs.empty()) return false;
+        row = reqs[0].as_object();
+        return true;
+    }));
+    const auto& attempts = row.at("attempts_detail").as_array();
+    ASSERT_EQ(attempts.size(), 2u) << boost::json::serialize(row);
+    EXPECT_EQ(attempts[0].at("endpoint").as_string(), "a");
+    EXPECT_EQ(attempts[0].at("error_class").as_string(), "overloaded");
+    EXPECT_EQ(attempts[0].at("status").as_int64(), 529);
+    EXPECT_EQ(attempts[1].at("endpoint").as_string(), "b");
+    EXPECT_EQ(attempts[1].at("error_class").as_string(), "");
+    EXPECT_EQ(attempts[1].at("status").as_int64(), 200);
+    EXPECT_GE(attempts[1].at("start_ms").as_int64(),
+              attempts[0].at("start_ms").as_int64() + attempts[0].at("duration_ms").as_int64());
+    EXPECT_LE(attempts[1].at("start_ms").as_int64() + attempts[1].at("duration_ms").as_int64(),
+              row.at("total_ms").as_int64() + 1);
+
+    // The endpoint cards: kind, last error, the open breaker's countdown.
+    const auto status = admin_call(proxy.port(), "GET", "/api/status");
+    const auto& eps = status.json.at("endpoints").as_array();
+    ASSERT_EQ(eps.size(), 2u);
+    EXPECT_EQ(eps[0].at("name").as_string(), "a");
+    EXPECT_EQ(eps[0].at("kind").as_string(), "anthropic");
+    EXPECT_EQ(eps[0].at("last_error").as_string(), "529 overloaded");
+    EXPECT_GT(eps[0].at("last_error_at").as_int64(), 0);
+    EXPECT_EQ(eps[0].at("breaker_open_ms_left").as_int64(), 0);  // closed
+    EXPECT_EQ(eps[1].at("last_error").as_string(), "");
+    EXPECT_TRUE(eps[1].at("adaptive_weight").is_null());
+
+    // The session with what it used.
+    const auto sessions = admin_call(proxy.port(), "GET", "/api/sessions");
+    const auto& list = sessions.json.at("sessions").as_array();
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0].at("endpoint").as_string(), "b");
+    EXPECT_EQ(list[0].at("requests").as_int64(), 1);
+    EXPECT_GT(list[0].at("input_tokens").as_int64(), 0);
+    EXPECT_EQ(list[0].at("failovers").as_int64(), 1);
 }
 
 }  // namespace

@@ -134,7 +134,8 @@ const char* rollup_group_sql(GroupBy by) {
 constexpr const char* kRequestColumns =
     "id, ts, request_id, method, path, client_key, session_key, endpoint, attempts, tried, "
     "model_requested, model_sent, stream, status, error_class, ttfb_ms, total_ms, input_tokens, "
-    "output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, bytes_in, bytes_out";
+    "output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, bytes_in, bytes_out, "
+    "attempt_timings";
 
 RequestRecord read_request(const Query& q) {
     RequestRecord r;
@@ -162,6 +163,7 @@ RequestRecord read_request(const Query& q) {
     r.cost_usd = q.real(21);
     r.bytes_in = q.integer(22);
     r.bytes_out = q.integer(23);
+    r.attempt_timings = q.text(24);
     return r;
 }
 
@@ -284,8 +286,9 @@ void SqliteStore::append_requests(std::vector<RequestRecord>& rows) {
                      "session_key, endpoint, attempts, tried, model_requested, model_sent, "
                      "stream, status, error_class, ttfb_ms, total_ms, input_tokens, "
                      "output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
-                     "bytes_in, bytes_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                     "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)");
+                     "bytes_in, bytes_out, attempt_timings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                     "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+                     "?23, ?24)");
         for (const auto& r : rows) {
             insert.bind_int(1, r.ts_unix_ms)
                 .bind_text_or_null(2, r.request_id)
@@ -308,7 +311,8 @@ void SqliteStore::append_requests(std::vector<RequestRecord>& rows) {
                 .bind_int(20, r.cache_read_tokens)
                 .bind_real(21, r.cost_usd)
                 .bind_int(22, r.bytes_in)
-                .bind_int(23, r.bytes_out);
+                .bind_int(23, r.bytes_out)
+                .bind_text_or_null(24, r.attempt_timings);
             if (r.ttfb_ms >= 0) insert.bind_int(15, r.ttfb_ms);  // else NULL: no byte sent
             insert.run();
             insert.reset();
