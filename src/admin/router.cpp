@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
 
+#include "admin/run_blocking.hpp"
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "protocol/anthropic/error_body.hpp"
@@ -101,6 +102,16 @@ proxy::LocalAdmission forbidden_origin(const ClientRequest& head) {
 }  // namespace
 
 Router::Router(AdminDeps deps) : deps_(std::move(deps)), throttle_(deps_.login_throttle) {
+    // Dashboard sessions outlive a restart: the browser stays logged in.
+    try {
+        const auto now = UiSessions::Clock::now();
+        for (auto& [hash, expires] : deps_.control.store().load_ui_sessions(unix_ms(now))) {
+            sessions_.restore(std::move(hash),
+                              UiSessions::Clock::time_point(std::chrono::milliseconds(expires)));
+        }
+    } catch (const std::exception& e) {
+        spdlog::warn("dashboard sessions not restored: {}", e.what());
+    }
     deps_.metrics.gauge_func("qcc_event_subscribers", "Connected live-event (SSE) subscribers",
                              [hub = &deps_.hub](const metrics::Registry::Emit& emit) {
                                  emit({}, static_cast<double>(hub->subscribers()));
@@ -238,11 +249,24 @@ asio::awaitable<bool> Router::handle_session(const proxy::LocalRequest& r) {
             message = "not signed in (or the session expired)";
         }
     } else if (path == "/api/logout") {
-        if (!cookie.empty()) sessions_.erase(cookie);
+        if (!cookie.empty() && sessions_.erase(cookie)) {
+            auto forget = [ctl = &deps_.control, hash = UiSessions::hash_of(cookie)] {
+                ctl->store().delete_ui_session(hash);
+            };
+            co_await persist(std::move(forget));
+        }
         body = R"({"logged_out":true})";
         headers = "set-cookie: " + std::string(kSessionCookie) + "=" + attrs + "; Max-Age=0\r\n";
     } else {
-        login(r, now, status, type, message, body, headers);
+        std::string session;
+        login(r, now, status, type, message, body, headers, session);
+        if (!session.empty()) {
+            auto save = [ctl = &deps_.control, hash = UiSessions::hash_of(session),
+                         expires = unix_ms(now + kSessionTtl)] {
+                ctl->store().save_ui_session(hash, expires);
+            };
+            co_await persist(std::move(save));
+        }
     }
     if (status != 200) {
         co_return co_await write_api_error(r.client, status, type, message, r.keep_alive, headers);
@@ -250,9 +274,23 @@ asio::awaitable<bool> Router::handle_session(const proxy::LocalRequest& r) {
     co_return co_await write_reply(r.client, 200, "application/json", body, r.keep_alive, headers);
 }
 
+asio::awaitable<void> Router::persist(std::function<void()> work) {
+    // On the admin thread, never on a worker; a store failure costs the session its restart only.
+    auto guarded = [work = std::move(work)]() -> bool {
+        try {
+            work();
+            return true;
+        } catch (const std::exception& e) {
+            spdlog::warn("dashboard session not saved: {}", e.what());
+            return false;
+        }
+    };
+    co_await run_blocking(deps_.control.admin_pool(), std::move(guarded));
+}
+
 void Router::login(const proxy::LocalRequest& r, UiSessions::Clock::time_point now, int& status,
-                   std::string& type, std::string& message, std::string& body,
-                   std::string& headers) {
+                   std::string& type, std::string& message, std::string& body, std::string& headers,
+                   std::string& session) {
     // POST /api/login {"token": "..."}
     boost::system::error_code ec;
     const auto parsed = json::parse(r.req.body(), ec);
@@ -289,7 +327,7 @@ void Router::login(const proxy::LocalRequest& r, UiSessions::Clock::time_point n
         return;
     }
     throttle_.on_success(r.peer);
-    const auto session = sessions_.create(now);
+    session = sessions_.create(now);
     body = R"({"expires_at":)" + std::to_string(unix_ms(now + kSessionTtl)) + "}";
     headers =
         "set-cookie: " + std::string(kSessionCookie) + "=" + session +

@@ -3,6 +3,8 @@
 // /v1/ through the LocalRoutes interface; it reaches the rest of the gateway only through
 // control::ControlApi.
 #pragma once
+#include <functional>
+
 #include "admin/call.hpp"
 #include "admin/ui.hpp"
 #include "proxy/auth_throttle.hpp"
@@ -32,7 +34,9 @@ class Router final : public proxy::LocalRoutes {
     /// POST /api/login, POST /api/logout, GET /api/session (the dashboard's browser session).
     boost::asio::awaitable<bool> handle_session(const proxy::LocalRequest& r);
     void login(const proxy::LocalRequest& r, UiSessions::Clock::time_point now, int& status,
-               std::string& type, std::string& message, std::string& body, std::string& headers);
+               std::string& type, std::string& message, std::string& body, std::string& headers,
+               std::string& session);
+    boost::asio::awaitable<void> persist(std::function<void()> work);
     proxy::LocalAdmission session_admission(const ClientRequest& head, std::string_view peer);
     boost::asio::awaitable<bool> handle_metrics(const proxy::LocalRequest& r);
 

@@ -21,8 +21,6 @@ constexpr std::string_view kCsp =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-std::string session_key(std::string_view cookie) { return crypto::sha256_hex(cookie); }
-
 const UiAsset* find_asset(std::string_view rel) {
     for (const auto& a : ui_assets()) {
         if (a.path == rel) return &a;
@@ -79,6 +77,13 @@ asio::awaitable<bool> write_error(const proxy::LocalRequest& r, int status, std:
 
 // ---- sessions -------------------------------------------------------------------------------
 
+std::string UiSessions::hash_of(std::string_view cookie) { return crypto::sha256_hex(cookie); }
+
+void UiSessions::restore(std::string hash, Clock::time_point expires) {
+    std::lock_guard lock(mu_);
+    if (sessions_.size() < kMaxSessions) sessions_[std::move(hash)] = expires;
+}
+
 std::string UiSessions::create(Clock::time_point now) {
     auto cookie = crypto::random_hex(32);
     std::lock_guard lock(mu_);
@@ -91,14 +96,14 @@ std::string UiSessions::create(Clock::time_point now) {
             sessions_.erase(oldest);
         }
     }
-    sessions_[session_key(cookie)] = now + kSessionTtl;
+    sessions_[hash_of(cookie)] = now + kSessionTtl;
     return cookie;
 }
 
 std::optional<UiSessions::Clock::time_point> UiSessions::find(std::string_view cookie,
                                                               Clock::time_point now) {
     if (cookie.size() != 64) return std::nullopt;
-    const auto key = session_key(cookie);
+    const auto key = hash_of(cookie);
     std::lock_guard lock(mu_);
     const auto it = sessions_.find(key);
     if (it == sessions_.end()) return std::nullopt;
@@ -110,7 +115,7 @@ std::optional<UiSessions::Clock::time_point> UiSessions::find(std::string_view c
 }
 
 bool UiSessions::erase(std::string_view cookie) {
-    const auto key = session_key(cookie);
+    const auto key = hash_of(cookie);
     std::lock_guard lock(mu_);
     return sessions_.erase(key) > 0;
 }

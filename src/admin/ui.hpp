@@ -35,6 +35,10 @@ class UiSessions {
     std::optional<Clock::time_point> find(std::string_view cookie, Clock::time_point now);
     /// Ends the session (logout); false when there was none.
     bool erase(std::string_view cookie);
+    /// Adds a session saved earlier (by the SHA-256 of its cookie), e.g. from the store at start.
+    void restore(std::string hash, Clock::time_point expires);
+    /// What the store keeps of a cookie.
+    static std::string hash_of(std::string_view cookie);
     std::size_t size() const;
 
   private:

@@ -196,8 +196,16 @@ constexpr std::string_view kMigration7 = R"sql(
 ALTER TABLE request_log ADD COLUMN attempt_timings TEXT;
 )sql";
 
+// Dashboard sessions, by the SHA-256 of their cookie.
+constexpr std::string_view kMigration8 = R"sql(
+CREATE TABLE ui_sessions (
+    hash    TEXT PRIMARY KEY,
+    expires INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                            kMigration5, kMigration6, kMigration7};
+                                            kMigration5, kMigration6, kMigration7, kMigration8};
 
 }  // namespace
 

@@ -4,6 +4,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/records.hpp"
@@ -25,6 +28,14 @@ class StateStore {
     virtual std::size_t delete_bindings_before(std::int64_t unix_ms) = 0;
     /// Every binding, least recently used first (so replaying them into an LRU keeps its order).
     virtual std::vector<BindingRecord> load_bindings() = 0;
+
+    /// Dashboard sessions (the SHA-256 of the cookie, never the cookie; expiry in Unix ms): saved
+    /// at login, deleted at logout, loaded at start so that a restart keeps browsers logged in.
+    virtual void save_ui_session(std::string_view hash, std::int64_t expires_unix_ms) = 0;
+    virtual void delete_ui_session(std::string_view hash) = 0;
+    /// The sessions that expire after `now_unix_ms` (expired ones are deleted).
+    virtual std::vector<std::pair<std::string, std::int64_t>> load_ui_sessions(
+        std::int64_t now_unix_ms) = 0;
 };
 
 }  // namespace qcc::store

@@ -13,6 +13,7 @@
 #include "harness/test_client.hpp"
 #include "sim/anthropic.hpp"
 #include "support/eventually.hpp"
+#include "support/temp_dir.hpp"
 
 namespace qcc::test {
 namespace {
@@ -196,6 +197,33 @@ TEST(Dashboard, WhatThePagesShowComesFromTheApi) {
     EXPECT_EQ(list[0].at("requests").as_int64(), 1);
     EXPECT_GT(list[0].at("input_tokens").as_int64(), 0);
     EXPECT_EQ(list[0].at("failovers").as_int64(), 1);
+}
+
+}  // namespace
+}  // namespace qcc::test
+
+namespace qcc::test {
+namespace {
+
+TEST(Dashboard, ASessionSurvivesARestartAndLogoutEndsItForGood) {
+    TempDir dir;
+    const auto path = (dir.path() / "qcc.sqlite").string();
+    std::string cookie;
+    {
+        ProxyFixture proxy({}, {}, path);
+        const auto ok = send(proxy, "POST", "/api/login", browser(proxy),
+                             std::string(R"({"token":")") + kAdminToken + "\"}");
+        ASSERT_EQ(ok.status, 200);
+        cookie = session_cookie(ok);
+    }
+    {
+        ProxyFixture proxy({}, {}, path);
+        EXPECT_EQ(send(proxy, "GET", "/api/status", browser(proxy, cookie)).status, 200);
+        EXPECT_EQ(send(proxy, "POST", "/api/logout", browser(proxy, cookie)).status, 200);
+        EXPECT_EQ(send(proxy, "GET", "/api/status", browser(proxy, cookie)).status, 401);
+    }
+    ProxyFixture proxy({}, {}, path);
+    EXPECT_EQ(send(proxy, "GET", "/api/status", browser(proxy, cookie)).status, 401);
 }
 
 }  // namespace

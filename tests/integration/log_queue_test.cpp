@@ -76,6 +76,13 @@ class GatedStore final : public store::Store {
         return inner_->delete_bindings_before(ms);
     }
     std::vector<store::BindingRecord> load_bindings() override { return inner_->load_bindings(); }
+    void save_ui_session(std::string_view hash, std::int64_t expires) override {
+        inner_->save_ui_session(hash, expires);
+    }
+    void delete_ui_session(std::string_view hash) override { inner_->delete_ui_session(hash); }
+    std::vector<std::pair<std::string, std::int64_t>> load_ui_sessions(std::int64_t now) override {
+        return inner_->load_ui_sessions(now);
+    }
     void append_events(const std::vector<store::EventRecord>& e) override {
         inner_->append_events(e);
     }

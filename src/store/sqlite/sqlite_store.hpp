@@ -38,6 +38,10 @@ class SqliteStore final : public Store {
     void save_bindings(const std::vector<BindingRecord>& bindings) override;
     std::size_t delete_bindings_before(std::int64_t unix_ms) override;
     std::vector<BindingRecord> load_bindings() override;
+    void save_ui_session(std::string_view hash, std::int64_t expires_unix_ms) override;
+    void delete_ui_session(std::string_view hash) override;
+    std::vector<std::pair<std::string, std::int64_t>> load_ui_sessions(
+        std::int64_t now_unix_ms) override;
 
     // HistoryStore (history.cpp)
     void append_events(const std::vector<EventRecord>& events) override;

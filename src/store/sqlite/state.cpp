@@ -103,4 +103,31 @@ std::vector<BindingRecord> SqliteStore::load_bindings() {
     return out;
 }
 
+void SqliteStore::save_ui_session(std::string_view hash, std::int64_t expires_unix_ms) {
+    std::lock_guard lock(db_.mu());
+    Query q(db_,
+            "INSERT INTO ui_sessions (hash, expires) VALUES (?1, ?2) "
+            "ON CONFLICT (hash) DO UPDATE SET expires = excluded.expires");
+    q.bind_text(1, hash).bind_int(2, expires_unix_ms).run();
+}
+
+void SqliteStore::delete_ui_session(std::string_view hash) {
+    std::lock_guard lock(db_.mu());
+    Query q(db_, "DELETE FROM ui_sessions WHERE hash = ?1");
+    q.bind_text(1, hash).run();
+}
+
+std::vector<std::pair<std::string, std::int64_t>> SqliteStore::load_ui_sessions(
+    std::int64_t now_unix_ms) {
+    std::lock_guard lock(db_.mu());
+    {
+        Query del(db_, "DELETE FROM ui_sessions WHERE expires <= ?1");
+        del.bind_int(1, now_unix_ms).run();
+    }
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    Query q(db_, "SELECT hash, expires FROM ui_sessions ORDER BY expires");
+    while (q.step()) out.emplace_back(q.text(0), q.integer(1));
+    return out;
+}
+
 }  // namespace qcc::store::sqlite

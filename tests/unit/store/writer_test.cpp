@@ -96,6 +96,11 @@ class FakeStore final : public Store {
     void save_bindings(const std::vector<BindingRecord>&) override {}
     std::size_t delete_bindings_before(std::int64_t) override { return 0; }
     std::vector<BindingRecord> load_bindings() override { return {}; }
+    void save_ui_session(std::string_view, std::int64_t) override {}
+    void delete_ui_session(std::string_view) override {}
+    std::vector<std::pair<std::string, std::int64_t>> load_ui_sessions(std::int64_t) override {
+        return {};
+    }
     void append_events(const std::vector<EventRecord>&) override {}
     std::vector<EventRecord> recent_events(std::size_t, std::string_view) override { return {}; }
     void append_health_checks(const std::vector<HealthCheckRecord>&) override {}
