@@ -1,5 +1,6 @@
-// Micro-benchmarks of the per-request selection cost (SPEC §6) — not tests; run with
-// `cmake --build --preset release --target qcc_micro_bench && build/release/bench/qcc_micro_bench`.
+// Micro-benchmarks of the per-request selection cost (candidate choice for each request) — not
+// tests; run with `cmake --build --preset release --target qcc_micro_bench &&
+// build/release/bench/qcc_micro_bench`.
 #include <memory>
 #include <string>
 #include <vector>

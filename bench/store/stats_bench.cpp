@@ -4,7 +4,8 @@
 // Fills a fresh SQLite file with `rows` (default 1,000,000) requests spread over the last 24 h
 // across 6 endpoints, 4 models and 3 client keys, in append_requests batches of 1000 as the
 // writer thread does, then times stats() and query_requests() (median of 5 runs each). Exits 1
-// when the 24 h per-endpoint summary takes 200 ms or more (SPEC §11 design bound).
+// when the 24 h per-endpoint summary takes 200 ms or more (the design bound for the statistics
+// queries).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
