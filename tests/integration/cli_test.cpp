@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/logs_cmd.hpp"
+#include "common/version.hpp"
 #include "harness/fake_upstream.hpp"
 #include "harness/proxy_fixture.hpp"
 #include "harness/test_client.hpp"
@@ -495,6 +496,40 @@ TEST_F(CliTest, SettingsEventsChecksAndOperatorActionsAreTheRunningServers) {
     r = cli({"checks"});
     EXPECT_EQ(r.code, 0) << describe(r);
     EXPECT_NE(r.out.find("no health checks recorded"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace qcc::test
+
+namespace qcc::test {
+namespace {
+
+TEST(CliUsage, TyposGetTheNearestCommandAndBareQccItsHelp) {
+    const auto bare = run_cli({});
+    EXPECT_EQ(bare.code, 2);
+    EXPECT_NE(bare.out.find("Usage: qcc [OPTIONS] SUBCOMMAND"), std::string::npos)
+        << describe(bare);
+    const auto typo = run_cli({"statsu"});
+    EXPECT_EQ(typo.code, 2);
+    EXPECT_NE(typo.err.find("unknown command 'qcc statsu' (did you mean 'stats'?)"),
+              std::string::npos)
+        << describe(typo);
+    const auto option = run_cli({"--verison"});
+    EXPECT_EQ(option.code, 2);
+    EXPECT_NE(option.err.find("did you mean '--version'?"), std::string::npos) << describe(option);
+    const auto nested = run_cli({"endpoint", "ad", "x"});
+    EXPECT_NE(nested.err.find("unknown command 'qcc endpoint ad' (did you mean 'add'?)"),
+              std::string::npos)
+        << describe(nested);
+    const auto synonym = run_cli({"key", "rm", "laptop"});
+    EXPECT_NE(synonym.err.find("(did you mean 'revoke'?)"), std::string::npos) << describe(synonym);
+    const auto missing = run_cli({"endpoint"});
+    EXPECT_EQ(missing.code, 2);
+    EXPECT_NE(missing.err.find("'qcc endpoint' needs a command: "), std::string::npos)
+        << describe(missing);
+    const auto version = run_cli({"--version"});
+    EXPECT_EQ(version.code, 0);
+    EXPECT_EQ(version.out, "qcc " + std::string(kVersion) + "\n");
 }
 
 }  // namespace
