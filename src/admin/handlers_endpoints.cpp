@@ -115,7 +115,9 @@ asio::awaitable<Reply> create_endpoint(Call& c) {
     auto work = [ctl = &c.control, cfg]() {
         auto& st = ctl->store();
         if (find_record(st, cfg.name)) {
-            conflict("an endpoint named '" + cfg.name + "' already exists (PATCH it instead)");
+            conflict("an endpoint named '" + cfg.name +
+                     "' already exists (change it with `qcc endpoint set " + cfg.name +
+                     "` or PATCH /api/endpoints/" + cfg.name + ")");
         }
         auto stored = st.upsert_endpoint(cfg);
         ctl->reload();

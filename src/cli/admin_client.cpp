@@ -29,7 +29,10 @@ constexpr auto kConnectTimeout = std::chrono::seconds(5);
 constexpr auto kCallTimeout = std::chrono::minutes(2);
 constexpr auto kStopPoll = std::chrono::milliseconds(100);
 
-void print_unreachable(const AdminEndpoint& ep, const std::string& why) {
+void print_unreachable(const AdminEndpoint& ep, const std::exception& e) {
+    // A system error's own words ("Connection refused"), not Boost's source location.
+    const auto* se = dynamic_cast<const boost::system::system_error*>(&e);
+    const std::string why = se != nullptr ? se->code().message() : std::string(e.what());
     std::cerr << "qcc: cannot reach QCC at http://" << ep.authority() << " (" << why
               << "); is `qcc serve` running? (--listen or --config select it)\n";
 }
@@ -181,13 +184,20 @@ std::string server_error_message(int status, std::string_view body) {
     while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) {
         body.remove_suffix(1);
     }
-    if (body.empty()) return "HTTP " + std::to_string(status);
+    if (body.empty()) {
+        return "the server answered HTTP " + std::to_string(status) +
+               " with no explanation (is --listen pointing at QCC?)";
+    }
     return std::string(body);
 }
 
 int report_failure(const AdminResponse& r) {
-    std::cerr << "qcc: " << server_error_message(r.status, r.body) << " (HTTP " << r.status
-              << ")\n";
+    const auto message = server_error_message(r.status, r.body);
+    std::cerr << "qcc: " << message;
+    if (message.find("HTTP " + std::to_string(r.status)) == std::string::npos) {
+        std::cerr << " (HTTP " << r.status << ")";
+    }
+    std::cerr << "\n";
     if (r.status == 401 || r.status == 403) {
         std::cerr << "qcc: hint: pass the admin token with --token, QCC_ADMIN_TOKEN or the "
                      "config's admin_token (a local server also writes it to <data_dir>/"
@@ -218,7 +228,7 @@ AdminResponse admin_call(const AdminTarget& t, std::string_view method, const st
         stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         return AdminResponse{static_cast<int>(res.result_int()), std::move(res.body())};
     } catch (const std::exception& e) {
-        print_unreachable(*ep, e.what());
+        print_unreachable(*ep, e);
         *exit_code = kExitUnreachable;
         return {};
     }
@@ -251,7 +261,7 @@ int admin_stream(const AdminTarget& t, const std::string& target, const SseHandl
         http::write(stream, req);
         http::read_header(stream, buf, parser);
     } catch (const std::exception& e) {
-        print_unreachable(*ep, e.what());
+        print_unreachable(*ep, e);
         return kExitUnreachable;
     }
     stream.expires_never();

@@ -85,7 +85,14 @@ std::string format_tokens(std::int64_t n) {
     return format_count(n);
 }
 
-std::string format_usd(double usd) { return fmt::format("${:.4f}", usd); }
+std::string format_usd(double usd) {
+    // A real cost below a hundredth of a cent keeps two significant digits, never "$0.0000".
+    if (usd > 0 && usd < 0.0001) {
+        const int decimals = std::min(10, static_cast<int>(std::ceil(-std::log10(usd))) + 1);
+        return fmt::format("${:.{}f}", usd, decimals);
+    }
+    return fmt::format("${:.4f}", usd);
+}
 
 std::string format_percent(double ratio) { return fmt::format("{:.1f}%", ratio * 100); }
 

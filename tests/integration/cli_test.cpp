@@ -446,6 +446,7 @@ TEST_F(CliTest, UnreachableServerAndWrongTokenExit3) {
     auto r = run_cli({"endpoint", "list", "--listen", "127.0.0.1:1", "--token", "x"});
     EXPECT_EQ(r.code, 3) << describe(r);
     EXPECT_NE(r.err.find("cannot reach QCC"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("boost"), std::string::npos) << "no library source locations: " << r.err;
 
     r = run_cli(with_target({"endpoint", "list"}, "wrong-token"));
     EXPECT_EQ(r.code, 3) << describe(r);

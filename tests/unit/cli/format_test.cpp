@@ -17,6 +17,9 @@ TEST(Format, HumanUnits) {
     EXPECT_EQ(format_tokens(12'345'678), "12.35M");
     EXPECT_EQ(format_count(1'234'567), "1,234,567");
     EXPECT_EQ(format_usd(0.01234), "$0.0123");
+    EXPECT_EQ(format_usd(0.0000123), "$0.000012");  // a real cost never shows as $0.0000
+    EXPECT_EQ(format_usd(0.00009), "$0.000090");
+    EXPECT_EQ(format_usd(0), "$0.0000");
     EXPECT_EQ(format_percent(0.975), "97.5%");
     EXPECT_EQ(format_time(0), "-");
     EXPECT_EQ(format_time(1'700'000'000'000).size(), 19u);
