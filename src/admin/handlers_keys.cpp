@@ -15,8 +15,6 @@ using proxy::validate_setting;
 
 namespace {
 
-constexpr std::size_t kPrefixChars = 8;  // what the store keeps for display
-
 json::object key_json(const store::ClientKeyRecord& k) {
     json::object o;
     o["name"] = k.name;
@@ -79,7 +77,7 @@ asio::awaitable<Reply> create_key(Call& c) {
             }
         }
         const auto key = crypto::new_client_key();
-        const auto prefix = key.substr(0, kPrefixChars);
+        const auto prefix = crypto::client_key_prefix(key);
         st.upsert_client_key(name, crypto::hash_client_key(key), prefix);
         ctl->reload();
         std::int64_t created_at = 0;

@@ -166,7 +166,8 @@ int serve(const ServeOptions& o) {
     if (!any_key) {
         // First start: QCC is never an open relay, so it makes a key and shows it once.
         first_key = crypto::new_client_key();
-        st.upsert_client_key("default", crypto::hash_client_key(first_key), first_key.substr(0, 8));
+        st.upsert_client_key("default", crypto::hash_client_key(first_key),
+                             crypto::client_key_prefix(first_key));
     }
     if (st.list_endpoints().empty()) {
         spdlog::warn(

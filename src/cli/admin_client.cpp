@@ -26,7 +26,10 @@ namespace json = boost::json;
 namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(5);
-constexpr auto kCallTimeout = std::chrono::minutes(2);
+// A server that accepted the connection but does not answer is reported after this long; health
+// checks (which wait for every endpoint's answer) get longer.
+constexpr auto kCallTimeout = std::chrono::seconds(20);
+constexpr auto kCheckCallTimeout = std::chrono::minutes(2);
 constexpr auto kStopPoll = std::chrono::milliseconds(100);
 
 void print_unreachable(const AdminEndpoint& ep, const std::exception& e) {
@@ -217,7 +220,8 @@ AdminResponse admin_call(const AdminTarget& t, std::string_view method, const st
         stream.expires_after(kConnectTimeout);
         stream.connect(resolver.resolve(ep->host, std::to_string(ep->port)));
         auto req = make_request(*ep, method, target, json_body);
-        stream.expires_after(kCallTimeout);
+        stream.expires_after(target.starts_with("/api/health/check") ? kCheckCallTimeout
+                                                                     : kCallTimeout);
         http::write(stream, req);
         beast::flat_buffer buf;
         http::response_parser<http::string_body> parser;

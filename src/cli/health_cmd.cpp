@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include <boost/json.hpp>
+#include <unistd.h>
 
 #include "cli/admin_client.hpp"
 #include "cli/command_util.hpp"
@@ -30,6 +31,13 @@ int run_health(const HealthOptions& o) {
         sep = '&';
     }
     if (!o.method.empty()) target += std::string(1, sep) + "method=" + percent_encode(o.method);
+    if (!o.json && ::isatty(STDERR_FILENO) != 0) {
+        // The checks take as long as the slowest endpoint's answer (up to the check timeout).
+        std::cerr << "checking "
+                  << (o.endpoints.empty() ? std::string("every enabled endpoint")
+                                          : std::to_string(o.endpoints.size()) + " endpoint(s)")
+                  << " (each waits for a real answer; up to 30 s)...\n";
+    }
     int exit_code = 0;
     const auto res = admin_request(o.target, "POST", target, &exit_code);
     if (exit_code != 0) return exit_code;
@@ -44,6 +52,11 @@ int run_health(const HealthOptions& o) {
     if (o.json) {
         std::cout << json::serialize(doc) << "\n";
         return all_passed ? 0 : kExitFailed;
+    }
+    if (doc.at("checks").as_array().empty()) {
+        std::cout << "no enabled endpoint to check: add one with `qcc endpoint add NAME --url URL "
+                     "--key KEY` or enable one with `qcc endpoint enable NAME`\n";
+        return 0;
     }
     std::cout << std::left << std::setw(18) << "ENDPOINT" << std::setw(9) << "RESULT"
               << std::setw(7) << "VALID" << std::setw(7) << "SCORE" << std::setw(10) << "LATENCY"
@@ -82,6 +95,11 @@ int run_status(const StatusOptions& o) {
     }
     if (o.json) {
         std::cout << json::serialize(doc) << "\n";
+        return 0;
+    }
+    if (doc.at("endpoints").as_array().empty()) {
+        std::cout << "no endpoints configured: add one with `qcc endpoint add NAME --url URL --key "
+                     "KEY` (or [[endpoints]] in the config file), or try `qcc serve --demo`\n";
         return 0;
     }
     std::cout << std::left << std::setw(18) << "ENDPOINT" << std::setw(6) << "TIER" << std::setw(8)

@@ -47,4 +47,6 @@ std::string hash_client_key(std::string_view key) { return sha256_hex(key); }
 
 std::string new_client_key() { return "sk-qcc-" + random_hex(24); }
 
+std::string client_key_prefix(std::string_view key) { return std::string(key.substr(0, 13)); }
+
 }  // namespace qcc::crypto

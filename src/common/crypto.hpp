@@ -19,5 +19,8 @@ std::string hash_client_key(std::string_view key);
 
 /// A new random client key: "sk-qcc-" + 48 hex characters (192 bits).
 std::string new_client_key();
+/// What is shown of a client key to tell keys apart (stored, never the key): "sk-qcc-" and its
+/// first 6 random characters ("sk-qcc-3f9a1c").
+std::string client_key_prefix(std::string_view key);
 
 }  // namespace qcc::crypto

@@ -38,7 +38,8 @@ Controller::~Controller() { stop(); }
 void Controller::seed_from_config() {
     for (const auto& ep : deps_.config.endpoints) deps_.store.upsert_endpoint(ep);
     for (const auto& k : deps_.config.keys) {
-        deps_.store.upsert_client_key(k.name, crypto::hash_client_key(k.key), k.key.substr(0, 8));
+        deps_.store.upsert_client_key(k.name, crypto::hash_client_key(k.key),
+                                      crypto::client_key_prefix(k.key));
     }
 }
 

@@ -310,7 +310,7 @@ TEST(AdminApi, ClientKeysAuthenticateUntilRevoked) {
     EXPECT_EQ(key.find_first_not_of(
                   "sk-qcABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
               std::string::npos);
-    EXPECT_EQ(obj(created).at("prefix").as_string(), key.substr(0, 8));
+    EXPECT_EQ(obj(created).at("prefix").as_string(), key.substr(0, 13));
     EXPECT_GT(obj(created).at("created_at").to_number<double>(), 0);
 
     auto send_with = [&](const std::string& k) {
@@ -329,7 +329,7 @@ TEST(AdminApi, ClientKeysAuthenticateUntilRevoked) {
         if (k.at("name").as_string() != "laptop") continue;
         found = true;
         EXPECT_FALSE(k.at("revoked").as_bool());
-        EXPECT_EQ(k.at("prefix").as_string(), key.substr(0, 8));
+        EXPECT_EQ(k.at("prefix").as_string(), key.substr(0, 13));
     }
     EXPECT_TRUE(found);
 

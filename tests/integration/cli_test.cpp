@@ -535,3 +535,42 @@ TEST(CliUsage, TyposGetTheNearestCommandAndBareQccItsHelp) {
 
 }  // namespace
 }  // namespace qcc::test
+
+namespace qcc::test {
+namespace {
+
+TEST(CliEmpty, StatusAndHealthWithoutEndpointsSayWhatToDo) {
+    ProxyFixture proxy({});
+    const std::string listen = "127.0.0.1:" + std::to_string(proxy.port());
+    const auto status = run_cli({"status", "--listen", listen, "--token", kAdminToken});
+    EXPECT_EQ(status.code, 0) << describe(status);
+    EXPECT_NE(status.out.find("no endpoints configured: add one with `qcc endpoint add"),
+              std::string::npos)
+        << describe(status);
+    EXPECT_EQ(status.out.find("ENDPOINT"), std::string::npos) << "no empty table";
+    const auto health = run_cli({"health", "--listen", listen, "--token", kAdminToken});
+    EXPECT_EQ(health.code, 0) << describe(health);
+    EXPECT_NE(health.out.find("no enabled endpoint to check"), std::string::npos)
+        << describe(health);
+}
+
+TEST(CliEmpty, KeysAreToldApartByTheirPrefix) {
+    ProxyFixture proxy({});
+    const std::string listen = "127.0.0.1:" + std::to_string(proxy.port());
+    const auto a = run_cli({"key", "create", "a", "--listen", listen, "--token", kAdminToken});
+    const auto b = run_cli({"key", "create", "b", "--listen", listen, "--token", kAdminToken});
+    ASSERT_EQ(a.code, 0) << describe(a);
+    ASSERT_EQ(b.code, 0) << describe(b);
+    const auto list = run_cli({"key", "list", "--listen", listen, "--token", kAdminToken});
+    const auto key_of = [](const std::string& out) {
+        const auto at = out.find("sk-qcc-");
+        return out.substr(at, 55);
+    };
+    const auto ka = key_of(a.out), kb = key_of(b.out);
+    EXPECT_NE(list.out.find(ka.substr(0, 13)), std::string::npos) << list.out;
+    EXPECT_NE(list.out.find(kb.substr(0, 13)), std::string::npos) << list.out;
+    EXPECT_NE(ka.substr(0, 13), kb.substr(0, 13));
+}
+
+}  // namespace
+}  // namespace qcc::test
