@@ -1,6 +1,6 @@
 # Every dependency comes from Debian 12 packages (see scripts/install-deps.sh).
 find_package(Threads REQUIRED)
-find_package(Boost 1.81.0 EXACT CONFIG REQUIRED COMPONENTS json url)
+find_package(Boost 1.81.0 CONFIG REQUIRED COMPONENTS json url)  # 1.81 or newer
 find_package(OpenSSL 3 REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(simdjson REQUIRED)

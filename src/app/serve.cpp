@@ -192,8 +192,16 @@ int serve(const ServeOptions& o) {
                  token_in_file ? " in " + token_file : std::string(" (admin_token)"));
     if (!first_key.empty()) {
         std::cout << "\nCreated client key 'default' (shown once, store it now):\n  " << first_key
+                  << "\n\nPoint Claude Code at QCC:\n  ANTHROPIC_BASE_URL=" << base
+                  << " ANTHROPIC_AUTH_TOKEN=" << first_key
+                  << " claude\nor once for every session: qcc claude apply --key " << first_key
                   << "\n\n"
                   << std::flush;
+    } else if (!o.demo) {
+        spdlog::info(
+            "point Claude Code at it: ANTHROPIC_BASE_URL={} ANTHROPIC_AUTH_TOKEN=<a client "
+            "key> claude (or `qcc claude apply`)",
+            base);
     }
     if (o.demo) {
         std::cout << "\nQCC demo on " << base << " with " << demo_servers.size()
