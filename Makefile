@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 QCC_ARGS ?=
 
-.PHONY: deps build run demo test test-release test-asan test-tsan test-fuzz test-quick bench bench-tokens format clean
+.PHONY: deps build install package run demo test test-release test-asan test-tsan test-fuzz test-quick bench bench-tokens format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -10,6 +10,16 @@ deps:
 build: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS) --target qcc
+
+# Installs qcc, its shell completions, docs and an example config under PREFIX (default /usr/local;
+# DESTDIR for staging). The systemd unit comes with the Debian package.
+PREFIX ?= /usr/local
+install: build
+	cmake --install build/release --prefix "$(PREFIX)" --component qcc
+
+# The Debian package build/release/qcc_<version>_<arch>.deb (binary, unit, /etc/qcc/config.toml).
+package: build
+	cd build/release && cpack -G DEB
 
 # Builds and runs QCC with the embedded SQLite store under ~/.qcc, on 127.0.0.1:7860.
 run: build

@@ -2,6 +2,20 @@
 # Installs everything QCC needs to build, test and benchmark on Debian 12 (apt only).
 # Fast no-op when everything is already installed.
 set -euo pipefail
+# Other systems: say what to install by hand (docs/install.md has the commands).
+if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
+  cat >&2 <<'MSG'
+install-deps: this script installs with apt (Debian 12, Ubuntu 22.04+). On this system install by
+hand, then run the make targets again (docs/install.md lists the packages for Fedora, Arch and
+macOS/Homebrew): a C++20 compiler (GCC 12+ or Clang 15+), CMake 3.25+, Ninja, Boost 1.81+ (json,
+url, asio, beast), OpenSSL 3, SQLite 3, simdjson, toml++ 3, spdlog, fmt, CLI11, GoogleTest, Node.js
+18+ with npm (dashboard build, end-to-end tests) and Chromium (dashboard browser tests).
+MSG
+  for tool in cmake ninja c++ node npm; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "install-deps: missing: $tool" >&2; exit 1; }
+  done
+  exit 0
+fi
 packages=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
