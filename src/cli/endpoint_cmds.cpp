@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include <boost/json.hpp>
+#include <unistd.h>
 
 #include "cli/command_util.hpp"
 #include "cli/format.hpp"
@@ -28,7 +29,10 @@ struct EndpointFlags {
 
 void add_field_flags(CLI::App* cmd, EndpointFlags& f, bool for_add) {
     f.url_opt = cmd->add_option("--url", f.url, "Base URL (may carry a path prefix)");
-    f.key_opt = cmd->add_option("--key", f.key, "Upstream credential (stored encrypted)");
+    f.key_opt = cmd->add_option(
+        "--key", f.key,
+        "Upstream credential (stored encrypted); '-' reads it from standard input, so it stays "
+        "out of the shell history and the process list");
     if (for_add) {
         f.url_opt->required();
         f.key_opt->required();
@@ -57,7 +61,20 @@ void add_field_flags(CLI::App* cmd, EndpointFlags& f, bool for_add) {
 std::optional<json::object> field_body(const EndpointFlags& f) {
     json::object body;
     if (f.url_opt->count() > 0) body["base_url"] = f.url;
-    if (f.key_opt->count() > 0) body["api_key"] = f.key;
+    if (f.key_opt->count() > 0) {
+        std::string key = f.key;
+        if (key == "-") {
+            // One line from stdin (a pipe, a file, or typed at a prompt without echo by the shell).
+            if (::isatty(STDIN_FILENO) != 0) std::cerr << "upstream key: " << std::flush;
+            std::getline(std::cin, key);
+            while (!key.empty() && (key.back() == '\r' || key.back() == '\n')) key.pop_back();
+            if (key.empty()) {
+                std::cerr << "qcc: --key -: no key on standard input\n";
+                return std::nullopt;
+            }
+        }
+        body["api_key"] = key;
+    }
     if (f.kind_opt->count() > 0) body["kind"] = f.kind;
     if (f.auth_opt->count() > 0) body["auth"] = f.auth;
     if (f.tier_opt->count() > 0) body["tier"] = f.tier;

@@ -442,6 +442,24 @@ TEST_F(CliTest, ClaudeApplyCreatesAKeyThatWorksAndRestoreRemovesTheFile) {
     EXPECT_NE(r.err.find("no backup"), std::string::npos) << r.err;
 }
 
+TEST_F(CliTest, KeyFromStandardInputStaysOutOfArgv) {
+    std::istringstream in("sk-ant-from-stdin-123456\n");
+    auto* old = std::cin.rdbuf(in.rdbuf());
+    const auto r = cli({"endpoint", "add", "piped", "--url", "http://127.0.0.1:9", "--key", "-"});
+    std::cin.rdbuf(old);
+    ASSERT_EQ(r.code, 0) << describe(r);
+    // Stored as read (shown masked); never the literal "-".
+    const auto shown = cli({"endpoint", "show", "piped"});
+    EXPECT_NE(shown.out.find("****3456"), std::string::npos) << describe(shown);
+
+    std::istringstream empty("");
+    old = std::cin.rdbuf(empty.rdbuf());
+    const auto none = cli({"endpoint", "set", "piped", "--key", "-"});
+    std::cin.rdbuf(old);
+    EXPECT_EQ(none.code, 2) << describe(none);
+    EXPECT_NE(none.err.find("no key on standard input"), std::string::npos) << describe(none);
+}
+
 TEST_F(CliTest, UnreachableServerAndWrongTokenExit3) {
     auto r = run_cli({"endpoint", "list", "--listen", "127.0.0.1:1", "--token", "x"});
     EXPECT_EQ(r.code, 3) << describe(r);
