@@ -1,5 +1,6 @@
 #include "cli/endpoint_cmds.hpp"
 
+#include <fstream>
 #include <iostream>
 
 #include <boost/json.hpp>
@@ -22,6 +23,8 @@ struct EndpointFlags {
     int tier = 1, weight = 100;
     bool disabled = false;
     std::vector<std::string> model_map, tags, models;
+    std::string key_file;
+    CLI::Option* key_file_opt = nullptr;
     CLI::Option *url_opt = nullptr, *key_opt = nullptr, *kind_opt = nullptr, *auth_opt = nullptr,
                 *tier_opt = nullptr, *weight_opt = nullptr, *map_opt = nullptr, *tag_opt = nullptr,
                 *models_opt = nullptr;
@@ -33,9 +36,12 @@ void add_field_flags(CLI::App* cmd, EndpointFlags& f, bool for_add) {
         "--key", f.key,
         "Upstream credential (stored encrypted); '-' reads it from standard input, so it stays "
         "out of the shell history and the process list");
+    f.key_file_opt =
+        cmd->add_option("--key-file", f.key_file,
+                        "Read the upstream credential from the first line of this file")
+            ->excludes(f.key_opt);
     if (for_add) {
-        f.url_opt->required();
-        f.key_opt->required();
+        f.url_opt->required();  // and one of --key / --key-file (checked by `add`)
     }
     f.kind_opt = cmd->add_option("--kind", f.kind, "Wire protocol: anthropic or openai")
                      ->check(CLI::IsMember({"anthropic", "openai"}));
@@ -61,6 +67,23 @@ void add_field_flags(CLI::App* cmd, EndpointFlags& f, bool for_add) {
 std::optional<json::object> field_body(const EndpointFlags& f) {
     json::object body;
     if (f.url_opt->count() > 0) body["base_url"] = f.url;
+    if (f.key_file_opt->count() > 0) {
+        // The first line of a file (e.g. one only root can read), never echoed or kept in argv.
+        std::ifstream in(f.key_file);
+        std::string key;
+        if (!in || !std::getline(in, key)) {
+            std::cerr << "qcc: --key-file " << f.key_file << ": cannot read a key from it\n";
+            return std::nullopt;
+        }
+        while (!key.empty() && (key.back() == '\r' || key.back() == '\n' || key.back() == ' ')) {
+            key.pop_back();
+        }
+        if (key.empty()) {
+            std::cerr << "qcc: --key-file " << f.key_file << ": the first line is empty\n";
+            return std::nullopt;
+        }
+        body["api_key"] = key;
+    }
     if (f.key_opt->count() > 0) {
         std::string key = f.key;
         if (key == "-") {
@@ -280,6 +303,11 @@ void add_endpoint_commands(CLI::App& app) {
         add_target_options(cmd, f->target);
         cmd->add_flag("--json", f->json, "JSON output");
         run_with_exit_code(cmd, [f] {
+            if (f->key_opt->count() == 0 && f->key_file_opt->count() == 0) {
+                std::cerr << "qcc: endpoint add needs the upstream key: --key KEY, --key - (read "
+                             "from standard input) or --key-file FILE (--key '' for none)\n";
+                return kExitUsage;
+            }
             auto body = field_body(*f);
             if (!body) return kExitUsage;
             json::object b;

@@ -458,6 +458,16 @@ TEST_F(CliTest, KeyFromStandardInputStaysOutOfArgv) {
     std::cin.rdbuf(old);
     EXPECT_EQ(none.code, 2) << describe(none);
     EXPECT_NE(none.err.find("no key on standard input"), std::string::npos) << describe(none);
+
+    // From a file (first line), and an add without any key source says what it needs.
+    const auto file = home_ / "upstream.key";
+    std::ofstream(file) << "sk-ant-from-file-654321\n";
+    const auto from_file = cli({"endpoint", "set", "piped", "--key-file", file.string()});
+    ASSERT_EQ(from_file.code, 0) << describe(from_file);
+    EXPECT_NE(cli({"endpoint", "show", "piped"}).out.find("****4321"), std::string::npos);
+    const auto keyless = cli({"endpoint", "add", "nokey", "--url", "http://127.0.0.1:9"});
+    EXPECT_EQ(keyless.code, 2) << describe(keyless);
+    EXPECT_NE(keyless.err.find("--key-file FILE"), std::string::npos) << describe(keyless);
 }
 
 TEST_F(CliTest, UnreachableServerAndWrongTokenExit3) {
