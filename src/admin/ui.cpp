@@ -9,9 +9,9 @@
 
 #include "admin/ui_assets.hpp"
 #include "common/crypto.hpp"
-#include "protocol/anthropic/error_body.hpp"
 #include "protocol/http/headers.hpp"
 #include "protocol/http/response_head.hpp"
+#include "proxy/http_io.hpp"
 
 namespace qcc::admin {
 
@@ -61,15 +61,8 @@ asio::awaitable<bool> write_all(beast::tcp_stream& client, const std::string& he
 
 asio::awaitable<bool> write_error(const proxy::LocalRequest& r, int status, std::string_view type,
                                   std::string_view message, std::string_view extra = {}) {
-    const auto body = anthropic::error_body(type, message);
-    const auto head = qcc::http::ResponseHead(status)
-                          .field("content-type", "application/json")
-                          .field("cache-control", "no-store")
-                          .fields(extra)
-                          .content_length(body.size())
-                          .close(!r.keep_alive)
-                          .take();
-    const bool ok = co_await write_all(r.client, head, body);
+    const bool ok =
+        co_await proxy::write_error(r.client, status, type, message, r.keep_alive, extra);
     co_return ok&& r.keep_alive;
 }
 

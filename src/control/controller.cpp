@@ -66,6 +66,7 @@ void Controller::reload_locked() {
             spdlog::error("endpoint {} skipped: {}", rec.config.name, e.what());
         }
     }
+    for (const auto& ep : set->endpoints) set->has_openai = set->has_openai || ep->is_openai();
     std::stable_sort(set->endpoints.begin(), set->endpoints.end(),
                      [](const auto& a, const auto& b) { return a->cfg.tier < b->cfg.tier; });
     auto keys = std::make_shared<proxy::KeySet>();

@@ -257,7 +257,6 @@ class Exchange {
     Clock::time_point head_at_;
     std::string translated_;       // the current OpenAI attempt's Chat Completions body
     bool untranslatable_ = false;  // an OpenAI endpoint was skipped: the route has no translation
-    bool any_openai_ = false;      // the endpoint set has an OpenAI-compatible endpoint
 };
 
 // ---- endpoint effects -------------------------------------------------------------------------
@@ -361,7 +360,7 @@ asio::awaitable<boost::system::error_code> Exchange::send(const Endpoint& ep, Le
     const std::string* mapped = view_ != nullptr && view_->model_length > 0
                                     ? config::mapped_model(ep.cfg, view_->model)
                                     : nullptr;
-    if (view_ != nullptr && any_openai_ && openai::has_unsigned_thinking(body)) {
+    if (view_ != nullptr && set_->has_openai && openai::has_unsigned_thinking(body)) {
         // The conversation went through an OpenAI-compatible target whose reasoning came back as
         // unsigned thinking blocks: an Anthropic endpoint would reject them (rare path: rewritten).
         if (auto rewritten = openai::strip_unsigned_thinking(body, mapped)) {
@@ -862,7 +861,6 @@ AttemptPlan Exchange::plan() {
                                        static_cast<std::size_t>(policy_->max_attempts),
                                        ctx_.model_requested,
                                        ctx_.stream};
-    for (const auto& e : set->endpoints) any_openai_ = any_openai_ || e->is_openai();
     auto selection = w_.selector().select(request);
     fail_open_ = selection.fail_open;
     set_ = set;

@@ -16,12 +16,6 @@ namespace json = boost::json;
 
 std::atomic<std::uint64_t> g_id_counter{0};
 
-std::string next_id(std::string_view prefix) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(++g_id_counter));
-    return std::string(prefix) + "01Sim" + buf;
-}
-
 std::string_view sv(const json::string& s) { return {s.data(), s.size()}; }
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
@@ -113,8 +107,6 @@ std::string message_delta_event(std::string_view stop_reason, int output_tokens)
 }
 
 std::string message_stop_event() { return sse_event("message_stop", R"({"type":"message_stop"})"); }
-
-int estimate_tokens(std::size_t bytes) { return static_cast<int>(bytes / 4) + 1; }
 
 // Text of a tool_result's content: a string or an array of text blocks.
 std::string tool_result_text(const json::value& content) {
@@ -280,6 +272,14 @@ Reply models_reply(std::string_view path) {
 }
 
 }  // namespace
+
+std::string next_id(std::string_view prefix) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(++g_id_counter));
+    return std::string(prefix) + "01Sim" + buf;
+}
+
+int estimate_tokens(std::size_t bytes) { return static_cast<int>(bytes / 4) + 1; }
 
 Answer answer_prompt(const std::vector<std::string>& texts, bool offers_bash) {
     for (const auto& t : texts) {

@@ -40,6 +40,11 @@ struct Answer {
 /// health-check prompt; else a short echo of the last text.
 Answer answer_prompt(const std::vector<std::string>& texts, bool offers_bash);
 
+/// A process-unique id: `prefix` + "01Sim" + 16 hex digits.
+std::string next_id(std::string_view prefix);
+/// The simulator's token count of `bytes` bytes of text (bytes / 4 + 1).
+int estimate_tokens(std::size_t bytes);
+
 /// A process-unique message id ("msg_01Sim…") / tool-use id ("toolu_01Sim…").
 std::string next_message_id();
 std::string next_tool_use_id();

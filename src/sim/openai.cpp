@@ -1,8 +1,5 @@
 #include "sim/openai.hpp"
 
-#include <atomic>
-#include <cstdio>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -12,17 +9,7 @@ namespace {
 
 namespace json = boost::json;
 
-std::atomic<std::uint64_t> g_counter{0};
-
-std::string next_openai_id(std::string_view prefix) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%012llx", static_cast<unsigned long long>(++g_counter));
-    return std::string(prefix) + "Sim" + buf;
-}
-
 std::string_view sv(const json::string& s) { return {s.data(), s.size()}; }
-
-int tokens_of(std::size_t bytes) { return static_cast<int>(bytes / 4) + 1; }
 
 /// Text of a message's content: a string, or the text parts of an array.
 std::string content_text(const json::value* content) {
@@ -72,7 +59,7 @@ Answer decide_openai(const json::object& request, const json::array& messages) {
 }
 
 json::object usage_object(std::size_t request_bytes, bool cached, int completion_tokens) {
-    const int prompt = tokens_of(request_bytes);
+    const int prompt = estimate_tokens(request_bytes);
     json::object details;
     details["cached_tokens"] = cached ? prompt * 4 / 5 : 0;
     json::object u;
@@ -105,7 +92,7 @@ std::string data_line(const json::object& o) { return "data: " + json::serialize
 
 std::vector<std::string> stream_events(std::string_view model, const Answer& a,
                                        const json::object& usage, bool include_usage, int pieces) {
-    const std::string id = next_openai_id("chatcmpl-");
+    const std::string id = next_id("chatcmpl-");
     std::vector<std::string> events;
     json::object role;
     role["role"] = "assistant";
@@ -123,7 +110,7 @@ std::vector<std::string> stream_events(std::string_view model, const Answer& a,
         fn["arguments"] = "";
         json::object call;
         call["index"] = 0;
-        call["id"] = next_openai_id("call_");
+        call["id"] = next_id("call_");
         call["type"] = "function";
         call["function"] = std::move(fn);
         json::object d;
@@ -167,7 +154,7 @@ std::string completion_json(std::string_view model, const Answer& a, json::objec
         fn["name"] = a.tool;
         fn["arguments"] = a.tool_input;
         json::object call;
-        call["id"] = next_openai_id("call_");
+        call["id"] = next_id("call_");
         call["type"] = "function";
         call["function"] = std::move(fn);
         message["tool_calls"] = json::array{std::move(call)};
@@ -178,7 +165,7 @@ std::string completion_json(std::string_view model, const Answer& a, json::objec
     choice["logprobs"] = nullptr;
     choice["finish_reason"] = a.tool.empty() ? "stop" : "tool_calls";
     json::object o;
-    o["id"] = next_openai_id("chatcmpl-");
+    o["id"] = next_id("chatcmpl-");
     o["object"] = "chat.completion";
     o["created"] = 1767225600;
     o["model"] = model;
@@ -225,7 +212,7 @@ Reply respond_like_openai(const Request& req, const ResponseShape& shape) {
             const bool cached = req.body.size() > 4096;  // a long prefix is served from cache
             auto usage =
                 usage_object(req.body.size(), cached,
-                             tokens_of(a.tool.empty() ? a.text.size() : a.tool_input.size()));
+                             estimate_tokens(a.tool.empty() ? a.text.size() : a.tool_input.size()));
             const auto* stream = obj->if_contains("stream");
             const auto* options = obj->if_contains("stream_options");
             const auto* include = options && options->is_object()
@@ -247,7 +234,7 @@ Reply respond_like_openai(const Request& req, const ResponseShape& shape) {
                              "Unknown request URL: " + req.method + " " + std::string(path));
     }
     reply.head_delay = shape.head_delay;
-    reply.headers.emplace_back("x-request-id", next_openai_id("req_"));
+    reply.headers.emplace_back("x-request-id", next_id("req_"));
     return reply;
 }
 

@@ -15,6 +15,7 @@ namespace qcc::upstream {
 struct EndpointSet {
     std::uint64_t generation = 0;                            // bumps with every rebuild
     std::vector<std::shared_ptr<const Endpoint>> endpoints;  // sorted by (tier, name)
+    bool has_openai = false;  // some endpoint is of kind openai (set by whoever builds the set)
     const Endpoint* find(std::string_view name) const;
     /// The endpoint with stable id `id`, or null.
     const Endpoint* find_by_id(std::string_view id) const;
