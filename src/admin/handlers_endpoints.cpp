@@ -6,6 +6,7 @@
 
 #include "admin/call.hpp"
 #include "admin/json.hpp"
+#include "control/config_file.hpp"
 #include "store/secret.hpp"
 #include "store/store.hpp"
 
@@ -23,10 +24,23 @@ std::optional<store::EndpointRecord> find_record(store::Store& st, const std::st
     return std::nullopt;
 }
 
+/// The answer's `warning` when the server's config file declares endpoint `name`: its next start
+/// applies the file again and undoes a change made here. "" otherwise. Reads the file: admin pool.
+std::string file_warning(control::ControlApi& control, const std::string& name) {
+    const auto d = control::find_file_declaration(control.config_file(), name);
+    return d ? control::file_declaration_warning(name, *d) : std::string();
+}
+
+/// An endpoint after a change, and the change's warning ("" = none).
+struct Changed {
+    store::EndpointRecord rec;
+    std::string warning;
+};
+
 /// Loads `name` (404 if absent), lets `change` edit its config, validates, stores and reloads —
-/// all on the admin pool. Returns the stored record.
+/// all on the admin pool.
 template <class Change>
-asio::awaitable<store::EndpointRecord> modify(Call& c, Change change) {
+asio::awaitable<Changed> modify(Call& c, Change change) {
     auto work = [ctl = &c.control, name = c.params[0], change = std::move(change)]() {
         auto& st = ctl->store();
         auto rec = find_record(st, name);
@@ -34,10 +48,11 @@ asio::awaitable<store::EndpointRecord> modify(Call& c, Change change) {
         auto cfg = rec->config;
         change(cfg);
         validate_endpoint_fields(cfg);
-        if (cfg == rec->config) return std::move(*rec);
+        auto warning = file_warning(*ctl, name);
+        if (cfg == rec->config) return Changed{std::move(*rec), std::move(warning)};
         auto stored = st.upsert_endpoint(cfg);
         ctl->reload();
-        return stored;
+        return Changed{std::move(stored), std::move(warning)};
     };
     co_return co_await run_blocking(c.control.admin_pool(), std::move(work));
 }
@@ -47,38 +62,19 @@ Reply endpoint_reply(control::ControlApi& control, const store::EndpointRecord& 
     return Reply(endpoint_json(control, rec), status);
 }
 
+Reply changed_reply(control::ControlApi& control, const Changed& changed) {
+    auto body = endpoint_json(control, changed.rec);
+    if (!changed.warning.empty()) body["warning"] = changed.warning;
+    return Reply(std::move(body));
+}
+
 }  // namespace
 
 json::object endpoint_json(control::ControlApi& control, const store::EndpointRecord& rec) {
     const auto& e = rec.config;
-    json::object o;
-    o["name"] = e.name;
-    o["id"] = rec.id;
-    o["base_url"] = e.base_url;
-    o["kind"] = std::string(config::to_string(e.kind));
-    o["auth"] = std::string(config::to_string(e.auth));
-    o["tier"] = e.tier;
-    o["weight"] = e.weight;
-    o["enabled"] = e.enabled;
-    o["tls_verify"] = e.tls_verify;
-    json::object map;
-    for (const auto& [from, to] : e.model_map) map[from] = to;
-    o["model_map"] = std::move(map);
-    auto timeout = [](const std::optional<config::Millis>& t) -> json::value {
-        if (!t) return nullptr;
-        return t->count();
-    };
-    o["connect_timeout_ms"] = timeout(e.connect_timeout);
-    o["first_byte_timeout_ms"] = timeout(e.first_byte_timeout);
-    o["idle_timeout_ms"] = timeout(e.idle_timeout);
-    json::array tags;
-    for (const auto& t : e.tags) tags.emplace_back(t);
-    o["tags"] = std::move(tags);
-    json::array models;
-    for (const auto& m : e.models) models.emplace_back(m);
-    o["models"] = std::move(models);
     // The credential never leaves the server in clear.
-    o["api_key"] = store::mask_secret(e.api_key);
+    json::object o = endpoint_config_json(e, store::mask_secret(e.api_key));
+    o["id"] = rec.id;
     o["created_at"] = rec.created_at;
     o["updated_at"] = rec.updated_at;
     const auto set = control.snapshots().endpoints();
@@ -172,8 +168,8 @@ asio::awaitable<Reply> patch_endpoint(Call& c) {
             cfg.api_key = previous_key;
         }
     };
-    const auto rec = co_await modify(c, std::move(change));
-    co_return endpoint_reply(c.control, rec);
+    const auto changed = co_await modify(c, std::move(change));
+    co_return changed_reply(c.control, changed);
 }
 
 asio::awaitable<Reply> delete_endpoint(Call& c) {
@@ -181,10 +177,12 @@ asio::awaitable<Reply> delete_endpoint(Call& c) {
     auto work = [ctl = &c.control, name = c.params[0]]() {
         if (!ctl->store().remove_endpoint(name)) not_found("no endpoint named '" + name + "'");
         ctl->reload();
+        return file_warning(*ctl, name);
     };
-    co_await run_blocking(c.control.admin_pool(), std::move(work));
+    const auto warning = co_await run_blocking(c.control.admin_pool(), std::move(work));
     json::object body;
     body["deleted"] = c.params[0];
+    if (!warning.empty()) body["warning"] = warning;
     co_return Reply(std::move(body));
 }
 
@@ -194,8 +192,8 @@ asio::awaitable<Reply> set_enabled(Call& c, bool enabled) {
     reject_unknown_params(c, {});
     body_object(c, false);
     auto change = [enabled](config::EndpointConfig& cfg) { cfg.enabled = enabled; };
-    const auto rec = co_await modify(c, std::move(change));
-    co_return endpoint_reply(c.control, rec);
+    const auto changed = co_await modify(c, std::move(change));
+    co_return changed_reply(c.control, changed);
 }
 
 }  // namespace

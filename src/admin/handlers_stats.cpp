@@ -104,11 +104,13 @@ asio::awaitable<Reply> get_stats(Call& c) {
     struct Result {
         std::vector<store::StatsRow> rows;
         store::StatsRow totals;
+        std::int64_t unauthorized = 0;
     };
     auto work = [ctl = &c.control, q]() {
         auto& st = ctl->store();
         Result r;
         r.rows = st.stats(q);
+        r.unauthorized = st.count_unauthorized(q.from_unix_ms, q.to_unix_ms);
         if (q.by == store::GroupBy::kNone && q.bucket_ms == 0) {
             if (!r.rows.empty()) r.totals = r.rows.front();
         } else {
@@ -128,6 +130,8 @@ asio::awaitable<Reply> get_stats(Call& c) {
     body["bucket_ms"] = q.bucket_ms;
     body["rows"] = std::move(rows);
     body["totals"] = stats_json(result.totals);
+    // Refused for a missing or wrong client key: never in the rows or totals (nor their ratio).
+    body["unauthorized"] = result.unauthorized;
     co_return Reply(std::move(body));
 }
 

@@ -187,4 +187,35 @@ boost::json::object endpoint_status_row(control::ControlApi& control,
     return row;
 }
 
+boost::json::object endpoint_config_json(const config::EndpointConfig& e, std::string api_key) {
+    const auto strings = [](const std::vector<std::string>& v) {
+        boost::json::array a;
+        for (const auto& s : v) a.emplace_back(s);
+        return a;
+    };
+    const auto millis = [](const std::optional<config::Millis>& t) -> boost::json::value {
+        if (!t) return nullptr;
+        return t->count();
+    };
+    boost::json::object o;
+    o["name"] = e.name;
+    o["base_url"] = e.base_url;
+    o["api_key"] = std::move(api_key);
+    o["kind"] = std::string(config::to_string(e.kind));
+    o["auth"] = std::string(config::to_string(e.auth));
+    o["tier"] = e.tier;
+    o["weight"] = e.weight;
+    o["enabled"] = e.enabled;
+    o["tls_verify"] = e.tls_verify;
+    boost::json::object map;
+    for (const auto& [from, to] : e.model_map) map[from] = to;
+    o["model_map"] = std::move(map);
+    o["tags"] = strings(e.tags);
+    o["models"] = strings(e.models);
+    o["connect_timeout_ms"] = millis(e.connect_timeout);
+    o["first_byte_timeout_ms"] = millis(e.first_byte_timeout);
+    o["idle_timeout_ms"] = millis(e.idle_timeout);
+    return o;
+}
+
 }  // namespace qcc::admin

@@ -26,6 +26,10 @@ boost::json::object event_json(const proxy::StateEvent& e);
 boost::json::object check_json(const store::HealthCheckRecord& r);
 
 /// The live state row of one endpoint, as in GET /api/status.
+/// An endpoint's configuration as POST /api/endpoints takes it (every field), with `api_key` as
+/// given: the credential in clear for a backup, masked for everything else.
+boost::json::object endpoint_config_json(const config::EndpointConfig& e, std::string api_key);
+
 boost::json::object endpoint_status_row(control::ControlApi& control, const upstream::Endpoint& ep);
 
 }  // namespace qcc::admin

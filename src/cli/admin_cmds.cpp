@@ -32,7 +32,10 @@ int print(const Options& o, const json::value& doc, Table table) {
 }
 
 void print_settings(const json::array& rows) {
+    // Long values (JSON price overrides) are cut: `qcc settings get KEY` prints them whole. On a
+    // terminal the description wraps within what is left of its width.
     Table t({"KEY", "VALUE", "DEFAULT", "DESCRIPTION"});
+    t.column_width(1, 0, 28).column_width(2, 0, 24).wrap_to_terminal(3);
     for (const auto& v : rows) {
         if (!v.is_object()) continue;
         const auto& s = v.as_object();
@@ -50,7 +53,7 @@ void add_settings(CLI::App& app) {
         auto o = std::make_shared<Options>();
         auto* list = cmd->add_subcommand("list", "Every setting with its value and default");
         add_target_options(list, o->target);
-        list->add_flag("--json", o->json, "JSON output");
+        add_output_flags(list, o->json);
         run_with_exit_code(list, [o] {
             auto r = call_json(o->target, "GET", "/api/settings");
             if (r.exit_code != 0) return r.exit_code;
@@ -63,7 +66,7 @@ void add_settings(CLI::App& app) {
         auto* get = cmd->add_subcommand("get", "Print one setting's value");
         get->add_option("KEY", o->key, "Setting key")->required();
         add_target_options(get, o->target);
-        get->add_flag("--json", o->json, "JSON output");
+        add_output_flags(get, o->json);
         run_with_exit_code(get, [o] {
             auto r = call_json(o->target, "GET", "/api/settings/" + percent_encode(o->key));
             if (r.exit_code != 0) return r.exit_code;
@@ -79,7 +82,7 @@ void add_settings(CLI::App& app) {
         set->add_option("KEY", o->key, "Setting key")->required();
         set->add_option("VALUE", o->value, "New value")->required();
         add_target_options(set, o->target);
-        set->add_flag("--json", o->json, "JSON output");
+        add_output_flags(set, o->json);
         run_with_exit_code(set, [o] {
             json::object body;
             body["value"] = o->value;
@@ -106,7 +109,7 @@ void add_endpoint_actions(CLI::App& app) {
             "release", "Release a quarantined endpoint and reset its breaker and cooldown");
         cmd->add_option("NAME", o->name, "Endpoint name")->required();
         add_target_options(cmd, o->target);
-        cmd->add_flag("--json", o->json, "JSON output");
+        add_output_flags(cmd, o->json);
         run_with_exit_code(cmd, [o] {
             auto r = call_json(o->target, "POST", endpoint_path(o->name, "/release"));
             if (r.exit_code != 0) return r.exit_code;
@@ -123,7 +126,7 @@ void add_endpoint_actions(CLI::App& app) {
         cmd->add_option("NAME", o->name, "Endpoint name")->required();
         cmd->add_option("--reason", o->reason, "Why (shown in status and events)");
         add_target_options(cmd, o->target);
-        cmd->add_flag("--json", o->json, "JSON output");
+        add_output_flags(cmd, o->json);
         run_with_exit_code(cmd, [o] {
             std::optional<json::object> body;
             if (!o->reason.empty()) body = json::object{{"reason", o->reason}};
@@ -147,16 +150,16 @@ std::string history_target(std::string_view what, const Options& o) {
 void add_history(CLI::App& app, const char* name, const char* help, std::string_view route,
                  std::string_view field, int default_limit, std::vector<std::string> headers,
                  std::function<std::vector<std::string>(const json::object&)> row,
-                 std::string empty_message) {
+                 std::string empty_message, std::function<void(Table&)> shape) {
     auto o = std::make_shared<Options>();
     o->limit = default_limit;
     auto* cmd = app.add_subcommand(name, help);
     cmd->add_option("--endpoint", o->endpoint, "Only this endpoint");
     cmd->add_option("-n,--limit", o->limit, "How many (newest first)")->check(CLI::Range(1, 1000));
     add_target_options(cmd, o->target);
-    cmd->add_flag("--json", o->json, "JSON output");
+    add_output_flags(cmd, o->json);
     run_with_exit_code(cmd, [o, route = std::string(route), field = std::string(field), headers,
-                             row, empty_message] {
+                             row, empty_message, shape] {
         auto r = call_json(o->target, "GET", history_target(route, *o));
         if (r.exit_code != 0) return r.exit_code;
         return print(*o, r.doc, [&](const json::object& d) {
@@ -166,6 +169,7 @@ void add_history(CLI::App& app, const char* name, const char* help, std::string_
                 return;
             }
             Table t(headers);
+            shape(t);
             for (const auto& v : rows) {
                 if (v.is_object()) t.add_row(row(v.as_object()));
             }
@@ -186,7 +190,7 @@ void add_admin_commands(CLI::App& app) {
             return std::vector<std::string>{json_time(e, "ts"), json_str(e, "endpoint"),
                                             json_str(e, "kind"), json_str(e, "detail")};
         },
-        "no events");
+        "no events", [](Table& t) { t.state_column(2); });
     add_history(
         app, "checks", "Health-check history (newest first)", "health/checks", "checks", 20,
         {"TIME", "ENDPOINT", "METHOD", "RESULT", "SCORE", "LATENCY", "ERROR"},
@@ -200,7 +204,8 @@ void add_admin_commands(CLI::App& app) {
                 format_ms(static_cast<double>(json_int(c, "latency_ms"))),
                 json_str(c, "error")};
         },
-        "no health checks recorded");
+        "no health checks recorded",
+        [](Table& t) { t.state_column(3).right_align(4).right_align(5); });
 }
 
 }  // namespace qcc::cli

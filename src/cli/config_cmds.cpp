@@ -150,7 +150,9 @@ void add_config_commands(CLI::App& app) {
     {
         auto o = std::make_shared<ConfigOptions>();
         auto* cmd = group->add_subcommand(
-            "export", "Write every endpoint as [[endpoints]] TOML (no credentials)");
+            "export",
+            "Write every endpoint as [[endpoints]] TOML (no credentials; use `qcc backup` for a "
+            "full backup)");
         cmd->add_option("FILE", o->file, "Output file (default: standard output)");
         add_target_options(cmd, o->target);
         run_with_exit_code(cmd, [o] { return run_export(*o); });
@@ -163,7 +165,7 @@ void add_config_commands(CLI::App& app) {
             ->required();
         cmd->add_flag("-n,--dry-run", o->dry_run, "Only print what would change");
         add_target_options(cmd, o->target);
-        cmd->add_flag("--json", o->json, "JSON output");
+        add_output_flags(cmd, o->json);
         run_with_exit_code(cmd, [o] { return run_import(*o); });
     }
 }

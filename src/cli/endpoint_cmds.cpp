@@ -175,8 +175,15 @@ std::string list_text(const json::object& ep, std::string_view field,
 }
 
 void print_endpoint(const json::object& ep) {
-    auto line = [](std::string_view label, const std::string& value) {
-        std::cout << pad(label, 22) << value << "\n";
+    // Two columns without a header: field and value (states coloured on a colour terminal).
+    Table t({"", ""});
+    t.column_width(0, 20);
+    const bool color = color_enabled();
+    auto line = [&](std::string label, std::string value) {
+        t.add_row({std::move(label), std::move(value)});
+    };
+    auto state = [&](std::string label, const std::string& value) {
+        line(std::move(label), paint(value, state_tone(value), color));
     };
     line("name", json_str(ep, "name"));
     line("base_url", json_str(ep, "base_url"));
@@ -195,20 +202,21 @@ void print_endpoint(const json::object& ep) {
     line("idle_timeout", timeout_text(ep, "idle_timeout_ms"));
     line("created", json_time(ep, "created_at"));
     line("updated", json_time(ep, "updated_at"));
-    line("state", state_summary(ep));
+    state("state", state_summary(ep));
     if (const auto* s = ep.if_contains("state"); s != nullptr && s->is_object()) {
         const auto& st = s->as_object();
-        line("  breaker", json_str(st, "breaker", "-"));
+        state("  breaker", json_str(st, "breaker", "-"));
         if (const auto c = json_int(st, "cooldown_ms"); c > 0) {
             line("  cooldown",
                  format_ms(static_cast<double>(c)) + " " + json_str(st, "cooldown_reason"));
         }
         if (json_bool(st, "quarantined")) line("  quarantine", json_str(st, "quarantine_reason"));
-        line("  in flight", std::to_string(json_int(st, "in_flight")));
+        line("  in flight", format_count(json_int(st, "in_flight")));
         line("  ok / failed", format_count(json_int(st, "successes")) + " / " +
                                   format_count(json_int(st, "failures")));
         line("  ttfb (ewma)", format_ms(json_num(st, "ewma_ttfb_ms")));
     }
+    t.print(std::cout);
 }
 
 void print_events_and_checks(const json::object& ep) {
@@ -216,6 +224,7 @@ void print_events_and_checks(const json::object& ep) {
     std::cout << "\nrecent events:" << (events.empty() ? " none\n" : "\n");
     if (!events.empty()) {
         Table t({"TIME", "KIND", "DETAIL"});
+        t.state_column(1);
         for (const auto& v : events) {
             if (!v.is_object()) continue;
             const auto& e = v.as_object();
@@ -229,6 +238,7 @@ void print_events_and_checks(const json::object& ep) {
     if (!checks.empty()) {
         Table t({"TIME", "METHOD", "RESULT", "SCORE", "LATENCY", "ERROR"},
                 {false, false, false, true, true, false});
+        t.state_column(2);
         for (const auto& v : checks) {
             if (!v.is_object()) continue;
             const auto& c = v.as_object();
@@ -255,6 +265,7 @@ int run_list(const AdminTarget& target, bool as_json) {
     }
     Table t({"NAME", "TIER", "WEIGHT", "KIND", "AUTH", "STATE", "BASE_URL"},
             {false, true, true, false, false, false, false});
+    t.state_column(5);
     for (const auto& v : eps) {
         if (!v.is_object()) continue;
         const auto& ep = v.as_object();
@@ -266,9 +277,18 @@ int run_list(const AdminTarget& target, bool as_json) {
     return kExitOk;
 }
 
+/// The server's `warning` (e.g. the endpoint is declared in its config file), on stderr.
+void print_warning(const JsonResult& r) {
+    if (!r.doc.is_object()) return;
+    if (const auto w = json_str(r.doc.as_object(), "warning"); !w.empty()) {
+        std::cerr << "qcc: warning: " << w << "\n";
+    }
+}
+
 /// One endpoint answer: --json prints it, otherwise `verb` + a short summary.
 int report_endpoint(const JsonResult& r, bool as_json, std::string_view verb) {
     if (r.exit_code != 0) return r.exit_code;
+    print_warning(r);
     if (as_json) {
         print_json(r.doc);
         return kExitOk;
@@ -301,7 +321,7 @@ void add_endpoint_commands(CLI::App& app) {
         add_field_flags(cmd, *f, true);
         cmd->add_flag("--disabled", f->disabled, "Add it disabled (no traffic until enabled)");
         add_target_options(cmd, f->target);
-        cmd->add_flag("--json", f->json, "JSON output");
+        add_output_flags(cmd, f->json);
         run_with_exit_code(cmd, [f] {
             if (f->key_opt->count() == 0 && f->key_file_opt->count() == 0) {
                 std::cerr << "qcc: endpoint add needs the upstream key: --key KEY, --key - (read "
@@ -324,7 +344,7 @@ void add_endpoint_commands(CLI::App& app) {
         auto o = std::make_shared<std::pair<AdminTarget, bool>>();
         auto* cmd = group->add_subcommand("list", "Every endpoint with its tier, weight and state");
         add_target_options(cmd, o->first);
-        cmd->add_flag("--json", o->second, "JSON output");
+        add_output_flags(cmd, o->second);
         run_with_exit_code(cmd, [o] { return run_list(o->first, o->second); });
     }
     {
@@ -333,7 +353,7 @@ void add_endpoint_commands(CLI::App& app) {
             "show", "One endpoint: every field, live state, recent events and health checks");
         cmd->add_option("NAME", f->name, "Endpoint name")->required();
         add_target_options(cmd, f->target);
-        cmd->add_flag("--json", f->json, "JSON output");
+        add_output_flags(cmd, f->json);
         run_with_exit_code(cmd, [f] {
             auto r = call_json(f->target, "GET", endpoint_path(f->name));
             if (r.exit_code != 0) return r.exit_code;
@@ -352,7 +372,7 @@ void add_endpoint_commands(CLI::App& app) {
         cmd->add_option("NAME", f->name, "Endpoint name")->required();
         add_field_flags(cmd, *f, false);
         add_target_options(cmd, f->target);
-        cmd->add_flag("--json", f->json, "JSON output");
+        add_output_flags(cmd, f->json);
         run_with_exit_code(cmd, [f] {
             auto body = field_body(*f);
             if (!body) return kExitUsage;
@@ -373,7 +393,7 @@ void add_endpoint_commands(CLI::App& app) {
         auto* cmd = group->add_subcommand(verb, help);
         cmd->add_option("NAME", f->name, "Endpoint name")->required();
         add_target_options(cmd, f->target);
-        cmd->add_flag("--json", f->json, "JSON output");
+        add_output_flags(cmd, f->json);
         const std::string suffix = std::string("/") + verb;
         const std::string done_s = done;
         run_with_exit_code(cmd, [f, suffix, done_s] {
@@ -386,10 +406,11 @@ void add_endpoint_commands(CLI::App& app) {
         auto* cmd = group->add_subcommand("rm", "Delete an endpoint");
         cmd->add_option("NAME", f->name, "Endpoint name")->required();
         add_target_options(cmd, f->target);
-        cmd->add_flag("--json", f->json, "JSON output");
+        add_output_flags(cmd, f->json);
         run_with_exit_code(cmd, [f] {
             auto r = call_json(f->target, "DELETE", endpoint_path(f->name));
             if (r.exit_code != 0) return r.exit_code;
+            print_warning(r);
             if (f->json) {
                 print_json(r.doc);
             } else {

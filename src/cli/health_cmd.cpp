@@ -1,6 +1,5 @@
 #include "cli/health_cmd.hpp"
 
-#include <iomanip>
 #include <iostream>
 
 #include <boost/json.hpp>
@@ -8,6 +7,7 @@
 
 #include "cli/admin_client.hpp"
 #include "cli/command_util.hpp"
+#include "cli/format.hpp"
 
 namespace qcc::cli {
 
@@ -21,6 +21,22 @@ struct HealthOptions {
     AdminTarget target;
     bool json = false;
 };
+
+void print_checks(const json::array& checks) {
+    Table t({"ENDPOINT", "RESULT", "VALID", "SCORE", "LATENCY", "MODEL", "TOKENS", "ERROR"},
+            {false, false, false, true, true, false, true, false});
+    t.state_column(1).state_column(2);
+    for (const auto& row : checks) {
+        if (!row.is_object()) continue;
+        const auto& r = row.as_object();
+        t.add_row({json_str(r, "endpoint"), json_str(r, "result"),
+                   json_bool(r, "valid") ? "yes" : "no", std::to_string(json_int(r, "score")),
+                   format_ms(json_num(r, "latency_ms")), json_str(r, "model"),
+                   format_count(json_int(r, "input_tokens") + json_int(r, "output_tokens")),
+                   json_str(r, "error")});
+    }
+    t.print(std::cout);
+}
 
 int run_health(const HealthOptions& o) {
     std::string target = "/api/health/check";
@@ -58,22 +74,7 @@ int run_health(const HealthOptions& o) {
                      "--key KEY` or enable one with `qcc endpoint enable NAME`\n";
         return 0;
     }
-    std::cout << std::left << std::setw(18) << "ENDPOINT" << std::setw(9) << "RESULT"
-              << std::setw(7) << "VALID" << std::setw(7) << "SCORE" << std::setw(10) << "LATENCY"
-              << std::setw(20) << "MODEL" << std::setw(10) << "TOKENS"
-              << "ERROR\n";
-    for (const auto& row : doc.at("checks").as_array()) {
-        const auto& r = row.as_object();
-        const auto tokens = r.at("input_tokens").to_number<std::int64_t>() +
-                            r.at("output_tokens").to_number<std::int64_t>();
-        std::cout << std::left << std::setw(18) << json::value_to<std::string>(r.at("endpoint"))
-                  << std::setw(9) << json::value_to<std::string>(r.at("result")) << std::setw(7)
-                  << (r.at("valid").as_bool() ? "yes" : "no") << std::setw(7)
-                  << r.at("score").to_number<std::int64_t>() << std::setw(10)
-                  << (std::to_string(r.at("latency_ms").to_number<std::int64_t>()) + " ms")
-                  << std::setw(20) << json::value_to<std::string>(r.at("model")) << std::setw(10)
-                  << tokens << json::value_to<std::string>(r.at("error")) << "\n";
-    }
+    print_checks(doc.at("checks").as_array());
     return all_passed ? 0 : kExitFailed;
 }
 
@@ -81,6 +82,46 @@ struct StatusOptions {
     AdminTarget target;
     bool json = false;
 };
+
+/// "cuts, last 25s" / "cuts, on trial" for an endpoint tried after every other one (for the hold,
+/// then until it completes a stream); "ok" otherwise.
+std::string streams_text(const json::object& r) {
+    if (!json_bool(r, "cuts_streams")) return "ok";
+    const auto demoted = json_int(r, "demoted_ms");
+    return demoted > 0 ? "cuts, last " + std::to_string((demoted + 999) / 1000) + "s"
+                       : "cuts, on trial";
+}
+
+/// A cooldown or quarantine cell: warn / bad when set, dim when "-".
+Tone cooldown_tone(std::string_view cell) { return cell == "-" ? Tone::kDim : Tone::kWarn; }
+Tone quarantine_tone(std::string_view cell) { return cell == "-" ? Tone::kDim : Tone::kBad; }
+
+void print_status(const json::object& doc) {
+    Table t({"ENDPOINT", "TIER", "WEIGHT", "USABLE", "BREAKER", "COOLDOWN", "QUARANTINE", "STREAMS",
+             "INFLIGHT", "OK/FAIL", "TTFB"},
+            {false, true, true, false, false, false, false, false, true, true, true});
+    t.state_column(3).state_column(4).tone_column(5, cooldown_tone);
+    t.tone_column(6, quarantine_tone).state_column(7);
+    for (const auto& row : json_arr(doc, "endpoints")) {
+        if (!row.is_object()) continue;
+        const auto& r = row.as_object();
+        const auto cooldown = json_int(r, "cooldown_ms");
+        t.add_row(
+            {json_str(r, "name"), std::to_string(json_int(r, "tier")),
+             std::to_string(static_cast<std::int64_t>(json_num(r, "effective_weight"))),
+             json_bool(r, "usable") ? "yes" : "no", json_str(r, "breaker", "-"),
+             cooldown > 0
+                 ? std::to_string((cooldown + 999) / 1000) + "s " + json_str(r, "cooldown_reason")
+                 : "-",
+             json_bool(r, "quarantined") ? json_str(r, "quarantine_reason") : "-", streams_text(r),
+             format_count(json_int(r, "in_flight")),
+             format_count(json_int(r, "successes")) + "/" + format_count(json_int(r, "failures")),
+             format_ms(json_num(r, "ewma_ttfb_ms"))});
+    }
+    t.print(std::cout);
+    std::cout << "\nsessions bound: " << format_count(json_int(doc, "sessions"))
+              << ", re-pins: " << format_count(json_int(doc, "repins")) << "\n";
+}
 
 int run_status(const StatusOptions& o) {
     int exit_code = 0;
@@ -102,44 +143,7 @@ int run_status(const StatusOptions& o) {
                      "KEY` (or [[endpoints]] in the config file), or try `qcc serve --demo`\n";
         return 0;
     }
-    std::cout << std::left << std::setw(18) << "ENDPOINT" << std::setw(6) << "TIER" << std::setw(8)
-              << "WEIGHT" << std::setw(8) << "USABLE" << std::setw(11) << "BREAKER" << std::setw(22)
-              << "COOLDOWN" << std::setw(22) << "QUARANTINE" << std::setw(20) << "STREAMS"
-              << std::setw(9) << "INFLIGHT" << std::setw(10) << "OK/FAIL"
-              << "TTFB\n";
-    for (const auto& row : doc.at("endpoints").as_array()) {
-        const auto& r = row.as_object();
-        const auto cooldown = r.at("cooldown_ms").to_number<std::int64_t>();
-        const auto quarantined = r.at("quarantined").as_bool();
-        // "cuts streams": tried after every other endpoint (for the hold, then until it
-        // completes a stream).
-        std::string streams = "ok";
-        if (const auto* c = r.if_contains("cuts_streams");
-            c != nullptr && c->is_bool() && c->as_bool()) {
-            const auto* d = r.if_contains("demoted_ms");
-            const auto demoted = d != nullptr && d->is_number() ? d->to_number<std::int64_t>() : 0;
-            streams = demoted > 0 ? "cuts, last " + std::to_string((demoted + 999) / 1000) + "s"
-                                  : "cuts, on trial";
-        }
-        std::cout << std::left << std::setw(18) << json::value_to<std::string>(r.at("name"))
-                  << std::setw(6) << r.at("tier").to_number<std::int64_t>() << std::setw(8)
-                  << static_cast<std::int64_t>(r.at("effective_weight").to_number<double>())
-                  << std::setw(8) << (r.at("usable").as_bool() ? "yes" : "no") << std::setw(11)
-                  << json::value_to<std::string>(r.at("breaker")) << std::setw(22)
-                  << (cooldown > 0 ? std::to_string(cooldown / 1000) + "s " +
-                                         json::value_to<std::string>(r.at("cooldown_reason"))
-                                   : std::string("-"))
-                  << std::setw(22)
-                  << (quarantined ? json::value_to<std::string>(r.at("quarantine_reason"))
-                                  : std::string("-"))
-                  << std::setw(20) << streams << std::setw(9)
-                  << r.at("in_flight").to_number<std::int64_t>() << std::setw(10)
-                  << (std::to_string(r.at("successes").to_number<std::int64_t>()) + "/" +
-                      std::to_string(r.at("failures").to_number<std::int64_t>()))
-                  << static_cast<std::int64_t>(r.at("ewma_ttfb_ms").to_number<double>()) << " ms\n";
-    }
-    std::cout << "\nsessions bound: " << doc.at("sessions").to_number<std::int64_t>()
-              << ", re-pins: " << doc.at("repins").to_number<std::int64_t>() << "\n";
+    print_status(doc.as_object());
     return 0;
 }
 
@@ -153,14 +157,14 @@ void add_health_command(CLI::App& app) {
     cmd->add_option("-m,--method", o->method, "conversation (default setting), models or connect")
         ->check(CLI::IsMember({"conversation", "models", "connect"}));
     add_target_options(cmd, o->target);
-    cmd->add_flag("--json", o->json, "JSON output");
+    add_output_flags(cmd, o->json);
     cmd->callback([o] { throw CLI::RuntimeError(run_health(*o)); });
 
     auto s = std::make_shared<StatusOptions>();
     auto* status = app.add_subcommand(
         "status", "Live endpoint states: breaker, cooldown, quarantine, in-flight, weights");
     add_target_options(status, s->target);
-    status->add_flag("--json", s->json, "JSON output");
+    add_output_flags(status, s->json);
     status->callback([s] { throw CLI::RuntimeError(run_status(*s)); });
 }
 

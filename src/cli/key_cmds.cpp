@@ -29,7 +29,7 @@ void add_key_commands(CLI::App& app) {
         auto* cmd = group->add_subcommand("create", "Create a client key; prints it once");
         cmd->add_option("NAME", o->name, "Key name (shows up in the request log)")->required();
         add_target_options(cmd, o->target);
-        cmd->add_flag("--json", o->json, "JSON output");
+        add_output_flags(cmd, o->json);
         run_with_exit_code(cmd, [o] {
             json::object body;
             body["name"] = o->name;
@@ -51,7 +51,7 @@ void add_key_commands(CLI::App& app) {
         auto o = std::make_shared<KeyOptions>();
         auto* cmd = group->add_subcommand("list", "Every client key (names and prefixes only)");
         add_target_options(cmd, o->target);
-        cmd->add_flag("--json", o->json, "JSON output");
+        add_output_flags(cmd, o->json);
         run_with_exit_code(cmd, [o] {
             auto r = call_json(o->target, "GET", "/api/keys");
             if (r.exit_code != 0) return r.exit_code;
@@ -65,6 +65,7 @@ void add_key_commands(CLI::App& app) {
                 return kExitOk;
             }
             Table t({"NAME", "PREFIX", "CREATED", "STATUS"});
+            t.state_column(3);
             for (const auto& v : keys) {
                 if (!v.is_object()) continue;
                 const auto& k = v.as_object();
@@ -82,7 +83,7 @@ void add_key_commands(CLI::App& app) {
             group->add_subcommand("revoke", "Revoke a client key (takes effect within 1 s)");
         cmd->add_option("NAME", o->name, "Key name")->required();
         add_target_options(cmd, o->target);
-        cmd->add_flag("--json", o->json, "JSON output");
+        add_output_flags(cmd, o->json);
         run_with_exit_code(cmd, [o] {
             auto r = call_json(o->target, "DELETE", "/api/keys/" + percent_encode(o->name));
             if (r.exit_code != 0) return r.exit_code;

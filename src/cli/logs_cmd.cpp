@@ -23,46 +23,38 @@ struct LogsOptions {
     std::string endpoint;
 };
 
-// Fixed widths, so that lines printed while following line up with the first table.
-struct Column {
-    const char* header;
-    std::size_t width;
-    bool right;
-};
-constexpr Column kColumns[] = {
-    {"TIME", 19, false},         {"ID", 7, true},       {"KEY", 12, false}, {"ENDPOINT", 14, false},
-    {"MODEL", 24, false},        {"STATUS", 16, false}, {"TTFB", 8, true},  {"TOTAL", 8, true},
-    {"TOKENS IN/OUT", 15, true}, {"COST", 9, true},     {"TRIED", 0, false}};
-
-std::string truncate(std::string s, std::size_t width) {
-    if (width == 0 || display_width(s) <= width) return s;
-    std::string out;
-    std::size_t cols = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if ((c & 0xC0) != 0x80 && ++cols == width) break;
-        out += s[i];
-    }
-    return out + "…";
+/// The request table. Fixed widths (cells cut with "…"), so that lines printed while following line
+/// up with the first table.
+const Table& request_table() {
+    static const Table table = [] {
+        struct Column {
+            const char* header;
+            std::size_t width;
+            bool right;
+        };
+        constexpr Column kColumns[] = {
+            {"TIME", 19, false},     {"ID", 7, true},      {"KEY", 12, false},
+            {"ENDPOINT", 14, false}, {"MODEL", 24, false}, {"STATUS", 16, false},
+            {"TTFB", 8, true},       {"TOTAL", 8, true},   {"TOKENS IN/OUT", 17, true},
+            {"COST", 9, true},       {"TRIED", 0, false}};
+        std::vector<std::string> headers;
+        for (const auto& c : kColumns) headers.emplace_back(c.header);
+        Table t(headers);
+        for (std::size_t i = 0; i < std::size(kColumns); ++i) {
+            if (kColumns[i].right) t.right_align(i);
+            if (kColumns[i].width > 0) t.column_width(i, kColumns[i].width, kColumns[i].width);
+        }
+        t.state_column(5);
+        return t;
+    }();
+    return table;
 }
 
 void print_line(const std::vector<std::string>& cells) {
-    std::string line;
-    for (std::size_t i = 0; i < std::size(kColumns); ++i) {
-        const auto& col = kColumns[i];
-        const std::string cell = i < cells.size() ? truncate(cells[i], col.width) : "";
-        if (i > 0) line += "  ";
-        line += col.width == 0 ? cell : pad(cell, col.width, col.right);
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::cout << line << "\n";
+    std::cout << request_table().row_line(cells, stdout_style()) << "\n";
 }
 
-void print_header() {
-    std::vector<std::string> cells;
-    for (const auto& c : kColumns) cells.emplace_back(c.header);
-    print_line(cells);
-}
+void print_header() { std::cout << request_table().header_line(stdout_style()) << "\n"; }
 
 bool is_success(const json::object& r) {
     const auto status = json_int(r, "status");
@@ -80,17 +72,18 @@ void print_request(const json::object& r) {
     print_line({format_time(ts), std::to_string(json_int(r, "id")), json_str(r, "client_key", "-"),
                 json_str(r, "endpoint", "-"), model.empty() ? "-" : model, status,
                 format_ms(json_num(r, "ttfb_ms", -1)), format_ms(json_num(r, "total_ms")),
-                format_tokens(json_int(r, "input_tokens")) + " / " +
-                    format_tokens(json_int(r, "output_tokens")),
+                format_count(json_int(r, "input_tokens")) + " / " +
+                    format_count(json_int(r, "output_tokens")),
                 format_usd(json_num(r, "cost_usd")), json_str(r, "tried")});
 }
 
 void print_state(const json::object& e) {
     std::int64_t ts = json_int(e, "ts");
     if (ts == 0) ts = json_int(e, "ts_unix_ms");
+    const auto kind = json_str(e, "kind");
     std::cout << format_time(ts) << "  == state: " << json_str(e, "endpoint", "-") << " "
-              << json_str(e, "kind") << (e.contains("detail") ? " " : "") << json_str(e, "detail")
-              << "\n";
+              << paint(kind, state_tone(kind), color_enabled()) << (e.contains("detail") ? " " : "")
+              << json_str(e, "detail") << "\n";
 }
 
 bool wanted(const LogsOptions& o, const json::object& r) {
@@ -168,7 +161,7 @@ void add_logs_command(CLI::App& app) {
     cmd->add_option("--endpoint", o->endpoint, "Only requests served by this endpoint");
     cmd->add_flag("--errors", o->errors, "Only failed requests");
     add_target_options(cmd, o->target);
-    cmd->add_flag("--json", o->json, "JSON output (-f: one {\"event\",\"data\"} object a line)");
+    add_output_flags(cmd, o->json, "JSON output (-f: one {\"event\",\"data\"} object a line)");
     run_with_exit_code(cmd, [o] { return run_logs(*o); });
 }
 

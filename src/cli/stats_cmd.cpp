@@ -35,11 +35,20 @@ std::vector<std::string> stats_cells(const json::object& row, std::string group)
             format_count(json_int(row, "failovers")),
             percentiles(row, "latency"),
             percentiles(row, "ttfb"),
-            format_tokens(json_int(row, "input_tokens")),
-            format_tokens(json_int(row, "output_tokens")),
-            format_tokens(json_int(row, "cache_creation_tokens")),
-            format_tokens(json_int(row, "cache_read_tokens")),
+            format_count(json_int(row, "input_tokens")),
+            format_count(json_int(row, "output_tokens")),
+            format_count(json_int(row, "cache_creation_tokens")),
+            format_count(json_int(row, "cache_read_tokens")),
             format_usd(json_num(row, "cost_usd"))};
+}
+
+/// Requests refused for a missing or wrong client key: never in the rows, OK % or totals above.
+void print_refused(const json::object& doc) {
+    if (!doc.contains("unauthorized")) return;  // a server from before the field
+    const auto n = json_int(doc, "unauthorized");
+    std::cout << "\nrefused (bad client key): "
+              << paint(format_count(n), n > 0 ? Tone::kWarn : Tone::kPlain, color_enabled())
+              << " (not counted in the requests above)\n";
 }
 
 int run_stats(const StatsOptions& o) {
@@ -90,6 +99,7 @@ int run_stats(const StatsOptions& o) {
               << format_time(json_int(doc, "to")) << " by " << o.by << "\n\n";
     if (t.empty()) std::cout << "(no requests in this window)\n";
     t.print(std::cout);
+    print_refused(doc);
     return kExitOk;
 }
 
@@ -104,7 +114,7 @@ void add_stats_command(CLI::App& app) {
         ->check(CLI::IsMember({"none", "endpoint", "model", "key", "session"}));
     cmd->add_option("--bucket", o->bucket, "Also split by time buckets of this size, e.g. 1h");
     add_target_options(cmd, o->target);
-    cmd->add_flag("--json", o->json, "JSON output");
+    add_output_flags(cmd, o->json);
     run_with_exit_code(cmd, [o] { return run_stats(*o); });
 }
 

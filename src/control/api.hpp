@@ -41,6 +41,8 @@ class ControlApi {
     virtual proxy::HealthState& health() = 0;
     virtual StatusFigures figures() const = 0;
 
+    /// The config file the server started from ("" when it started without one).
+    virtual std::string config_file() const = 0;
     /// Re-reads endpoints, keys and settings from the store now, so the caller's answer (and the
     /// next proxied request) already sees its write. Blocking: admin pool only.
     virtual void reload() = 0;

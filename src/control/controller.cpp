@@ -299,6 +299,21 @@ void Controller::tick() {
         last_sweep_ = now;
         persist_bindings();
     }
+    persist_unauthorized();
+}
+
+void Controller::persist_unauthorized() {
+    // Requests refused for a bad client key since the last pass, counted in the store per minute
+    // (GET /api/stats reports them apart from the request statistics).
+    const auto total = deps_.health.counters().unauthorized.load(std::memory_order_relaxed);
+    if (total == saved_unauthorized_) return;
+    deps_.store.add_unauthorized(deps_.health.unix_ms(),
+                                 static_cast<std::int64_t>(total - saved_unauthorized_));
+    saved_unauthorized_ = total;
+}
+
+std::string Controller::config_file() const {
+    return deps_.config.source == config::Config{}.source ? std::string() : deps_.config.source;
 }
 
 std::vector<std::shared_ptr<const upstream::Endpoint>> Controller::enabled_endpoints() const {
@@ -425,6 +440,7 @@ void Controller::stop() {
         std::lock_guard lock(tick_mu_);
         persist_state(false);
         persist_bindings();
+        persist_unauthorized();
         std::vector<store::HealthCheckRecord> checks;
         {
             std::lock_guard checks_lock(checks_mu_);

@@ -68,6 +68,7 @@ class Controller final : public ControlApi {
     const proxy::Snapshots& snapshots() const override { return deps_.snapshots; }
     proxy::HealthState& health() override { return deps_.health; }
     StatusFigures figures() const override;
+    std::string config_file() const override;
     void reload() override;
     std::optional<bool> release(std::string_view endpoint, const std::string& why) override;
     bool quarantine(std::string_view endpoint, const std::string& why) override;
@@ -81,6 +82,7 @@ class Controller final : public ControlApi {
     void restore_state();
     void persist_state(bool force);
     void persist_bindings();
+    void persist_unauthorized();
     void update_adaptive_weights(const proxy::Policy& policy, SteadyTime now);
     void schedule_recovery(const proxy::Policy& policy, SteadyTime now);
     void schedule_checks(const std::vector<std::shared_ptr<const upstream::Endpoint>>& eps);
@@ -105,6 +107,8 @@ class Controller final : public ControlApi {
     SteadyTime last_recovery_{};
     SteadyTime last_health_{};
     std::map<std::string, store::EndpointStateRecord> saved_states_;
+    // Counters::unauthorized already counted in the store.
+    std::uint64_t saved_unauthorized_ = 0;
     std::mutex checks_mu_;  // health-check results waiting for the store
     std::vector<store::HealthCheckRecord> pending_checks_;
 };

@@ -228,8 +228,9 @@ store::RequestRecord Observer::to_record(RequestContext& ctx) {
 
 void Observer::on_request_done(RequestContext& ctx) {
     if (ctx.status == 401 && ctx.error_class == "unauthorized") {
-        // Counted (qcc_unauthorized_total), logged once a second at most, never stored: a flood
-        // of bad keys must not fill the disk.
+        // Counted (qcc_unauthorized_total; the control loop stores the count per minute for
+        // GET /api/stats), logged once a second at most, never a request-log row: a flood of bad
+        // keys must not fill the disk.
         std::uint64_t held = 0;
         if (unauthorized_log_.allow(&held)) {
             spdlog::info(

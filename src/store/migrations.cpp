@@ -204,8 +204,19 @@ CREATE TABLE ui_sessions (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                            kMigration5, kMigration6, kMigration7, kMigration8};
+// Requests refused for a missing or wrong client key, counted per minute (start of the minute in
+// Unix ms): never one request-log row each, so that a flood of bad keys cannot fill the disk, and
+// apart from the request statistics, so that it never counts in their success ratio.
+constexpr std::string_view kMigration9 = R"sql(
+CREATE TABLE unauthorized_minutes (
+    minute INTEGER PRIMARY KEY,
+    count  INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3,
+                                            kMigration4, kMigration5, kMigration6,
+                                            kMigration7, kMigration8, kMigration9};
 
 }  // namespace
 

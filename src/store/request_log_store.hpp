@@ -30,6 +30,18 @@ class RequestLogStore {
     virtual CleanupResult cleanup(std::int64_t now_unix_ms, const RetentionPolicy& p) = 0;
     /// Number of request rows (tests, status).
     virtual std::int64_t count_requests() = 0;
+    /// Counts `n` requests refused for a missing or wrong client key at `unix_ms` (kept per
+    /// minute, with the roll-ups' retention; no request row). A backend without it keeps none.
+    virtual void add_unauthorized(std::int64_t unix_ms, std::int64_t n) {
+        (void)unix_ms;
+        (void)n;
+    }
+    /// Requests refused for a bad client key in the minutes that overlap [from, to).
+    virtual std::int64_t count_unauthorized(std::int64_t from_unix_ms, std::int64_t to_unix_ms) {
+        (void)from_unix_ms;
+        (void)to_unix_ms;
+        return 0;
+    }
 };
 
 }  // namespace qcc::store

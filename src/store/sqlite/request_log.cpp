@@ -20,6 +20,7 @@ namespace qcc::store::sqlite {
 namespace {
 
 constexpr std::int64_t kHourMs = 3'600'000;
+constexpr std::int64_t kMinuteMs = 60'000;
 // Rows deleted per transaction by cleanup(): small enough that the writer thread, which shares
 // the connection's mutex, waits for at most one chunk.
 constexpr std::int64_t kCleanupChunk = 5'000;
@@ -520,6 +521,12 @@ CleanupResult SqliteStore::cleanup(std::int64_t now_unix_ms, const RetentionPoli
             "WHERE hour < ?1 LIMIT ?2)",
             now_unix_ms - p.rollups_ms - kHourMs + 1);
     }
+    if (p.rollups_ms > 0) {
+        delete_in_chunks(db_,
+                         "DELETE FROM unauthorized_minutes WHERE minute IN "
+                         "(SELECT minute FROM unauthorized_minutes WHERE minute < ?1 LIMIT ?2)",
+                         now_unix_ms - p.rollups_ms - kMinuteMs + 1);
+    }
     std::lock_guard lock(db_.mu());
     db_.exec("PRAGMA incremental_vacuum");
     return result;
@@ -528,6 +535,27 @@ CleanupResult SqliteStore::cleanup(std::int64_t now_unix_ms, const RetentionPoli
 std::int64_t SqliteStore::count_requests() {
     std::lock_guard lock(db_.mu());
     Query q(db_, "SELECT COUNT(*) FROM request_log");
+    q.step();
+    return q.integer(0);
+}
+
+void SqliteStore::add_unauthorized(std::int64_t unix_ms, std::int64_t n) {
+    if (n <= 0) return;
+    std::lock_guard lock(db_.mu());
+    Query(db_,
+          "INSERT INTO unauthorized_minutes (minute, count) VALUES (?1, ?2) "
+          "ON CONFLICT (minute) DO UPDATE SET count = count + excluded.count")
+        .bind_int(1, floor_to(unix_ms, kMinuteMs))
+        .bind_int(2, n)
+        .run();
+}
+
+std::int64_t SqliteStore::count_unauthorized(std::int64_t from_unix_ms, std::int64_t to_unix_ms) {
+    std::lock_guard lock(db_.mu());
+    Query q(db_,
+            "SELECT COALESCE(SUM(count), 0) FROM unauthorized_minutes "
+            "WHERE minute >= ?1 AND minute < ?2");
+    q.bind_int(1, floor_to(from_unix_ms, kMinuteMs)).bind_int(2, to_unix_ms);
     q.step();
     return q.integer(0);
 }

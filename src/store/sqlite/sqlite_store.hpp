@@ -57,6 +57,8 @@ class SqliteStore final : public Store {
     std::vector<StatsRow> stats(const StatsQuery& sq) override;
     CleanupResult cleanup(std::int64_t now_unix_ms, const RetentionPolicy& p) override;
     std::int64_t count_requests() override;
+    void add_unauthorized(std::int64_t unix_ms, std::int64_t n) override;
+    std::int64_t count_unauthorized(std::int64_t from_unix_ms, std::int64_t to_unix_ms) override;
 
   private:
     std::optional<EndpointRecord> find_endpoint(std::string_view name);
