@@ -1,7 +1,7 @@
 # bash completion for qcc (installed into bash-completion's completions directory).
 _qcc() {
   local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]}
-  local top="serve sim settings endpoint events checks key health status stats logs config claude"
+  local top="serve sim settings endpoint events checks key health status stats logs config backup restore-backup claude code"
   if (( COMP_CWORD == 1 )); then
     COMPREPLY=($(compgen -W "$top --help --version" -- "$cur")); return
   fi
@@ -14,6 +14,6 @@ _qcc() {
       claude) COMPREPLY=($(compgen -W "apply restore" -- "$cur")); return ;;
     esac
   fi
-  COMPREPLY=($(compgen -W "--help --listen --config --token --json" -- "$cur"))
+  COMPREPLY=($(compgen -W "--help --listen --config --token --json --color" -- "$cur"))
 }
 complete -F _qcc qcc

@@ -1,5 +1,5 @@
 # fish completion for qcc.
-set -l top serve sim settings endpoint events checks key health status stats logs config claude
+set -l top serve sim settings endpoint events checks key health status stats logs config backup restore-backup claude code
 complete -c qcc -f
 complete -c qcc -n "not __fish_seen_subcommand_from $top" -a "$top"
 complete -c qcc -n "__fish_seen_subcommand_from endpoint" -a "add list show set enable disable rm release quarantine"
@@ -11,3 +11,4 @@ complete -c qcc -l listen -d "host:port of the server"
 complete -c qcc -l config -d "config file" -r
 complete -c qcc -l token -d "admin token"
 complete -c qcc -l json -d "JSON output"
+complete -c qcc -l color -x -a "auto always never" -d "colour the tables"

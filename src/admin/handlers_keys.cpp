@@ -111,6 +111,26 @@ asio::awaitable<Reply> revoke_key(Call& c) {
     co_return Reply(std::move(body));
 }
 
+// Which client key a secret is (the CLI checks a key it is given before writing it anywhere):
+// 200 with the key's row, 404 when no key of this server has that secret.
+asio::awaitable<Reply> verify_key(Call& c) {
+    reject_unknown_params(c, {});
+    const auto o = body_object(c, true);
+    reject_unknown_fields(o, {"key"});
+    const auto* k = o.if_contains("key");
+    if (k == nullptr) bad_request("key: required");
+    auto hash = crypto::hash_client_key(string_value(*k, "key"));
+    auto work = [ctl = &c.control, hash = std::move(hash)]() -> std::optional<json::object> {
+        for (const auto& r : ctl->store().list_client_keys()) {
+            if (r.key_hash == hash) return key_json(r);
+        }
+        return std::nullopt;
+    };
+    auto found = co_await run_blocking(c.control.admin_pool(), std::move(work));
+    if (!found) not_found("not a client key of this server");
+    co_return Reply(std::move(*found));
+}
+
 asio::awaitable<Reply> list_settings(Call& c) {
     reject_unknown_params(c, {});
     auto work = [ctl = &c.control]() {

@@ -7,6 +7,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
 
+#include "admin/handlers_backup.hpp"
+#include "admin/json_text.hpp"
 #include "admin/run_blocking.hpp"
 #include "common/crypto.hpp"
 #include "common/log.hpp"
@@ -36,10 +38,13 @@ const std::array kRoutes{
     Route{http::verb::post, "/api/endpoints/{name}/quarantine", &quarantine_endpoint},
     Route{http::verb::get, "/api/keys", &list_keys},
     Route{http::verb::post, "/api/keys", &create_key},
+    Route{http::verb::post, "/api/keys/verify", &verify_key},
     Route{http::verb::delete_, "/api/keys/{name}", &revoke_key},
     Route{http::verb::get, "/api/settings", &list_settings},
     Route{http::verb::get, "/api/settings/{key}", &get_setting},
     Route{http::verb::put, "/api/settings/{key}", &put_setting},
+    Route{http::verb::get, "/api/backup", &get_backup},
+    Route{http::verb::post, "/api/backup/restore", &restore_backup},
     Route{http::verb::get, "/api/stats", &get_stats},
     Route{http::verb::get, "/api/requests", &list_requests},
     Route{http::verb::get, "/api/requests/{id}", &get_request},
@@ -429,7 +434,7 @@ asio::awaitable<bool> Router::handle_api(const proxy::LocalRequest& r) {
                                            keep_alive);
     }
     if (reply.written) co_return reply.keep&& keep_alive;
-    const auto text = json::serialize(reply.body);
+    const auto text = to_json_text(reply.body);
     co_return co_await write_reply(client, reply.status, "application/json", text, keep_alive);
 }
 

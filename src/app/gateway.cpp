@@ -1,6 +1,6 @@
 #include "app/gateway.hpp"
 
-#include <boost/json/serialize.hpp>
+#include "admin/json_text.hpp"
 
 #include "admin/json.hpp"
 #include "common/log.hpp"
@@ -8,7 +8,7 @@
 namespace qcc::app {
 
 void Gateway::LiveStates::on_state_event(const proxy::StateEvent& e) {
-    if (hub_.has_subscribers()) hub_.publish("state", boost::json::serialize(admin::event_json(e)));
+    if (hub_.has_subscribers()) hub_.publish("state", admin::to_json_text(admin::event_json(e)));
 }
 
 Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const Clock* clock,
@@ -22,7 +22,7 @@ Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const 
         *store_, writer, [this](const std::vector<store::RequestRecord>& rows) {
             if (!hub_.has_subscribers()) return;
             for (const auto& r : rows) {
-                hub_.publish("request", boost::json::serialize(admin::request_json(r)));
+                hub_.publish("request", admin::to_json_text(admin::request_json(r)));
             }
         });
     observer_ = std::make_unique<control::Observer>(metrics_, snapshots_, writer_.get());
@@ -30,7 +30,7 @@ Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const 
         cfg_, *store_, snapshots_, health_, *observer_, *writer_,
         [this](const store::HealthCheckRecord& r) {
             if (hub_.has_subscribers()) {
-                hub_.publish("check", boost::json::serialize(admin::check_json(r)));
+                hub_.publish("check", admin::to_json_text(admin::check_json(r)));
             }
         }});
     router_ = std::make_unique<admin::Router>(admin::AdminDeps{

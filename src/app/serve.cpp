@@ -179,6 +179,9 @@ int serve(const ServeOptions& o) {
     gateway->start();
     const std::string base = "http://" + cfg.listen.substr(0, cfg.listen.rfind(':')) + ":" +
                              std::to_string(gateway->port());
+    // The flag other commands need to find this server when it is not where they look by default.
+    const std::string listen_flag =
+        o.listen.empty() ? std::string() : " --listen " + base.substr(base.find("//") + 2);
     spdlog::info("qcc listening on {} ({} workers, store {})", base,
                  gateway->server().worker_count(), db_path);
     spdlog::info(
@@ -192,16 +195,17 @@ int serve(const ServeOptions& o) {
                  token_in_file ? " in " + token_file : std::string(" (admin_token)"));
     if (!first_key.empty()) {
         std::cout << "\nCreated client key 'default' (shown once, store it now):\n  " << first_key
-                  << "\n\nPoint Claude Code at QCC:\n  ANTHROPIC_BASE_URL=" << base
+                  << "\n\nRun Claude Code through QCC (another terminal):\n  qcc code"
+                  << listen_flag << "\nor by hand:\n  ANTHROPIC_BASE_URL=" << base
                   << " ANTHROPIC_AUTH_TOKEN=" << first_key
-                  << " claude\nor once for every session: qcc claude apply --key " << first_key
-                  << "\n\n"
+                  << " claude\nor for every session: qcc claude apply" << listen_flag << " --key "
+                  << first_key << "\n\n"
                   << std::flush;
     } else if (!o.demo) {
         spdlog::info(
-            "point Claude Code at it: ANTHROPIC_BASE_URL={} ANTHROPIC_AUTH_TOKEN=<a client "
-            "key> claude (or `qcc claude apply`)",
-            base);
+            "run Claude Code through it: qcc code{} (or `qcc claude apply{}` for every session, or "
+            "ANTHROPIC_BASE_URL={} ANTHROPIC_AUTH_TOKEN=<a client key> claude)",
+            listen_flag, listen_flag, base);
     }
     if (o.demo) {
         std::cout << "\nQCC demo on " << base << " with " << demo_servers.size()
@@ -219,15 +223,16 @@ int serve(const ServeOptions& o) {
                   << "' -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01'"
                      " -d '{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":200,\"stream\":true,"
                      "\"messages\":[{\"role\":\"user\",\"content\":\"Hello QCC\"}]}'\n"
-                  << "\nPoint Claude Code at it:\n  ANTHROPIC_BASE_URL=" << base
-                  << " ANTHROPIC_AUTH_TOKEN=" << demo_key
+                  << "\nRun Claude Code through it (another terminal):\n  qcc code" << listen_flag
+                  << " -p 'run `echo hello from qcc`' --allowedTools Bash\nor by hand:\n"
+                  << "  ANTHROPIC_BASE_URL=" << base << " ANTHROPIC_AUTH_TOKEN=" << demo_key
                   << " claude -p 'run `echo hello from qcc`' --allowedTools Bash\n"
                   << "\nOpen the dashboard (live requests, failovers, breakers, costs):\n  " << base
                   << "/ui/  and log in with the admin token "
                   << (token_in_file ? cfg.admin_token : std::string("(admin_token)")) << "\n"
                   << "\nWatch it (another terminal"
-                  << (o.listen.empty() ? "" : ", add --listen " + o.listen)
-                  << "):\n  qcc logs -f    qcc stats --by endpoint    qcc status\n\n"
+                  << "):\n  qcc logs -f" << listen_flag << "    qcc stats --by endpoint"
+                  << listen_flag << "    qcc status" << listen_flag << "\n\n"
                   << std::flush;
     }
 

@@ -238,6 +238,25 @@ AdminResponse admin_call(const AdminTarget& t, std::string_view method, const st
     }
 }
 
+int probe(const AdminEndpoint& ep, const std::string& target, std::chrono::milliseconds timeout) {
+    try {
+        asio::io_context ioc;
+        beast::tcp_stream stream(ioc);
+        asio::ip::tcp::resolver resolver(ioc);
+        stream.expires_after(timeout);
+        stream.connect(resolver.resolve(ep.host, std::to_string(ep.port)));
+        auto req = make_request(ep, "GET", target, std::nullopt);
+        req.erase(http::field::authorization);
+        http::write(stream, req);
+        beast::flat_buffer buf;
+        http::response<http::string_body> res;
+        http::read(stream, buf, res);
+        return static_cast<int>(res.result_int());
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
 AdminResponse admin_request(const AdminTarget& t, std::string_view method,
                             const std::string& target, int* exit_code) {
     auto res = admin_call(t, method, target, std::nullopt, exit_code);

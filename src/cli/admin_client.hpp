@@ -2,6 +2,7 @@
 // every CLI command that needs live state or edits the store through the server.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -72,6 +73,10 @@ using SseHandler = std::function<bool(std::string_view event, std::string_view d
 /// an error (printed; the exit code of the failure).
 int admin_stream(const AdminTarget& t, const std::string& target, const SseHandler& on_event,
                  const std::atomic<bool>* stop = nullptr);
+
+/// GET `target` without a token and without printing anything: the status, or 0 when nothing
+/// answered within `timeout` (used to find out whether a server is running).
+int probe(const AdminEndpoint& ep, const std::string& target, std::chrono::milliseconds timeout);
 
 /// Percent-encodes a query parameter or path segment.
 std::string percent_encode(std::string_view s);

@@ -10,7 +10,9 @@
 
 #include "cli/admin_client.hpp"
 #include "cli/admin_cmds.hpp"
+#include "cli/backup_cmds.hpp"
 #include "cli/claude_cmd.hpp"
+#include "cli/code_cmd.hpp"
 #include "cli/config_cmds.hpp"
 #include "cli/endpoint_cmds.hpp"
 #include "cli/health_cmd.hpp"
@@ -54,6 +56,7 @@ std::string closest(std::string_view word, const std::vector<std::string>& names
         {"get", {"show"}},
         {"log", {"logs"}},
         {"stat", {"stats"}},
+        {"restore", {"restore-backup"}},
     };
     for (const auto& [alias, meanings] : kSynonyms) {
         if (alias != word) continue;
@@ -143,7 +146,11 @@ int run(int argc, char** argv, const std::function<void(CLI::App&)>& more) {
     add_stats_command(app);
     add_logs_command(app);
     add_config_commands(app);
+    add_backup_commands(app);
     add_claude_commands(app);
+    auto claude_args = std::make_shared<std::vector<std::string>>();
+    argc = split_code_args(argc, argv, claude_args.get());
+    add_code_command(app, claude_args);
     if (argc <= 1) {
         // Bare `qcc`: what it can do.
         std::cout << app.help();

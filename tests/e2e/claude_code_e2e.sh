@@ -52,6 +52,17 @@ await_log "$work/out.log" 'request .*POST /v1/messages.* status=200' 2 ||
 grep -q 'session=[0-9a-f-]\{36\}' "$work/out.log" || fail "no Claude Code session id recognised"
 proxied=$(grep -c 'request .*POST /v1/messages.* status=200' "$work/out.log")
 
+# `qcc code`: the launcher finds this server and runs the same CLI through it, with a client key
+# of its own and every argument passed through.
+out=$(cd "$work/project" && HOME="$work" CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 \
+  DISABLE_AUTOUPDATER=1 DISABLE_ERROR_REPORTING=1 ANTHROPIC_API_KEY=sk-ant-not-for-qcc timeout 120 \
+  "$qcc" code --listen "127.0.0.1:$port" --claude "$claude" -p 'run `echo qcc-code-marker`' \
+  --allowedTools Bash 2>&1) || fail "qcc code exited non-zero: $out"
+[[ "$out" == *"qcc-code-marker"* ]] || fail "no tool round trip through qcc code: $out"
+await_log "$work/out.log" 'POST /v1/messages.* key=qcc-code .*status=200' 2 ||
+  fail "expected 2 Messages requests with qcc code's key"
+[[ "$out" != *"started QCC"* ]] || fail "qcc code started a server although one runs: $out"
+
 # Only the OpenAI-compatible endpoint left: QCC translates every request to Chat Completions and
 # every answer (streamed tool call included) back; the CLI cannot tell, and the round trip works.
 for e in demo-fast demo-slow demo-flaky; do admin endpoint disable "$e"; done

@@ -302,34 +302,6 @@ TEST_F(CliTest, ConfigExportImportRoundTrip) {
     EXPECT_NE(r.err.find(file + ":3:"), std::string::npos) << r.err;
 }
 
-TEST_F(CliTest, ClaudeApplyCreatesAKeyThatWorksAndRestoreRemovesTheFile) {
-    const auto settings = (home_ / ".claude" / "settings.json").string();
-    auto r = cli({"claude", "apply"});
-    ASSERT_EQ(r.code, 0) << describe(r);
-    std::stringstream text;
-    text << std::ifstream(settings).rdbuf();
-    const auto doc = json::parse(text.str()).as_object();
-    const auto& env = doc.at("env").as_object();
-    EXPECT_EQ(env.at("ANTHROPIC_BASE_URL"),
-              json::value("http://127.0.0.1:" + std::to_string(proxy_->port())));
-    const std::string key(env.at("ANTHROPIC_AUTH_TOKEN").as_string());
-    EXPECT_TRUE(eventually([&] { return send_with_key(key) == 200; }));
-
-    // A second apply takes the next free key name and keeps the record that there was no file.
-    r = cli({"claude", "apply", "--json"});
-    ASSERT_EQ(r.code, 0) << describe(r);
-    EXPECT_EQ(json::parse(r.out).at("key_name"), json::value("claude-code-2"));
-    const auto keys = cli_json({"key", "list"});
-    EXPECT_EQ(keys.at("keys").as_array().size(), 3u);  // test, claude-code, claude-code-2
-
-    r = run_cli({"claude", "restore"});
-    ASSERT_EQ(r.code, 0) << describe(r);
-    EXPECT_FALSE(fs::exists(settings));
-    r = run_cli({"claude", "restore"});
-    EXPECT_EQ(r.code, 1) << describe(r);
-    EXPECT_NE(r.err.find("no backup"), std::string::npos) << r.err;
-}
-
 TEST_F(CliTest, KeyFromStandardInputStaysOutOfArgv) {
     std::istringstream in("sk-ant-from-stdin-123456\n");
     auto* old = std::cin.rdbuf(in.rdbuf());
