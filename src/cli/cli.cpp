@@ -138,6 +138,9 @@ int run(int argc, char** argv, const std::function<void(CLI::App&)>& more) {
     app.set_version_flag("--version", "qcc " + std::string(kVersion));
     app.require_subcommand(1);
     if (more) more(app);
+    auto claude_args = std::make_shared<std::vector<std::string>>();
+    argc = split_code_args(argc, argv, claude_args.get());
+    add_code_command(app, claude_args);
     add_sim_command(app);
     add_admin_commands(app);  // creates the `endpoint` group (release, quarantine)
     add_endpoint_commands(app);
@@ -148,9 +151,6 @@ int run(int argc, char** argv, const std::function<void(CLI::App&)>& more) {
     add_config_commands(app);
     add_backup_commands(app);
     add_claude_commands(app);
-    auto claude_args = std::make_shared<std::vector<std::string>>();
-    argc = split_code_args(argc, argv, claude_args.get());
-    add_code_command(app, claude_args);
     if (argc <= 1) {
         // Bare `qcc`: what it can do.
         std::cout << app.help();

@@ -291,11 +291,7 @@ int split_code_args(int argc, char** argv, std::vector<std::string>* claude_args
 void add_code_command(CLI::App& app, std::shared_ptr<std::vector<std::string>> claude_args) {
     auto o = std::make_shared<CodeOptions>();
     auto* cmd = app.add_subcommand(
-        "code",
-        "Run Claude Code through QCC: qcc code [OPTIONS] [--] [CLAUDE ARGS...]\nFinds the local "
-        "server (or starts one in the background), then runs `claude` with ANTHROPIC_BASE_URL and "
-        "a client key of its own; every argument after these options (or after `--`) goes to "
-        "claude unchanged");
+        "code", "Run Claude Code through QCC, starting the server when none runs");
     cmd->add_option("--config", o->target.config_path,
                     "Config file of the server to find or start (default ~/.qcc/config.toml)");
     cmd->add_option("--listen", o->target.listen,
@@ -305,7 +301,13 @@ void add_code_command(CLI::App& app, std::shared_ptr<std::vector<std::string>> c
                   "When no server runs, start `qcc serve --demo` (simulated endpoints)");
     cmd->add_option("--claude", o->claude, "The Claude Code program (default: claude on PATH)");
     cmd->footer(
-        "\nExamples:\n  qcc code\n  qcc code --continue\n  qcc code -p 'explain this repo'\n"
+        "\nqcc code [OPTIONS] [--] [CLAUDE ARGS...] finds the local server (or starts `qcc serve` "
+        "in "
+        "the background, log in ~/.qcc/code-serve.log), then runs `claude` with "
+        "ANTHROPIC_BASE_URL and a client key of its own (kept in ~/.qcc/code-key.json). Every "
+        "argument after these options, or after `--`, goes to claude unchanged; the exit status "
+        "is claude's.\n\nExamples:\n  qcc code\n  qcc code --continue\n  qcc code -p 'explain this "
+        "repo'\n"
         "  qcc code --demo -- -p 'run `echo hi`' --allowedTools Bash");
     run_with_exit_code(cmd, [o, claude_args] {
         o->args = *claude_args;
