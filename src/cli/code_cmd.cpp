@@ -37,6 +37,7 @@ constexpr int kStartPolls = 400;  // 20 s for a started server to listen
 struct CodeOptions {
     AdminTarget target;
     bool demo = false;
+    std::string key;  // a client key to use (and keep) instead of one qcc code makes
     std::string claude = "claude";
     std::vector<std::string> args;  // passed to claude unchanged
 };
@@ -167,17 +168,22 @@ std::string find_or_start_server(const CodeOptions& o, int* exit_code) {
     return authority;
 }
 
-/// The key `qcc code` saved for this server, if the server still accepts it.
-std::optional<std::string> saved_key(const AdminTarget& t, const std::string& server,
-                                     int* exit_code) {
+/// The key `qcc code` saved for this server (not checked), if any.
+std::optional<std::string> saved_key(const std::string& server) {
     boost::system::error_code ec;
     const auto doc = json::parse(read_file(key_file()), ec);
     if (ec || !doc.is_object() || json_str(doc.as_object(), "server") != server)
         return std::nullopt;
     const auto key = json_str(doc.as_object(), "key");
-    const auto info = find_client_key(t, key, exit_code);
-    if (!info || info->revoked) return std::nullopt;
+    if (key.empty()) return std::nullopt;
     return key;
+}
+
+/// Whether this CLI may manage the server (its admin token is accepted).
+bool admin_available(const AdminTarget& t) {
+    int exit_code = 0;
+    const auto res = admin_call(t, "GET", "/api/keys", std::nullopt, &exit_code);
+    return exit_code == 0 && res.status == 200;
 }
 
 void save_key(const std::string& server, const NewClientKey& k) {
@@ -199,10 +205,44 @@ void save_key(const std::string& server, const NewClientKey& k) {
     }
 }
 
-std::optional<std::string> client_key(const AdminTarget& t, const std::string& server,
-                                      int* exit_code) {
-    if (auto key = saved_key(t, server, exit_code)) return key;
-    if (*exit_code != 0) return std::nullopt;
+/// The client key claude gets: --key (kept for the next run), the saved one while the server
+/// accepts it, else a new key named qcc-code. Without the admin token (a server run by systemd
+/// keeps it in its own data_dir) only --key or a saved key can be used.
+std::optional<std::string> client_key(const CodeOptions& o, const AdminTarget& t,
+                                      const std::string& server, bool admin, int* exit_code) {
+    if (!o.key.empty()) {
+        if (admin) {
+            const auto info = find_client_key(t, o.key, exit_code);
+            if (*exit_code != 0) return std::nullopt;
+            if (!info || info->revoked) {
+                std::cerr << "qcc: --key: "
+                          << (info ? "client key '" + info->name + "' is revoked"
+                                   : std::string("not a client key of this QCC server"))
+                          << "\n";
+                *exit_code = kExitUsage;
+                return std::nullopt;
+            }
+        }
+        save_key(server, NewClientKey{"given", o.key});
+        return o.key;
+    }
+    const auto saved = saved_key(server);
+    if (!admin) {
+        if (saved) return saved;
+        std::cerr
+            << "qcc: qcc code needs a client key for the QCC at " << server
+            << ", and this user cannot make one (the server's admin token is not readable "
+               "here: a server run by systemd keeps it in /var/lib/qcc). Ask for a key (sudo "
+               "qcc key create NAME --config /etc/qcc/config.toml) and run qcc code --key KEY "
+               "once; later runs reuse it\n";
+        *exit_code = kExitUnreachable;
+        return std::nullopt;
+    }
+    if (saved) {
+        const auto info = find_client_key(t, *saved, exit_code);
+        if (*exit_code != 0) return std::nullopt;
+        if (info && !info->revoked) return saved;
+    }
     const auto made = create_client_key(t, kKeyName, exit_code);
     if (!made) return std::nullopt;
     save_key(server, *made);
@@ -210,7 +250,7 @@ std::optional<std::string> client_key(const AdminTarget& t, const std::string& s
 }
 
 /// Things that would make Claude Code bypass QCC or fail at once, said before it starts.
-void warn_before_start(const AdminTarget& t, const std::string& base_url) {
+void warn_before_start(const AdminTarget& t, const std::string& base_url, bool admin) {
     try {
         const auto settings = default_claude_settings_path();
         const auto url = claude_env_value(settings, "ANTHROPIC_BASE_URL");
@@ -222,10 +262,9 @@ void warn_before_start(const AdminTarget& t, const std::string& base_url) {
     } catch (const ClaudeSettingsError&) {
         // Claude Code itself will complain about a broken settings file.
     }
-    int exit_code = 0;
+    if (!admin) return;
     const auto status = call_json(t, "GET", "/api/status");
-    exit_code = status.exit_code;
-    if (exit_code == 0 && status.doc.is_object() &&
+    if (status.exit_code == 0 && status.doc.is_object() &&
         json_arr(status.doc.as_object(), "endpoints").empty()) {
         std::cerr << "qcc: warning: QCC has no upstream endpoints yet, so Claude Code's requests "
                      "will fail: add one with `qcc endpoint add NAME --url URL --key-file FILE`, "
@@ -246,10 +285,11 @@ int run_code(const CodeOptions& o) {
     if (server.empty()) return exit_code;
     AdminTarget t = o.target;
     t.listen = server;
-    const auto key = client_key(t, server, &exit_code);
+    const bool admin = admin_available(t);
+    const auto key = client_key(o, t, server, admin, &exit_code);
     if (!key) return exit_code;
     const std::string base_url = "http://" + server;
-    warn_before_start(t, base_url);
+    warn_before_start(t, base_url, admin);
     ::setenv("ANTHROPIC_BASE_URL", base_url.c_str(), 1);
     ::setenv("ANTHROPIC_AUTH_TOKEN", key->c_str(), 1);
     ::unsetenv("ANTHROPIC_API_KEY");  // would be sent as well and could be a real Anthropic key
@@ -268,7 +308,8 @@ int run_code(const CodeOptions& o) {
 
 int split_code_args(int argc, char** argv, std::vector<std::string>* claude_args) {
     if (argc < 2 || std::string_view(argv[1]) != "code") return argc;
-    static constexpr std::string_view kValued[] = {"--config", "--listen", "--token", "--claude"};
+    static constexpr std::string_view kValued[] = {"--config", "--listen", "--token", "--key",
+                                                   "--claude"};
     for (int i = 2; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--demo" || arg == "-h" || arg == "--help") continue;
@@ -297,6 +338,8 @@ void add_code_command(CLI::App& app, std::shared_ptr<std::vector<std::string>> c
     cmd->add_option("--listen", o->target.listen,
                     "Address of the server (default: the config's listen, 127.0.0.1:7860)");
     cmd->add_option("--token", o->target.token, "Admin token (default: as the other commands)");
+    cmd->add_option("--key", o->key,
+                    "Client key for claude (kept for later runs; default: one qcc code makes)");
     cmd->add_flag("--demo", o->demo,
                   "When no server runs, start `qcc serve --demo` (simulated endpoints)");
     cmd->add_option("--claude", o->claude, "The Claude Code program (default: claude on PATH)");

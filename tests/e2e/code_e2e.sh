@@ -94,4 +94,25 @@ out=$(HOME="$work" PATH="$work/bin:$PATH" "$qcc" code --config "$work/bad.toml" 
 status=$?
 set -e
 [[ $status -eq 2 && "$out" == *"bad.toml"* ]] || fail "bad config: exit $status: $out"
+# 6. A user who cannot read the server's admin token (a systemd service's): without a key of its
+#    own, qcc code says how to get one (exit 3); with --key it runs and keeps the key for next time.
+rm -f "$work/.qcc/code-key.json" "$work/.claude/settings.json"
+set +e
+out=$(run_code --listen "${url#http://}" --token not-the-admin-token -p hi 2>&1)
+status=$?
+set -e
+[[ $status -eq 3 && "$out" == *"qcc code --key KEY"* ]] || fail "no admin token, no key: exit $status: $out"
+before=$(ls "$work" | grep -c '^claude-run-')
+run_code --listen "${url#http://}" --token not-the-admin-token --key "$token" -p hi 2>"$work/err6" && true
+run="$work/claude-run-$before"
+[[ -f "$run" ]] || fail "--key: claude did not run: $(cat "$work/err6")"
+grep -qx "token=$token" "$run" || fail "--key was not passed: $(cat "$run")"
+run_code --listen "${url#http://}" --token not-the-admin-token -p hi 2>"$work/err7" && true
+grep -qx "token=$token" "$work/claude-run-$((before + 1))" || fail "the --key was not kept: $(cat "$work/err7")"
+set +e
+out=$(run_code --listen "${url#http://}" --key sk-qcc-not-a-key -p hi 2>&1)
+status=$?
+set -e
+[[ $status -eq 2 && "$out" == *"--key: not a client key"* ]] || fail "a wrong --key: exit $status: $out"
+
 echo "code_e2e: ok (server started once on ${url#http://}, arguments and key passed, key reused)"
