@@ -8,7 +8,7 @@ _qcc() {
   if (( COMP_CWORD == 2 )); then
     case $cmd in
       endpoint) COMPREPLY=($(compgen -W "add list show set enable disable rm release quarantine" -- "$cur")); return ;;
-      key) COMPREPLY=($(compgen -W "create list revoke" -- "$cur")); return ;;
+      key) COMPREPLY=($(compgen -W "create list set revoke" -- "$cur")); return ;;
       settings) COMPREPLY=($(compgen -W "list get set" -- "$cur")); return ;;
       config) COMPREPLY=($(compgen -W "export import" -- "$cur")); return ;;
       claude) COMPREPLY=($(compgen -W "apply restore" -- "$cur")); return ;;

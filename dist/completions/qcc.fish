@@ -3,7 +3,7 @@ set -l top serve sim settings endpoint events checks key health status stats log
 complete -c qcc -f
 complete -c qcc -n "not __fish_seen_subcommand_from $top" -a "$top"
 complete -c qcc -n "__fish_seen_subcommand_from endpoint" -a "add list show set enable disable rm release quarantine"
-complete -c qcc -n "__fish_seen_subcommand_from key" -a "create list revoke"
+complete -c qcc -n "__fish_seen_subcommand_from key" -a "create list set revoke"
 complete -c qcc -n "__fish_seen_subcommand_from settings" -a "list get set"
 complete -c qcc -n "__fish_seen_subcommand_from config" -a "export import"
 complete -c qcc -n "__fish_seen_subcommand_from claude" -a "apply restore"

@@ -121,6 +121,7 @@ boost::asio::awaitable<Reply> list_keys(Call& c);
 boost::asio::awaitable<Reply> create_key(Call& c);
 boost::asio::awaitable<Reply> revoke_key(Call& c);
 boost::asio::awaitable<Reply> verify_key(Call& c);
+boost::asio::awaitable<Reply> patch_key(Call& c);
 boost::asio::awaitable<Reply> list_settings(Call& c);
 boost::asio::awaitable<Reply> get_setting(Call& c);
 boost::asio::awaitable<Reply> put_setting(Call& c);

@@ -7,6 +7,7 @@
 #include "admin/json.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
+#include "proxy/key_limits.hpp"
 #include "proxy/policy.hpp"
 #include "store/store.hpp"
 
@@ -26,6 +27,9 @@ json::object key_fields(const store::ClientKeyRecord& k) {
     o["prefix"] = k.prefix;
     o["created_at"] = k.created_at;
     o["revoked"] = k.revoked;
+    boost::system::error_code ec;
+    auto limits = json::parse(k.limits, ec);
+    o["limits"] = ec || !limits.is_object() ? json::value(json::object()) : std::move(limits);
     return o;
 }
 
@@ -113,7 +117,7 @@ bool is_sha256_hex(std::string_view s) {
 
 store::ClientKeyRecord parse_key(const json::value& v) {
     const auto& o = entry_object(v);
-    reject_unknown_fields(o, {"name", "key_hash", "prefix", "created_at", "revoked"});
+    reject_unknown_fields(o, {"name", "key_hash", "prefix", "created_at", "revoked", "limits"});
     store::ClientKeyRecord k;
     k.name = string_value(required(o, "name"), "name");
     check_name(k.name);
@@ -129,6 +133,13 @@ store::ClientKeyRecord parse_key(const json::value& v) {
     }
     if (const auto* t = o.if_contains("created_at")) k.created_at = int_value(*t, "created_at");
     if (const auto* r = o.if_contains("revoked")) k.revoked = bool_value(*r, "revoked");
+    if (const auto* l = o.if_contains("limits")) {
+        std::string error;
+        const auto limits = l->is_object() ? proxy::parse_key_limits(json::serialize(*l), &error)
+                                           : std::optional<proxy::KeyLimits>();
+        if (!limits) bad_request(error.empty() ? "limits: expected an object" : error);
+        k.limits = proxy::key_limits_json(*limits);
+    }
     return k;
 }
 
@@ -194,7 +205,9 @@ std::string_view key_action(const store::ClientKeyRecord* have, const store::Cli
         return have->revoked ? "unchanged" : "revoke";
     }
     if (have == nullptr) return "create";
-    return same && have->prefix == k.prefix && !have->revoked ? "unchanged" : "update";
+    return same && have->prefix == k.prefix && !have->revoked && have->limits == k.limits
+               ? "unchanged"
+               : "update";
 }
 
 json::array restore_keys(store::Store& st, const BackupContents& b, bool dry_run) {
@@ -206,6 +219,7 @@ json::array restore_keys(store::Store& st, const BackupContents& b, bool dry_run
         const auto action = key_action(it == have.end() ? nullptr : &it->second, k);
         if (!dry_run && (action == "create" || action == "update")) {
             st.upsert_client_key(k.name, k.key_hash, k.prefix);
+            st.set_client_key_limits(k.name, k.limits);
         }
         if (!dry_run && action == "revoke") st.revoke_client_key(k.name);
         rows.push_back(action_row("name", k.name, action));

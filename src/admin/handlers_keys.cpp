@@ -1,10 +1,13 @@
 // Admin API: client keys and settings (docs/admin-api.md). A new client key is shown once, in the
 // creation answer; the store keeps only its SHA-256 and a display prefix.
+#include <chrono>
 #include <string_view>
 
 #include "admin/call.hpp"
 #include "common/crypto.hpp"
+#include "proxy/key_limits.hpp"
 #include "proxy/policy.hpp"
+#include "proxy/snapshots.hpp"
 #include "store/store.hpp"
 
 namespace qcc::admin {
@@ -15,13 +18,43 @@ using proxy::validate_setting;
 
 namespace {
 
-json::object key_json(const store::ClientKeyRecord& k) {
+json::object key_json(const store::ClientKeyRecord& k, const proxy::KeySet* live = nullptr) {
     json::object o;
     o["name"] = k.name;
     o["prefix"] = k.prefix;
     o["created_at"] = k.created_at;
     o["revoked"] = k.revoked;
+    boost::system::error_code ec;
+    auto limits = json::parse(k.limits, ec);
+    o["limits"] = ec || !limits.is_object() ? json::value(json::object()) : std::move(limits);
+    const proxy::ClientKey* key = nullptr;
+    for (std::size_t i = 0; live != nullptr && i < live->size() && !k.revoked; ++i) {
+        if ((*live)[i].name == k.name) key = &(*live)[i];
+    }
+    if (key != nullptr) {
+        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        const auto u = key->meter->usage(now);
+        json::object usage;
+        usage["requests_this_minute"] = u.requests_this_minute;
+        usage["tokens_this_minute"] = u.tokens_this_minute;
+        usage["spent_today_usd"] = u.spent_today_usd;
+        usage["spent_this_month_usd"] = u.spent_this_month_usd;
+        o["usage"] = std::move(usage);
+    } else {
+        o["usage"] = nullptr;
+    }
     return o;
+}
+
+/// The "limits" field of a request body, validated, as the JSON the store keeps.
+std::string limits_field(const json::value& v) {
+    if (!v.is_object()) bad_request("limits: expected an object");
+    std::string error;
+    const auto limits = proxy::parse_key_limits(json::serialize(v), &error);
+    if (!limits) bad_request(error);
+    return proxy::key_limits_json(*limits);
 }
 
 const SettingInfo* find_setting(std::string_view key) {
@@ -55,7 +88,8 @@ asio::awaitable<Reply> list_keys(Call& c) {
     auto work = [ctl = &c.control] { return ctl->store().list_client_keys(); };
     const auto keys = co_await run_blocking(c.control.admin_pool(), std::move(work));
     json::array rows;
-    for (const auto& k : keys) rows.push_back(key_json(k));
+    const auto live = c.control.snapshots().keys();
+    for (const auto& k : keys) rows.push_back(key_json(k, live.get()));
     json::object body;
     body["keys"] = std::move(rows);
     co_return Reply(std::move(body));
@@ -64,12 +98,14 @@ asio::awaitable<Reply> list_keys(Call& c) {
 asio::awaitable<Reply> create_key(Call& c) {
     reject_unknown_params(c, {});
     const auto o = body_object(c, true);
-    reject_unknown_fields(o, {"name"});
+    reject_unknown_fields(o, {"name", "limits"});
     const auto* n = o.if_contains("name");
     if (n == nullptr) bad_request("name: required");
     auto name = string_value(*n, "name");
     check_name(name);
-    auto work = [ctl = &c.control, name]() {
+    const auto* l = o.if_contains("limits");
+    std::string limits = l != nullptr ? limits_field(*l) : std::string("{}");
+    auto work = [ctl = &c.control, name, limits = std::move(limits)]() {
         auto& st = ctl->store();
         for (const auto& k : st.list_client_keys()) {
             if (k.name == name && !k.revoked) {
@@ -79,6 +115,7 @@ asio::awaitable<Reply> create_key(Call& c) {
         const auto key = crypto::new_client_key();
         const auto prefix = crypto::client_key_prefix(key);
         st.upsert_client_key(name, crypto::hash_client_key(key), prefix);
+        st.set_client_key_limits(name, limits);  // a reused name does not inherit old limits
         ctl->reload();
         std::int64_t created_at = 0;
         for (const auto& k : st.list_client_keys()) {
@@ -89,12 +126,55 @@ asio::awaitable<Reply> create_key(Call& c) {
         body["key"] = key;
         body["prefix"] = prefix;
         body["created_at"] = created_at;
+        body["limits"] = json::parse(limits);
         return body;
     };
     Reply reply;
     reply.status = 201;
     reply.body = co_await run_blocking(c.control.admin_pool(), std::move(work));
     co_return reply;
+}
+
+// PATCH /api/keys/{name} {"limits": {...}}: the given limits replace the key's (0 or null removes
+// one, the others stay); applied to the next request.
+asio::awaitable<Reply> patch_key(Call& c) {
+    reject_unknown_params(c, {});
+    const auto o = body_object(c, true);
+    reject_unknown_fields(o, {"limits"});
+    const auto* l = o.if_contains("limits");
+    if (l == nullptr) bad_request("limits: required");
+    if (!l->is_object()) bad_request("limits: expected an object");
+    limits_field(*l);  // each given field valid
+    auto work = [ctl = &c.control, name = c.params[0], patch = l->as_object()]() {
+        auto& st = ctl->store();
+        std::optional<json::object> current;
+        for (const auto& k : st.list_client_keys()) {
+            if (k.name != name || k.revoked) continue;
+            boost::system::error_code ec;
+            auto doc = json::parse(k.limits, ec);
+            current = !ec && doc.is_object() ? doc.as_object() : json::object();
+        }
+        if (!current) not_found("no active client key named '" + name + "'");
+        // Given fields replace, 0 or null removes, the others stay.
+        for (const auto& [field, value] : patch) {
+            const bool remove =
+                value.is_null() || (value.is_number() && value.to_number<double>() == 0);
+            if (remove) {
+                current->erase(field);
+            } else {
+                (*current)[field] = value;
+            }
+        }
+        if (!st.set_client_key_limits(name, limits_field(*current))) {
+            not_found("no active client key named '" + name + "'");
+        }
+        ctl->reload();
+        for (const auto& k : st.list_client_keys()) {
+            if (k.name == name) return key_json(k, ctl->snapshots().keys().get());
+        }
+        not_found("no active client key named '" + name + "'");
+    };
+    co_return Reply(co_await run_blocking(c.control.admin_pool(), std::move(work)));
 }
 
 asio::awaitable<Reply> revoke_key(Call& c) {

@@ -39,6 +39,7 @@ const std::array kRoutes{
     Route{http::verb::get, "/api/keys", &list_keys},
     Route{http::verb::post, "/api/keys", &create_key},
     Route{http::verb::post, "/api/keys/verify", &verify_key},
+    Route{http::verb::patch, "/api/keys/{name}", &patch_key},
     Route{http::verb::delete_, "/api/keys/{name}", &revoke_key},
     Route{http::verb::get, "/api/settings", &list_settings},
     Route{http::verb::get, "/api/settings/{key}", &get_setting},

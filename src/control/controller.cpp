@@ -48,6 +48,39 @@ void Controller::reload() {
     if (deps_.store.data_version() != seen_version_) reload_locked();
 }
 
+// The key set with each key's limits and meter. The first build (at start) seeds every meter with
+// what the request log says each key spent today and this month, so a restart does not reset a
+// budget; a key created later starts at zero.
+std::shared_ptr<const proxy::KeySet> Controller::build_keys(store::Store& st) {
+    const bool first = meters_.empty();
+    auto keys = std::make_shared<proxy::KeySet>();
+    for (const auto& k : st.list_client_keys()) {
+        if (k.revoked) continue;
+        std::string error;
+        auto limits = proxy::parse_key_limits(k.limits, &error);
+        if (!limits) spdlog::error("client key {}: stored limits ignored: {}", k.name, error);
+        auto& meter = meters_[k.name];
+        if (!meter) meter = std::make_shared<proxy::KeyMeter>();
+        keys->push_back(
+            proxy::ClientKey{k.name, k.key_hash, limits.value_or(proxy::KeyLimits{}), meter});
+    }
+    if (first && !keys->empty()) {
+        const auto now = deps_.health.unix_ms();
+        const auto spent = [&](std::int64_t from) {
+            std::map<std::string, double> by_key;
+            for (const auto& row :
+                 st.stats(store::StatsQuery{from, now + 1, store::GroupBy::kClientKey, 0})) {
+                by_key[row.group] = row.cost_usd;
+            }
+            return by_key;
+        };
+        auto today = spent(proxy::KeyMeter::day_start(now));
+        auto month = spent(proxy::KeyMeter::month_start(now));
+        for (const auto& k : *keys) k.meter->seed_spend(today[k.name], month[k.name], now);
+    }
+    return keys;
+}
+
 void Controller::reload_locked() {
     auto& st = deps_.store;
     const auto version = st.data_version();
@@ -69,10 +102,7 @@ void Controller::reload_locked() {
     for (const auto& ep : set->endpoints) set->has_openai = set->has_openai || ep->is_openai();
     std::stable_sort(set->endpoints.begin(), set->endpoints.end(),
                      [](const auto& a, const auto& b) { return a->cfg.tier < b->cfg.tier; });
-    auto keys = std::make_shared<proxy::KeySet>();
-    for (const auto& k : st.list_client_keys()) {
-        if (!k.revoked) keys->push_back(proxy::ClientKey{k.name, k.key_hash});
-    }
+    auto keys = build_keys(st);
     deps_.observer.on_endpoints(*set);
     deps_.health.apply_policy(*policy, *set);
     deps_.snapshots.publish(std::move(set), std::move(keys), std::move(policy));

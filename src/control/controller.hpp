@@ -107,6 +107,9 @@ class Controller final : public ControlApi {
     SteadyTime last_recovery_{};
     SteadyTime last_health_{};
     std::map<std::string, store::EndpointStateRecord> saved_states_;
+    // Each client key's meter, by name: kept across reloads so that its counts survive key edits.
+    std::map<std::string, std::shared_ptr<proxy::KeyMeter>> meters_;
+    std::shared_ptr<const proxy::KeySet> build_keys(store::Store& st);
     // Counters::unauthorized already counted in the store.
     std::uint64_t saved_unauthorized_ = 0;
     std::mutex checks_mu_;  // health-check results waiting for the store

@@ -185,6 +185,18 @@ double Observer::cost_of(const RequestContext& ctx) {
     return 0;
 }
 
+// Tokens and spend of the key that made the request (cache reads, a tenth of the price, do not
+// count against tokens_per_minute); a warning when it crosses 80 % of a budget.
+void Observer::meter_usage(const proxy::ClientKey& key, const store::RequestRecord& r) {
+    const auto tokens = r.input_tokens + r.cache_creation_tokens + r.output_tokens;
+    const auto crossed = key.meter->add_usage(key.limits, tokens, r.cost_usd, r.ts_unix_ms);
+    if (crossed.empty()) return;
+    const auto used = key.meter->usage(r.ts_unix_ms);
+    spdlog::warn("client key {} has used 80 % of its {} budget (${:.2f} of ${:.2f})", key.name,
+                 crossed, crossed == "daily" ? used.spent_today_usd : used.spent_this_month_usd,
+                 crossed == "daily" ? key.limits.budget_daily_usd : key.limits.budget_monthly_usd);
+}
+
 store::RequestRecord Observer::to_record(RequestContext& ctx) {
     store::RequestRecord r;
     r.cost_usd = cost_of(ctx);  // before the model names move out
@@ -251,6 +263,7 @@ void Observer::on_request_done(RequestContext& ctx) {
         redact_credentials(ctx.response_payload);
     }
     auto rec = to_record(ctx);
+    if (ctx.key) meter_usage(*ctx.key, rec);
     log_request(rec, ctx.target);
     const auto h = handles_for(ctx.endpoint);
     h->by_code[code_index(ctx.status)]->inc();

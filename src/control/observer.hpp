@@ -58,6 +58,7 @@ class Observer final : public proxy::RequestSink {
 
     std::shared_ptr<EndpointHandles> handles_for(const std::string& endpoint);
     store::RequestRecord to_record(RequestContext& ctx);
+    void meter_usage(const proxy::ClientKey& key, const store::RequestRecord& r);
     double cost_of(const RequestContext& ctx);
 
     metrics::Registry& reg_;

@@ -3,10 +3,12 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "protocol/anthropic/usage.hpp"
+#include "proxy/key_limits.hpp"
 
 namespace qcc::proxy {
 
@@ -24,8 +26,9 @@ struct RequestContext {
     std::int64_t start_unix_ms = 0;
     std::chrono::steady_clock::time_point start;
     std::string method, target;
-    std::string client_key;  // client key name
-    std::string peer;        // the client's address
+    std::string client_key;                // client key name
+    std::shared_ptr<const ClientKey> key;  // its limits and meter (null: not authenticated)
+    std::string peer;                      // the client's address
     std::string session_key;
     std::string model_requested, model_sent;
     bool stream = false;

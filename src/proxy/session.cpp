@@ -77,6 +77,7 @@ class Session {
     asio::awaitable<bool> read_body(Parser& parser);
     std::optional<Refusal> judge_head(const ClientRequest& head, std::size_t* body_limit);
     std::optional<Refusal> judge_v1(const ClientRequest& head);
+    std::optional<Refusal> judge_key_limits(const ClientRequest& head);
     asio::awaitable<void> refuse(const Refusal& r);
     asio::awaitable<bool> serve(ClientRequest& req, bool keep_alive);
     asio::awaitable<bool> serve_v1(ClientRequest& req, bool keep_alive);
@@ -91,7 +92,7 @@ class Session {
     std::string peer_;
     beast::flat_buffer buffer_;
     bool authenticated_ = false;
-    std::string client_key_;  // name of the key that authenticated this connection's request
+    std::shared_ptr<const ClientKey> key_;  // the key that authenticated this connection's request
 };
 
 asio::awaitable<void> Session::run() {
@@ -222,11 +223,12 @@ std::optional<Refusal> Session::judge_v1(const ClientRequest& head) {
     if (auto problem = hdr::path_problem(head.target()); !problem.empty()) {
         return Refusal{400, "invalid_request_error", "request path contains " + problem, {}, {}};
     }
-    const auto key = env_.snapshots.authenticate(presented_key(head));
+    auto key = env_.snapshots.authenticate(presented_key(head));
     if (key) {
         mark_authenticated();
-        client_key_ = *key;
-        return std::nullopt;
+        key_ = std::move(key);
+        if (!key_->limits.any()) return std::nullopt;
+        return judge_key_limits(head);
     }
     // Counted and handed to the sink as a refused request; the body is never read.
     env_.health.counters().unauthorized.fetch_add(1, std::memory_order_relaxed);
@@ -249,6 +251,31 @@ std::optional<Refusal> Session::judge_v1(const ClientRequest& head) {
                    "Bearer)",
                    {},
                    delay};
+}
+
+// A key over one of its limits: 429 before the body is read, counted in the request log as the
+// key's refused request. A spent budget also says not to retry (it lasts until the day or month
+// ends); a rate limit says when to.
+std::optional<Refusal> Session::judge_key_limits(const ClientRequest& head) {
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto refusal = key_->meter->admit(key_->name, key_->limits, now_ms);
+    if (!refusal) return std::nullopt;
+    RequestContext ctx;
+    ctx.start = std::chrono::steady_clock::now();
+    ctx.start_unix_ms = now_ms;
+    ctx.id = w_.next_request_id(ctx.start_unix_ms);
+    ctx.method = std::string(head.method_string());
+    ctx.target = std::string(head.target());
+    ctx.client_key = key_->name;
+    ctx.status = 429;
+    ctx.error_class = refusal->budget ? "key_budget" : "key_rate_limit";
+    ctx.peer = peer_;
+    env_.sink.on_request_done(ctx);
+    std::string headers = "retry-after: " + std::to_string(refusal->retry_after_s) + "\r\n";
+    if (refusal->budget) headers += "x-should-retry: false\r\n";
+    return Refusal{429, "rate_limit_error", std::move(refusal->message), std::move(headers), {}};
 }
 
 asio::awaitable<void> Session::refuse(const Refusal& r) {
@@ -294,7 +321,8 @@ asio::awaitable<bool> Session::serve_v1(ClientRequest& req, bool keep_alive) {
     ctx.method = std::string(req.method_string());
     ctx.target = std::string(req.target());
     ctx.bytes_in = req.body().size();
-    ctx.client_key = client_key_;
+    ctx.client_key = key_->name;
+    ctx.key = key_;
     ctx.peer = peer_;
     health.counters().requests.fetch_add(1, std::memory_order_relaxed);
 

@@ -13,8 +13,8 @@ void Snapshots::publish(std::shared_ptr<const upstream::EndpointSet> endpoints,
     policy_.store(std::move(policy), std::memory_order_release);
 }
 
-std::optional<std::string> Snapshots::authenticate(std::string_view presented) const {
-    if (presented.empty()) return std::nullopt;
+std::shared_ptr<const ClientKey> Snapshots::authenticate(std::string_view presented) const {
+    if (presented.empty()) return nullptr;
     auto set = keys();
     // Keys that matched before are remembered per thread, for the key set they matched in: a
     // request then costs a hash-map lookup instead of a SHA-256. Only matches are remembered, so
@@ -27,8 +27,8 @@ std::optional<std::string> Snapshots::authenticate(std::string_view presented) c
     };
     struct Cache {
         std::shared_ptr<const KeySet> set;
-        // presented key -> key name
-        std::unordered_map<std::string, std::string, Hash, std::equal_to<>> names;
+        // presented key -> index of its key in `set`
+        std::unordered_map<std::string, std::size_t, Hash, std::equal_to<>> names;
     };
     thread_local Cache cache;
     if (cache.set != set) {
@@ -36,20 +36,19 @@ std::optional<std::string> Snapshots::authenticate(std::string_view presented) c
         cache.set = set;
     }
     if (const auto it = cache.names.find(presented); it != cache.names.end()) {
-        return it->second;
+        return std::shared_ptr<const ClientKey>(set, &(*set)[it->second]);
     }
     const auto hash = crypto::hash_client_key(presented);
-    std::optional<std::string> found;
-    for (const auto& k : *set) {
+    std::optional<std::size_t> found;
+    for (std::size_t i = 0; i < set->size(); ++i) {
         // Compare against every key so timing does not reveal which one matched.
-        if (crypto::constant_time_equal(hash, k.hash) && !found) found = k.name;
+        if (crypto::constant_time_equal(hash, (*set)[i].hash) && !found) found = i;
     }
-    if (found) {
-        constexpr std::size_t kMaxCached = 1024;
-        if (cache.names.size() >= kMaxCached) cache.names.clear();
-        cache.names.emplace(presented, *found);
-    }
-    return found;
+    if (!found) return nullptr;
+    constexpr std::size_t kMaxCached = 1024;
+    if (cache.names.size() >= kMaxCached) cache.names.clear();
+    cache.names.emplace(presented, *found);
+    return std::shared_ptr<const ClientKey>(set, &(*set)[*found]);
 }
 
 }  // namespace qcc::proxy

@@ -9,16 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/key_limits.hpp"
 #include "proxy/policy.hpp"
 #include "upstream/endpoint_set.hpp"
 
 namespace qcc::proxy {
 
-/// A client key as the data path sees it: the name and the hash of the key.
-struct ClientKey {
-    std::string name;
-    std::string hash;
-};
 using KeySet = std::vector<ClientKey>;
 
 class Snapshots {
@@ -34,8 +30,9 @@ class Snapshots {
     void publish(std::shared_ptr<const upstream::EndpointSet> endpoints,
                  std::shared_ptr<const KeySet> keys, std::shared_ptr<const Policy> policy);
 
-    /// The key's name if `presented` matches a client key (constant-time per stored hash).
-    std::optional<std::string> authenticate(std::string_view presented) const;
+    /// The client key `presented` matches (constant-time per stored hash), or null. The pointer
+    /// keeps its key set alive.
+    std::shared_ptr<const ClientKey> authenticate(std::string_view presented) const;
 
   private:
     std::atomic<std::shared_ptr<const upstream::EndpointSet>> endpoints_{

@@ -31,6 +31,9 @@ class ConfigStore {
                                    std::string_view prefix) = 0;
     /// False when no key has that name; revoking a revoked key returns true and changes nothing.
     virtual bool revoke_client_key(std::string_view name) = 0;
+    /// Sets the limits (a JSON object, validated by the caller) of the unrevoked key `name`;
+    /// false when there is none.
+    virtual bool set_client_key_limits(std::string_view name, std::string_view limits_json) = 0;
     /// The value of a setting, nullopt when unset.
     virtual std::optional<std::string> get_setting(std::string_view key) = 0;
     /// Sets a setting; setting the value it already has changes nothing.

@@ -214,9 +214,15 @@ CREATE TABLE unauthorized_minutes (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3,
-                                            kMigration4, kMigration5, kMigration6,
-                                            kMigration7, kMigration8, kMigration9};
+// Per-key limits and budgets: a JSON object (requests_per_minute, tokens_per_minute,
+// budget_daily_usd, budget_monthly_usd); '{}' = none.
+constexpr std::string_view kMigration10 = R"sql(
+ALTER TABLE client_keys ADD COLUMN limits TEXT NOT NULL DEFAULT '{}';
+)sql";
+
+constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
+                                            kMigration5, kMigration6, kMigration7, kMigration8,
+                                            kMigration9, kMigration10};
 
 }  // namespace
 

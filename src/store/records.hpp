@@ -24,6 +24,7 @@ struct ClientKeyRecord {
     std::string name, key_hash, prefix;
     std::int64_t created_at = 0;
     bool revoked = false;
+    std::string limits = "{}";  // JSON object of the key's limits and budgets ("{}" = none)
 };
 
 /// Persisted resilience state of one endpoint, keyed by endpoint id. Times are Unix

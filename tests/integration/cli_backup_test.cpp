@@ -53,7 +53,7 @@ class CliBackupTest : public CliTest {
         EXPECT_EQ(r.code, 0) << describe(r);
         r = cli({"settings", "set", "breaker.open", "45s"});
         EXPECT_EQ(r.code, 0) << describe(r);
-        const auto key = cli_json({"key", "create", "laptop"});
+        const auto key = cli_json({"key", "create", "laptop", "--budget-month", "50"});
         return std::string(key.at("key").as_string());
     }
 
@@ -116,6 +116,14 @@ TEST_F(CliBackupTest, RestoresAWorkingGatewayIntoAFreshOne) {
     EXPECT_EQ(relay["model_map"].as_object().at("claude-opus-4-5"), json::value("glm-4.6"));
     r = cli({"settings", "get", "breaker.open"});
     EXPECT_EQ(r.out, "45s\n") << describe(r);
+
+    // The key's limits came back with it.
+    const auto keys = cli_json({"key", "list"});
+    for (const auto& k : keys.at("keys").as_array()) {
+        if (k.at("name") == json::value("laptop")) {
+            EXPECT_EQ(k.at("limits"), json::parse(R"({"budget_monthly_usd":50})"));
+        }
+    }
 
     // The old client key works, and each credential reaches its upstream.
     ASSERT_EQ(cli({"endpoint", "disable", "up"}).code, 0);

@@ -58,6 +58,9 @@ class GatedStore final : public store::Store {
         inner_->upsert_client_key(n, h, p);
     }
     bool revoke_client_key(std::string_view n) override { return inner_->revoke_client_key(n); }
+    bool set_client_key_limits(std::string_view n, std::string_view l) override {
+        return inner_->set_client_key_limits(n, l);
+    }
     std::optional<std::string> get_setting(std::string_view k) override {
         return inner_->get_setting(k);
     }

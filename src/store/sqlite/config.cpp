@@ -112,7 +112,8 @@ std::vector<ClientKeyRecord> SqliteStore::list_client_keys() {
     std::lock_guard lock(db_.mu());
     std::vector<ClientKeyRecord> out;
     Query q(db_,
-            "SELECT name, key_hash, prefix, created_at, revoked FROM client_keys ORDER BY name");
+            "SELECT name, key_hash, prefix, created_at, revoked, limits FROM client_keys "
+            "ORDER BY name");
     while (q.step()) {
         ClientKeyRecord r;
         r.name = q.text(0);
@@ -120,6 +121,7 @@ std::vector<ClientKeyRecord> SqliteStore::list_client_keys() {
         r.prefix = q.text(2);
         r.created_at = q.integer(3);
         r.revoked = q.integer(4) != 0;
+        r.limits = q.text(5);
         out.push_back(std::move(r));
     }
     return out;
@@ -141,6 +143,17 @@ void SqliteStore::upsert_client_key(std::string_view name, std::string_view key_
     q.run();
     if (db_.changes() > 0) db_.bump_version();
     tx.commit();
+}
+
+bool SqliteStore::set_client_key_limits(std::string_view name, std::string_view limits_json) {
+    std::lock_guard lock(db_.mu());
+    Transaction tx(db_);
+    Query update(db_, "UPDATE client_keys SET limits = ?2 WHERE name = ?1 AND revoked = 0");
+    update.bind_text(1, name).bind_text(2, limits_json).run();
+    const bool found = db_.changes() > 0;
+    if (found) db_.bump_version();
+    tx.commit();
+    return found;
 }
 
 bool SqliteStore::revoke_client_key(std::string_view name) {

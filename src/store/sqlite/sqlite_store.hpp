@@ -25,6 +25,7 @@ class SqliteStore final : public Store {
     EndpointRecord upsert_endpoint(const config::EndpointConfig& e) override;
     bool remove_endpoint(std::string_view name) override;
     std::vector<ClientKeyRecord> list_client_keys() override;
+    bool set_client_key_limits(std::string_view name, std::string_view limits_json) override;
     void upsert_client_key(std::string_view name, std::string_view key_hash,
                            std::string_view prefix) override;
     bool revoke_client_key(std::string_view name) override;

@@ -88,6 +88,7 @@ class FakeStore final : public Store {
     std::vector<ClientKeyRecord> list_client_keys() override { return {}; }
     void upsert_client_key(std::string_view, std::string_view, std::string_view) override {}
     bool revoke_client_key(std::string_view) override { return false; }
+    bool set_client_key_limits(std::string_view, std::string_view) override { return false; }
     std::optional<std::string> get_setting(std::string_view) override { return std::nullopt; }
     void set_setting(std::string_view, std::string_view) override {}
     std::int64_t data_version() override { return 0; }
