@@ -1,7 +1,9 @@
 #include "cli/key_cmds.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <iostream>
+#include <sstream>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -21,7 +23,27 @@ struct KeyOptions {
     std::string name;
     // Limits given on the command line (-1: not given; 0: no limit).
     double rpm = -1, tpm = -1, budget_day = -1, budget_month = -1;
+    std::string tiers, endpoints;  // "1,2" / "a,b"; "all" removes the restriction; "" not given
 };
+
+/// "1,2" → [1, 2]; "all" → [] (every one). The server validates the values.
+json::array list_option(const std::string& text, bool numbers) {
+    json::array out;
+    if (text == "all") return out;
+    std::string item;
+    std::stringstream in(text);
+    while (std::getline(in, item, ',')) {
+        if (item.empty()) continue;
+        if (!numbers) {
+            out.emplace_back(item);
+            continue;
+        }
+        std::int64_t n = 0;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+        if (ec == std::errc() && end == item.data() + item.size()) out.emplace_back(n);
+    }
+    return out;
+}
 
 void add_limit_options(CLI::App* cmd, KeyOptions& o) {
     const auto nonneg = CLI::NonNegativeNumber;
@@ -32,6 +54,21 @@ void add_limit_options(CLI::App* cmd, KeyOptions& o) {
     cmd->add_option("--budget-day", o.budget_day, "USD per day, UTC (0: no budget)")->check(nonneg);
     cmd->add_option("--budget-month", o.budget_month, "USD per calendar month, UTC (0: no budget)")
         ->check(nonneg);
+    const CLI::Validator tier_list(
+        [](std::string& text) -> std::string {
+            if (text == "all") return {};
+            for (const char c : text) {
+                if (c != ',' && (c < '0' || c > '9')) {
+                    return "expected tier numbers such as 1,2 (or all)";
+                }
+            }
+            return {};
+        },
+        "1,2|all");
+    cmd->add_option("--tiers", o.tiers, "Tiers the key may use, e.g. 1,2 (all: every tier)")
+        ->check(tier_list);
+    cmd->add_option("--endpoints", o.endpoints,
+                    "Endpoints the key may use, e.g. relay-a,relay-b (all: every endpoint)");
 }
 
 /// The limits the options give, as the API takes them (only those given).
@@ -42,6 +79,8 @@ json::object limits_body(const KeyOptions& o) {
     if (o.tpm >= 0) l["tokens_per_minute"] = whole(o.tpm);
     if (o.budget_day >= 0) l["budget_daily_usd"] = o.budget_day;
     if (o.budget_month >= 0) l["budget_monthly_usd"] = o.budget_month;
+    if (!o.tiers.empty()) l["tiers"] = list_option(o.tiers, true);
+    if (!o.endpoints.empty()) l["endpoints"] = list_option(o.endpoints, false);
     return l;
 }
 
@@ -64,10 +103,21 @@ std::string limits_text(const json::object& k) {
     if (l.contains("tokens_per_minute")) {
         add(format_count(json_int(l, "tokens_per_minute")) + " tok/min");
     }
-    if (l.contains("budget_daily_usd"))
+    if (l.contains("budget_daily_usd")) {
         add(budget_text(json_num(l, "budget_daily_usd", 0)) + "/day");
+    }
     if (l.contains("budget_monthly_usd")) {
         add(budget_text(json_num(l, "budget_monthly_usd", 0)) + "/month");
+    }
+    for (const auto* field : {"tiers", "endpoints"}) {
+        const auto* list = l.if_contains(field);
+        if (list == nullptr || !list->is_array()) continue;
+        std::string items;
+        for (const auto& item : list->as_array()) {
+            items += (items.empty() ? "" : ",") +
+                     (item.is_string() ? std::string(item.as_string()) : json::serialize(item));
+        }
+        add(std::string(field) + " " + items);
     }
     return out;
 }
@@ -155,7 +205,7 @@ void add_key_commands(CLI::App& app) {
             body["limits"] = limits_body(*o);
             if (body["limits"].as_object().empty()) {
                 std::cerr << "qcc: key set: give at least one of --rpm, --tpm, --budget-day, "
-                             "--budget-month\n";
+                             "--budget-month, --tiers, --endpoints\n";
                 return kExitUsage;
             }
             auto r = call_json(o->target, "PATCH", "/api/keys/" + percent_encode(o->name), body);

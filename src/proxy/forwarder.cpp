@@ -860,7 +860,13 @@ AttemptPlan Exchange::plan() {
                                        bound,
                                        static_cast<std::size_t>(policy_->max_attempts),
                                        ctx_.model_requested,
-                                       ctx_.stream};
+                                       ctx_.stream,
+                                       {},
+                                       {}};
+    if (ctx_.key) {
+        request.tiers = ctx_.key->limits.tiers;
+        request.endpoints = ctx_.key->limits.endpoints;
+    }
     auto selection = w_.selector().select(request);
     fail_open_ = selection.fail_open;
     set_ = set;
@@ -934,7 +940,8 @@ Unserved Exchange::no_answer() const {
     if (ctx_.attempts.empty()) {
         // Not one attempt was made: say why, in the way that makes the client do the right thing
         // (stop and show the fix, or wait exactly as long as needed).
-        return unserved(*set_, why_none_, ctx_.model_requested, health_.now(), health_.unix_ms());
+        return unserved(*set_, why_none_, ctx_.model_requested, health_.now(), health_.unix_ms(),
+                        ctx_.key.get());
     }
     if (only_local_failures()) {
         // Every attempt met one of QCC's own limits: QCC is overloaded, no endpoint failed.

@@ -28,6 +28,33 @@ std::int64_t seconds_until(std::int64_t end_ms, std::int64_t now_ms) {
     return std::max<std::int64_t>(1, (end_ms - now_ms + 999) / 1000);
 }
 
+// "tiers": [1, 2] / "endpoints": ["a", "b"] (null or []: every one).
+bool parse_allowed(const std::string& field, const json::value& v, KeyLimits& l,
+                   std::string* error) {
+    if (v.is_null()) return true;
+    if (!v.is_array()) {
+        *error = field + ": expected a list (null or []: every " +
+                 (field == "tiers" ? "tier" : "endpoint") + ")";
+        return false;
+    }
+    for (const auto& item : v.as_array()) {
+        if (field == "tiers") {
+            if (!item.is_int64() || item.as_int64() < 1 || item.as_int64() > 100) {
+                *error = "tiers: expected tier numbers between 1 and 100";
+                return false;
+            }
+            l.tiers.push_back(static_cast<int>(item.as_int64()));
+        } else {
+            if (!item.is_string() || item.as_string().empty() || item.as_string().size() > 64) {
+                *error = "endpoints: expected endpoint names";
+                return false;
+            }
+            l.endpoints.emplace_back(item.as_string());
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 std::int64_t KeyMeter::Window::add(std::int64_t period, std::int64_t delta) {
@@ -130,6 +157,8 @@ std::string key_limits_json(const KeyLimits& l) {
     if (l.tokens_per_minute > 0) o["tokens_per_minute"] = l.tokens_per_minute;
     if (l.budget_daily_usd > 0) o["budget_daily_usd"] = l.budget_daily_usd;
     if (l.budget_monthly_usd > 0) o["budget_monthly_usd"] = l.budget_monthly_usd;
+    if (!l.tiers.empty()) o["tiers"] = json::value_from(l.tiers);
+    if (!l.endpoints.empty()) o["endpoints"] = json::value_from(l.endpoints);
     return json::serialize(o);
 }
 
@@ -143,12 +172,16 @@ std::optional<KeyLimits> parse_key_limits(std::string_view text, std::string* er
     KeyLimits l;
     for (const auto& [key, v] : doc.as_object()) {
         const std::string field(key);
+        if (field == "tiers" || field == "endpoints") {
+            if (!parse_allowed(field, v, l, error)) return std::nullopt;
+            continue;
+        }
         const bool count = field == "requests_per_minute" || field == "tokens_per_minute";
         const bool money = field == "budget_daily_usd" || field == "budget_monthly_usd";
         if (!count && !money) {
             *error = "limits: unknown field '" + field +
                      "' (allowed: requests_per_minute, tokens_per_minute, budget_daily_usd, "
-                     "budget_monthly_usd)";
+                     "budget_monthly_usd, tiers, endpoints)";
             return std::nullopt;
         }
         if (v.is_null()) continue;

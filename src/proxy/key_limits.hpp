@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace qcc::proxy {
 
@@ -18,6 +19,9 @@ struct KeyLimits {
     std::int64_t tokens_per_minute = 0;    // input + output tokens
     double budget_daily_usd = 0;           // 0 = no budget
     double budget_monthly_usd = 0;
+    std::vector<int> tiers;              // tiers the key may use (empty: every tier)
+    std::vector<std::string> endpoints;  // endpoint names it may use (empty: every endpoint)
+    /// Whether requests are metered (a rate limit or a budget is set).
     bool any() const {
         return requests_per_minute > 0 || tokens_per_minute > 0 || budget_daily_usd > 0 ||
                budget_monthly_usd > 0;
@@ -28,7 +32,7 @@ struct KeyLimits {
 /// The limits as stored and shown: a JSON object with only the limits that are set.
 std::string key_limits_json(const KeyLimits& l);
 /// Parses and validates a limits object (unknown fields, negative or non-numeric values are
-/// errors: "<field>: <problem>" in *error); a field set to 0 or null removes that limit.
+/// errors: "<field>: <problem>" in *error); a field set to 0, null or [] removes that limit.
 std::optional<KeyLimits> parse_key_limits(std::string_view json, std::string* error);
 
 /// Why a key's request is refused.

@@ -88,8 +88,25 @@ std::string disabled_hint(const upstream::EndpointSet& set) {
 }  // namespace
 
 Unserved unserved(const upstream::EndpointSet& set, const upstream::Selection& selection,
-                  std::string_view model, SteadyTime now, std::int64_t now_unix_ms) {
+                  std::string_view model, SteadyTime now, std::int64_t now_unix_ms,
+                  const ClientKey* key) {
     switch (selection.blocked) {
+        case Blocked::kKeyNotAllowed: {
+            std::vector<std::string> allowed;
+            if (key != nullptr && !key->limits.tiers.empty()) {
+                allowed.push_back(fmt::format("tiers {}", fmt::join(key->limits.tiers, ", ")));
+            }
+            if (key != nullptr && !key->limits.endpoints.empty()) {
+                allowed.push_back(fmt::format("endpoints {}", join(key->limits.endpoints)));
+            }
+            const std::string name = key != nullptr ? key->name : std::string("this client key");
+            return Unserved{403, "permission_error", "key_not_allowed",
+                            fmt::format("QCC: client key {} may use only {}, and no enabled "
+                                        "endpoint is among them. Change that: qcc key set {} "
+                                        "--tiers … / --endpoints … (all: every one).",
+                                        name, join_with(allowed, " and "), name),
+                            "x-should-retry: false\r\n"};
+        }
         case Blocked::kNoEndpoint:
             return configuration("no_endpoint",
                                  "no upstream endpoint is configured. Add one: qcc endpoint add "

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "common/clock.hpp"
+#include "proxy/key_limits.hpp"
 #include "upstream/selector.hpp"
 
 namespace qcc::proxy {
@@ -39,7 +40,8 @@ struct Unserved {
 /// every breaker refused admission); `model` the requested model. `now_unix_ms` renders the
 /// recovery time as a clock time.
 Unserved unserved(const upstream::EndpointSet& set, const upstream::Selection& selection,
-                  std::string_view model, SteadyTime now, std::int64_t now_unix_ms);
+                  std::string_view model, SteadyTime now, std::int64_t now_unix_ms,
+                  const ClientKey* key = nullptr);
 
 /// Every endpoint's breaker was open (the request failed open) and no attempt got an answer:
 /// the endpoints are down. `tried` names each with what happened. Transient like a cooldown:

@@ -65,13 +65,23 @@ double effective_weight(const Endpoint& ep, SteadyTime now, double soft_limit_fa
     return std::max(w, 0.001);
 }
 
+static bool key_may_use(const Endpoint& ep, const SelectionRequest& r) {
+    const bool tier_ok =
+        r.tiers.empty() || std::find(r.tiers.begin(), r.tiers.end(), ep.cfg.tier) != r.tiers.end();
+    const bool name_ok = r.endpoints.empty() || std::find(r.endpoints.begin(), r.endpoints.end(),
+                                                          ep.cfg.name) != r.endpoints.end();
+    return tier_ok && name_ok;
+}
+
 Selection Selector::fail_open(const SelectionRequest& r) {
     Selection out;
     const auto now_ns = r.now.time_since_epoch().count();
-    bool any_enabled = false, any_serving = false, any_unquarantined = false;
+    bool any_enabled = false, any_allowed = false, any_serving = false, any_unquarantined = false;
     for (const auto& ep : r.set->endpoints) {
         if (!ep->cfg.enabled) continue;
         any_enabled = true;
+        if (!key_may_use(*ep, r)) continue;
+        any_allowed = true;
         if (!config::serves_model(ep->cfg, r.model)) continue;
         any_serving = true;
         if (ep->state->quarantined.load(std::memory_order_relaxed)) continue;
@@ -90,6 +100,7 @@ Selection Selector::fail_open(const SelectionRequest& r) {
     if (out.candidates.empty()) {
         out.blocked = r.set->endpoints.empty() ? Blocked::kNoEndpoint
                       : !any_enabled           ? Blocked::kNoneEnabled
+                      : !any_allowed           ? Blocked::kKeyNotAllowed
                       : !any_serving           ? Blocked::kModelUnserved
                       : !any_unquarantined     ? Blocked::kAllQuarantined
                                                : Blocked::kAllCooling;
@@ -113,7 +124,10 @@ Selection Selector::select(const SelectionRequest& r) {
     auto& demoted = demoted_;
     demoted.clear();
     for (const auto& ep : all) {
-        if (!is_usable(*ep, r.now) || !config::serves_model(ep->cfg, r.model)) continue;
+        if (!is_usable(*ep, r.now) || !config::serves_model(ep->cfg, r.model) ||
+            !key_may_use(*ep, r)) {
+            continue;
+        }
         if (StreamCuts::demoted_for(*ep->state, r.now, r.streaming)) {
             demoted.push_back(ep.get());
         } else {

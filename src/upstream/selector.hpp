@@ -2,6 +2,7 @@
 // walks. Failover is walking that list.
 #pragma once
 #include <chrono>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -55,6 +56,9 @@ struct SelectionRequest {
     std::size_t limit = 0;
     std::string_view model;  // the requested model ("" = none named: every endpoint serves it)
     bool streaming = false;  // the client asked for a stream (probation trials are streams)
+    /// The client key's allowed tiers and endpoint names (empty: every one).
+    std::span<const int> tiers = {};
+    std::span<const std::string> endpoints = {};
 };
 
 /// Why a selection has no candidate at all (what the client is told depends on it).
@@ -62,7 +66,8 @@ enum class Blocked {
     kNone,            // there are candidates
     kNoEndpoint,      // the set is empty: nothing is configured
     kNoneEnabled,     // every endpoint is disabled
-    kModelUnserved,   // no enabled endpoint serves the requested model
+    kKeyNotAllowed,   // the client key may use none of the enabled endpoints
+    kModelUnserved,   // no enabled endpoint the key may use serves the requested model
     kAllQuarantined,  // every enabled endpoint is quarantined (authentication, billing, operator)
     kAllCooling,      // every enabled endpoint not quarantined is cooling down
 };

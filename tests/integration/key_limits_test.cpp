@@ -121,6 +121,34 @@ TEST(KeyLimits, ASpentBudgetStopsTheKeyAndSurvivesARestart) {
     EXPECT_EQ(send_with(proxy, key).status, 200);
 }
 
+TEST(KeyLimits, AKeyUsesOnlyItsAllowedTiersAndEndpoints) {
+    TwoTierProxy t;
+    auto& [clock, a, b, proxy] = t;
+    const auto key = create_key(proxy, "contractor", R"({"endpoints":["b"]})");
+    ASSERT_EQ(send_with(proxy, key).status, 200);
+    EXPECT_EQ(a.request_count(), 0u);  // tier 1 is better, but not this key's
+    EXPECT_EQ(b.request_count(), 1u);
+    EXPECT_EQ(send_with(proxy, create_key(proxy, "staff", "{}")).status, 200);
+    EXPECT_EQ(a.request_count(), 1u);
+
+    // Only tier 1, which is disabled: told at once, with the fix, and no endpoint is touched.
+    ASSERT_EQ(admin_call(proxy.port(), "PATCH", "/api/keys/contractor",
+                         R"({"limits":{"endpoints":null,"tiers":[1]}})")
+                  .status,
+              200);
+    ASSERT_EQ(admin_call(proxy.port(), "POST", "/api/endpoints/a/disable").status, 200);
+    const auto refused = send_with(proxy, key);
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_EQ(refused.header("x-should-retry"), "false");
+    EXPECT_EQ(json::parse(refused.body).at("error").at("type"), json::value("permission_error"));
+    EXPECT_NE(refused.body.find("client key contractor may use only tiers 1, and no enabled "
+                                "endpoint is among them"),
+              std::string::npos)
+        << refused.body;
+    EXPECT_EQ(b.request_count(), 1u);
+    EXPECT_EQ(key_row(proxy, "contractor").at("limits"), json::parse(R"({"tiers":[1]})"));
+}
+
 TEST(KeyLimits, BadLimitsAreRefusedWithTheField) {
     ProxyFixture proxy({});
     auto r = admin_call(proxy.port(), "POST", "/api/keys",
@@ -157,6 +185,14 @@ TEST_F(CliTest, KeyLimitsFromTheCli) {
     r = cli({"key", "set", "nobody", "--rpm", "5"});
     EXPECT_EQ(r.code, 4) << describe(r);
     r = cli({"key", "create", "bob", "--rpm", "-3"});
+    EXPECT_EQ(r.code, 2) << describe(r);
+    r = cli({"key", "set", "alice", "--tiers", "1,2", "--endpoints", "up"});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    EXPECT_NE(r.out.find("tiers 1,2, endpoints up"), std::string::npos) << r.out;
+    r = cli({"key", "set", "alice", "--tiers", "all"});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    EXPECT_EQ(r.out.find("tiers"), std::string::npos) << r.out;
+    r = cli({"key", "set", "alice", "--tiers", "one"});
     EXPECT_EQ(r.code, 2) << describe(r);
 }
 

@@ -104,6 +104,18 @@ TEST(KeyLimits, ParseValidatesAndRoundTrips) {
     EXPECT_EQ(error, "budget_daily_usd: must be between 0 and 1000000000000");
     EXPECT_FALSE(parse_key_limits(R"([1])", &error));
     EXPECT_FALSE(KeyLimits{}.any());
+    // Allowed tiers and endpoints: lists; null or [] means every one; they do not meter requests.
+    const auto allowed = parse_key_limits(R"({"tiers":[1,2],"endpoints":["relay-a"]})", &error);
+    ASSERT_TRUE(allowed) << error;
+    EXPECT_EQ(allowed->tiers, (std::vector<int>{1, 2}));
+    EXPECT_EQ(allowed->endpoints, std::vector<std::string>{"relay-a"});
+    EXPECT_FALSE(allowed->any());
+    EXPECT_EQ(key_limits_json(*allowed), R"({"tiers":[1,2],"endpoints":["relay-a"]})");
+    EXPECT_TRUE(parse_key_limits(R"({"tiers":null,"endpoints":[]})", &error));
+    EXPECT_FALSE(parse_key_limits(R"({"tiers":[0]})", &error));
+    EXPECT_EQ(error, "tiers: expected tier numbers between 1 and 100");
+    EXPECT_FALSE(parse_key_limits(R"({"endpoints":"a"})", &error));
+    EXPECT_EQ(error, "endpoints: expected a list (null or []: every endpoint)");
 }
 
 }  // namespace
