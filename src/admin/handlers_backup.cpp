@@ -27,9 +27,7 @@ json::object key_fields(const store::ClientKeyRecord& k) {
     o["prefix"] = k.prefix;
     o["created_at"] = k.created_at;
     o["revoked"] = k.revoked;
-    boost::system::error_code ec;
-    auto limits = json::parse(k.limits, ec);
-    o["limits"] = ec || !limits.is_object() ? json::value(json::object()) : std::move(limits);
+    o["limits"] = key_limits_value(k);
     return o;
 }
 

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "admin/call.hpp"
+#include "admin/json.hpp"
 #include "common/crypto.hpp"
 #include "proxy/key_limits.hpp"
 #include "proxy/policy.hpp"
@@ -24,9 +25,7 @@ json::object key_json(const store::ClientKeyRecord& k, const proxy::KeySet* live
     o["prefix"] = k.prefix;
     o["created_at"] = k.created_at;
     o["revoked"] = k.revoked;
-    boost::system::error_code ec;
-    auto limits = json::parse(k.limits, ec);
-    o["limits"] = ec || !limits.is_object() ? json::value(json::object()) : std::move(limits);
+    o["limits"] = key_limits_value(k);
     const proxy::ClientKey* key = nullptr;
     for (std::size_t i = 0; live != nullptr && i < live->size() && !k.revoked; ++i) {
         if ((*live)[i].name == k.name) key = &(*live)[i];

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include <boost/json/parse.hpp>
+
 #include "upstream/selector.hpp"
 
 namespace qcc::admin {
@@ -216,6 +218,13 @@ boost::json::object endpoint_config_json(const config::EndpointConfig& e, std::s
     o["first_byte_timeout_ms"] = millis(e.first_byte_timeout);
     o["idle_timeout_ms"] = millis(e.idle_timeout);
     return o;
+}
+
+boost::json::value key_limits_value(const store::ClientKeyRecord& k) {
+    boost::system::error_code ec;
+    auto limits = boost::json::parse(k.limits, ec);
+    if (ec || !limits.is_object()) return boost::json::object();
+    return limits;
 }
 
 }  // namespace qcc::admin

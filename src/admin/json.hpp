@@ -26,6 +26,9 @@ boost::json::object event_json(const proxy::StateEvent& e);
 boost::json::object check_json(const store::HealthCheckRecord& r);
 
 /// The live state row of one endpoint, as in GET /api/status.
+/// A client key's stored limits as a JSON object ({} when none or unreadable).
+boost::json::value key_limits_value(const store::ClientKeyRecord& k);
+
 /// An endpoint's configuration as POST /api/endpoints takes it (every field), with `api_key` as
 /// given: the credential in clear for a backup, masked for everything else.
 boost::json::object endpoint_config_json(const config::EndpointConfig& e, std::string api_key);

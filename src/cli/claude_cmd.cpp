@@ -31,16 +31,8 @@ struct ChosenKey {
 
 /// --key, checked against the server: a key it does not know (or revoked) is a usage error.
 std::optional<ChosenKey> given_key(const AdminTarget& t, const std::string& key, int* exit_code) {
-    const auto info = find_client_key(t, key, exit_code);
-    if (*exit_code != 0) return std::nullopt;
-    if (!info || info->revoked) {
-        std::cerr << "qcc: --key: "
-                  << (info ? "client key '" + info->name + "' is revoked"
-                           : std::string("not a client key of this QCC server"))
-                  << " (qcc key list shows its keys, qcc key create NAME makes one)\n";
-        *exit_code = kExitUsage;
-        return std::nullopt;
-    }
+    const auto info = check_given_key(t, key, exit_code);
+    if (!info) return std::nullopt;
     return ChosenKey{info->name, key, "given"};
 }
 

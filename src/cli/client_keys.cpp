@@ -86,4 +86,17 @@ std::optional<ClientKeyInfo> find_client_key(const AdminTarget& t, const std::st
     return ClientKeyInfo{json_str(doc.as_object(), "name"), revoked(doc.as_object())};
 }
 
+std::optional<ClientKeyInfo> check_given_key(const AdminTarget& t, const std::string& key,
+                                             int* exit_code) {
+    auto info = find_client_key(t, key, exit_code);
+    if (*exit_code != 0) return std::nullopt;
+    if (info && !info->revoked) return info;
+    std::cerr << "qcc: --key: "
+              << (info ? "client key '" + info->name + "' is revoked"
+                       : std::string("not a client key of this QCC server"))
+              << " (qcc key list shows its keys, qcc key create NAME makes one)\n";
+    *exit_code = kExitUsage;
+    return std::nullopt;
+}
+
 }  // namespace qcc::cli

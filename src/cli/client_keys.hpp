@@ -29,4 +29,10 @@ std::optional<NewClientKey> create_client_key(const AdminTarget& t, const std::s
 std::optional<ClientKeyInfo> find_client_key(const AdminTarget& t, const std::string& key,
                                              int* exit_code);
 
+/// A key given with --key, checked with the server: its row, or nullopt after printing why not
+/// ("--key: not a client key of this QCC server", or revoked: *exit_code kExitUsage) or a failed
+/// call (its exit code).
+std::optional<ClientKeyInfo> check_given_key(const AdminTarget& t, const std::string& key,
+                                             int* exit_code);
+
 }  // namespace qcc::cli

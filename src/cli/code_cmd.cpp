@@ -211,18 +211,7 @@ void save_key(const std::string& server, const NewClientKey& k) {
 std::optional<std::string> client_key(const CodeOptions& o, const AdminTarget& t,
                                       const std::string& server, bool admin, int* exit_code) {
     if (!o.key.empty()) {
-        if (admin) {
-            const auto info = find_client_key(t, o.key, exit_code);
-            if (*exit_code != 0) return std::nullopt;
-            if (!info || info->revoked) {
-                std::cerr << "qcc: --key: "
-                          << (info ? "client key '" + info->name + "' is revoked"
-                                   : std::string("not a client key of this QCC server"))
-                          << "\n";
-                *exit_code = kExitUsage;
-                return std::nullopt;
-            }
-        }
+        if (admin && !check_given_key(t, o.key, exit_code)) return std::nullopt;
         save_key(server, NewClientKey{"given", o.key});
         return o.key;
     }
