@@ -22,7 +22,7 @@ const RUN = Math.random().toString(36).slice(2, 8);
 // ("Failed to load resource: … 401"), which is not a fault of the page. Anything else fails.
 const EXPECTED_HTTP = [
   { status: 401, url: /\/api\// }, // signed out, wrong token, old cookie, session gone
-  { status: 400, url: /\/api\/(endpoints|settings\/[^/?]+)(\?|$)/ }, // validation errors
+  { status: 400, url: /\/api\/(endpoints|keys(\/[^/?]+)?|settings\/[^/?]+)(\?|$)/ }, // validation errors
   { status: 429, url: /\/api\/login$/ },
 ];
 
@@ -325,6 +325,135 @@ async function main() {
     await page.locator('dialog[open]').getByRole('button', { name: 'Revoke key' }).click();
     await page.locator(`tr[data-key="${name}"][data-revoked="true"]`).waitFor();
     assert.equal(await sendMessage({ key }), 401, 'a revoked key is refused');
+  });
+
+  const limKey = `e2e-lim-${RUN}`;
+  await scenario('keys: a key created with limits shows them; an edit changes one and removes another', async () => {
+    await goto('#/keys');
+    const form = page.getByRole('form', { name: 'Create a client key' });
+    await form.getByLabel('Name').fill(limKey);
+    await form.getByLabel('Requests per minute').fill('60');
+    await form.getByLabel('Tokens per minute').fill('400000');
+    await form.getByLabel('USD per day').fill('20');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await page.locator('#new-key').waitFor();
+    await page.getByRole('button', { name: 'Done, hide it' }).click();
+    const row = page.locator(`tr[data-key="${limKey}"]`);
+    const limits = row.locator('.key-limits');
+    await waitFor(async () => (await limits.textContent()) === '60 req/min · 400k tok/min · $20/day', { what: 'the limits in the row' });
+    const today = row.locator('.spend-line[data-period="today"]');
+    assert.equal((await today.textContent()).replace(/\s+/g, ' ').trim(), '$0 today 0% of $20/day', 'nothing spent yet, with the daily budget');
+    assert.equal(await today.getAttribute('data-level'), 'ok');
+    assert.equal((await row.locator('.spend-line[data-period="month"]').textContent()).trim(), '$0 this month', 'no monthly budget: no share');
+    const stored = (await apiJson('/api/keys')).keys.find((k) => k.name === limKey);
+    assert.deepEqual(stored.limits, { requests_per_minute: 60, tokens_per_minute: 400000, budget_daily_usd: 20 });
+
+    await row.getByRole('button', { name: `Edit limits of ${limKey}` }).click();
+    const dlg = page.locator('dialog[open]');
+    assert.equal(await dlg.getByLabel('Requests per minute').inputValue(), '60', 'prefilled');
+    assert.equal(await dlg.getByLabel('Tokens per minute').inputValue(), '400000');
+    assert.equal(await dlg.getByLabel('USD per day').inputValue(), '20');
+    assert.equal(await dlg.getByLabel('USD per month').inputValue(), '');
+    await dlg.getByLabel('Requests per minute').fill('120');
+    await dlg.getByLabel('Tokens per minute').fill('');
+    await dlg.getByRole('button', { name: 'Save limits' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    await waitFor(async () => (await limits.textContent()) === '120 req/min · $20/day', { what: 'the row to show the new limits' });
+    const after = (await apiJson('/api/keys')).keys.find((k) => k.name === limKey);
+    assert.deepEqual(after.limits, { requests_per_minute: 120, budget_daily_usd: 20 }, 'GET /api/keys agrees');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), `Edit limits of ${limKey}`, 'focus back on the row');
+  });
+
+  await scenario('keys: a bad limit shows the server message next to its field (create and edit)', async () => {
+    const name = `e2e-bad-${RUN}`;
+    await goto('#/keys');
+    const form = page.getByRole('form', { name: 'Create a client key' });
+    await form.getByLabel('Name').fill(name);
+    const rpm = form.getByLabel('Requests per minute');
+    await rpm.fill('-5');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const errorOf = async (input) => page.locator(`#${await input.getAttribute('id')}-err`); // the field's error slot
+    const err = await errorOf(rpm);
+    await err.waitFor();
+    const shown = (await err.textContent()).trim();
+    const direct = await page.request.post(`${BASE}/api/keys`, { data: { name, limits: { requests_per_minute: -5 } }, headers: { origin: new URL(BASE).origin } });
+    assert.equal(direct.status(), 400);
+    assert.equal(shown, (await direct.json()).error.message, 'the server message, as is');
+    assert.ok(shown.startsWith('requests_per_minute:'), shown);
+    assert.equal(await rpm.getAttribute('aria-invalid'), 'true', 'the field is marked invalid');
+    assert.equal(await page.locator('#new-key').count(), 0, 'no key shown');
+    assert.equal((await apiJson('/api/keys')).keys.some((k) => k.name === name), false, 'no key was created');
+    await rpm.fill('');
+    await form.getByLabel('Name').fill('');
+
+    await page.locator(`tr[data-key="${limKey}"]`).getByRole('button', { name: `Edit limits of ${limKey}` }).click();
+    const dlg = page.locator('dialog[open]');
+    await dlg.getByLabel('USD per month').fill('lots');
+    await dlg.getByRole('button', { name: 'Save limits' }).click();
+    const dErr = await errorOf(dlg.getByLabel('USD per month'));
+    await dErr.waitFor();
+    const dShown = (await dErr.textContent()).trim();
+    const dDirect = await page.request.patch(`${BASE}/api/keys/${limKey}`, { data: { limits: { budget_monthly_usd: 'lots' } }, headers: { origin: new URL(BASE).origin } });
+    assert.equal(dDirect.status(), 400);
+    assert.equal(dShown, (await dDirect.json()).error.message);
+    assert.ok(dShown.startsWith('budget_monthly_usd:'), dShown);
+    await dlg.getByRole('button', { name: 'Cancel' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    assert.deepEqual((await apiJson('/api/keys')).keys.find((k) => k.name === limKey).limits, { requests_per_minute: 120, budget_daily_usd: 20 }, 'unchanged');
+  });
+
+  await scenario('keys: a tiny daily budget used by one request shows the spend, danger, then warning after an edit', async () => {
+    const name = `e2e-budget-${RUN}`;
+    const origin = new URL(BASE).origin;
+    const res = await page.request.post(`${BASE}/api/keys`, { data: { name, limits: { budget_daily_usd: 0.00001, budget_monthly_usd: 100 } }, headers: { origin } });
+    assert.equal(res.status(), 201);
+    const { key } = await res.json();
+    assert.equal(await sendMessage({ key }), 200, 'the first request passes (nothing spent yet)');
+    const usage = await waitFor(async () => {
+      const k = (await apiJson('/api/keys')).keys.find((x) => x.name === name);
+      return k.usage.spent_today_usd > 0 ? k.usage : null;
+    }, { what: 'the request to count against the budget' });
+    assert.ok(usage.spent_today_usd > 0.00001, `one request spends more than the budget (${usage.spent_today_usd})`);
+    assert.equal(await sendMessage({ key }), 429, 'the next one is refused: the budget is spent');
+
+    const colorOf = (v) => page.evaluate((name) => {
+      const probe = document.createElement('span');
+      probe.style.color = `var(${name})`;
+      document.body.append(probe);
+      const c = getComputedStyle(probe).color;
+      probe.remove();
+      return c;
+    }, v);
+    await goto('#/keys');
+    await page.reload();
+    const row = page.locator(`tr[data-key="${name}"]`);
+    const today = row.locator('.spend-line[data-period="today"]');
+    await today.waitFor();
+    assert.equal(await today.getAttribute('data-level'), 'danger');
+    assert.match((await today.locator('.spend-amount').textContent()).trim(), /^\$0\.0\d*[1-9]\d* today$/, 'the spend, not $0');
+    const pct = (await today.locator('.budget-share').textContent()).trim();
+    assert.match(pct, /^[\d,]+% of \$0\.00001\/day$/, pct);
+    assert.ok(Number(pct.split('%')[0].replace(/,/g, '')) >= 100, pct);
+    assert.equal(await today.locator('.budget-share').evaluate((el) => getComputedStyle(el).color), await colorOf('--bad'), 'in the danger colour');
+    const month = row.locator('.spend-line[data-period="month"]');
+    assert.equal(await month.getAttribute('data-level'), 'ok', 'the monthly budget is far away');
+    assert.match((await month.locator('.budget-share').textContent()).trim(), /^(<1|0)% of \$100\/month$/);
+    assert.notEqual(await month.locator('.budget-share').evaluate((el) => getComputedStyle(el).color), await colorOf('--bad'));
+
+    // Raise the daily budget through the dashboard so that the spend is 90 % of it: a warning.
+    const budget = Number((usage.spent_today_usd / 0.9).toPrecision(6));
+    await row.getByRole('button', { name: `Edit limits of ${name}` }).click();
+    const dlg = page.locator('dialog[open]');
+    assert.equal(await dlg.getByLabel('USD per day').inputValue(), '0.00001');
+    await dlg.getByLabel('USD per day').fill(String(budget));
+    await dlg.getByRole('button', { name: 'Save limits' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    await waitFor(async () => (await today.getAttribute('data-level')) === 'warn', { what: 'the warning level' });
+    const share = Number((await today.locator('.budget-share').textContent()).split('%')[0]);
+    assert.ok(share >= 80 && share < 100, `between 80 and 100 % (${share})`);
+    assert.equal(await today.locator('.budget-share').evaluate((el) => getComputedStyle(el).color), await colorOf('--warn'), 'in the warning colour');
+    const stored = (await apiJson('/api/keys')).keys.find((k) => k.name === name);
+    assert.deepEqual(stored.limits, { budget_daily_usd: budget, budget_monthly_usd: 100 }, 'GET /api/keys agrees');
   });
 
   await scenario('settings: every setting is listed; a bad value shows the server message', async () => {

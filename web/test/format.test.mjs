@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Unit tests of the number/time formatting (no browser needed): node test/format.test.mjs
+// Unit tests of the formatting and form helpers (no browser needed): node test/format.test.mjs
 import assert from 'node:assert/strict';
 import * as fmt from '../src/format.js';
 import { attemptsOf } from '../src/attempts.js';
 import { parseModelMap } from '../src/model-map.js';
+import * as kl from '../src/key-limits.js';
 
 let passed = 0;
 let failed = 0;
@@ -103,6 +104,87 @@ test('model map: key=value lines or a JSON object', () => {
   assert.deepEqual(parseModelMap('{"a":"b"}'), { a: 'b' });
   assert.throws(() => parseModelMap('oops'), /model_map: line 1/);
   assert.throws(() => parseModelMap('{bad'), /model_map: not valid JSON/);
+});
+
+test('key limits: one line in the table, "—" when none', () => {
+  assert.equal(kl.limitsText({ requests_per_minute: 60, tokens_per_minute: 400000, budget_daily_usd: 20, budget_monthly_usd: 300 }),
+    '60 req/min · 400k tok/min · $20/day · $300/month');
+  assert.equal(kl.limitsText({ budget_monthly_usd: 12.5, requests_per_minute: 1200 }), '1,200 req/min · $12.50/month', 'in the fixed order');
+  assert.equal(kl.limitsText({ budget_daily_usd: 1e-5 }), '$0.00001/day');
+  assert.equal(kl.limitsText({ tokens_per_minute: 1500 }), '1.5k tok/min');
+  assert.equal(kl.limitsText({}), '—');
+  assert.equal(kl.limitsText(null), '—');
+  assert.equal(kl.limitsText({ requests_per_minute: 0, budget_daily_usd: null }), '—', '0 and null are no limit');
+  assert.equal(kl.limitsTitle({ tokens_per_minute: 400000, budget_daily_usd: 20 }), '400,000 tokens per minute, $20 per day');
+  assert.equal(kl.limitsTitle({}), 'No limits');
+  assert.equal(kl.limitsText({ requests_per_minute: 5, tiers: [1, 2], endpoints: ['relay-a'] }), '5 req/min · tiers 1, 2 · endpoints relay-a',
+    'where the key may send requests is shown too');
+  assert.equal(kl.limitsText({ tiers: [] }), '—');
+  assert.equal(kl.limitsTitle({ endpoints: ['relay-a', 'relay-b'] }), 'only endpoints relay-a, relay-b');
+});
+
+test('key limits: budget share, level and percent', () => {
+  assert.equal(kl.budgetShare(5, 20), 0.25);
+  assert.equal(kl.budgetShare(5, 0), null, 'no budget');
+  assert.equal(kl.budgetShare(5, undefined), null);
+  assert.equal(kl.budgetShare(null, 20), 0, 'nothing spent yet');
+  assert.equal(kl.budgetLevel(null), '');
+  assert.equal(kl.budgetLevel(0.79), 'ok');
+  assert.equal(kl.budgetLevel(0.8), 'warn');
+  assert.equal(kl.budgetLevel(0.999), 'warn');
+  assert.equal(kl.budgetLevel(1), 'danger');
+  assert.equal(kl.budgetLevel(1.29), 'danger');
+  assert.equal(kl.shareText(0.62), '62%');
+  assert.equal(kl.shareText(0.29), '29%', 'no float noise (0.29 * 100 = 28.999…)');
+  assert.equal(kl.shareText(0.999), '99%', 'rounded down: 100% only once spent');
+  assert.equal(kl.shareText(1), '100%');
+  assert.equal(kl.shareText(12.9), '1,290%');
+  assert.equal(kl.shareText(0.001), '<1%');
+  assert.equal(kl.shareText(0), '0%');
+  assert.equal(kl.shareText(null), '—');
+});
+
+test('key spend: one entry per period with the budget share; null for a revoked key', () => {
+  const usage = { requests_this_minute: 1, tokens_this_minute: 27, spent_today_usd: 1.23, spent_this_month_usd: 12.4 };
+  assert.equal(kl.spendText(usage), '$1.23 today · $12.40 this month');
+  assert.equal(kl.spendText(null), '—');
+  assert.equal(kl.spendLines(null, {}), null);
+  const [day, month] = kl.spendLines(usage, { budget_daily_usd: 1.5, budget_monthly_usd: 12.4 });
+  assert.deepEqual(day, { period: 'today', spent: 1.23, text: '$1.23 today', budget: 1.5, budgetText: '$1.50/day', share: 0.82, level: 'warn' });
+  assert.equal(month.text, '$12.40 this month');
+  assert.equal(month.level, 'danger');
+  assert.equal(kl.worstLevel([day, month]), 'danger');
+  const plain = kl.spendLines({ spent_today_usd: 0, spent_this_month_usd: 0.000129 }, { requests_per_minute: 5 });
+  assert.deepEqual(plain.map((x) => [x.text, x.budget, x.share, x.level]), [['$0 today', null, null, ''], ['$0.000129 this month', null, null, '']]);
+  assert.equal(kl.worstLevel(plain), '');
+});
+
+test('key limits form: blank fields are left out of a new key, numbers sent as numbers', () => {
+  assert.equal(kl.createLimits({ requests_per_minute: '', tokens_per_minute: ' ', budget_daily_usd: '', budget_monthly_usd: '' }), null);
+  assert.deepEqual(kl.createLimits({ requests_per_minute: '60', tokens_per_minute: '', budget_daily_usd: '$20', budget_monthly_usd: '0.5' }),
+    { requests_per_minute: 60, budget_daily_usd: 20, budget_monthly_usd: 0.5 });
+  assert.deepEqual(kl.createLimits({ requests_per_minute: '-5', tokens_per_minute: 'lots' }), { requests_per_minute: -5, tokens_per_minute: 'lots' },
+    'bad values go to the server as typed, which names the problem');
+  assert.equal(kl.parseLimit(kl.LIMIT_FIELDS[0], '$5'), '$5', 'a dollar sign only on budgets');
+  assert.equal(kl.parseLimit(kl.LIMIT_FIELDS[2], '1e-5'), 0.00001);
+  assert.equal(kl.inputValue(1e-5), '0.00001');
+  assert.equal(kl.inputValue(400000), '400000');
+  assert.equal(kl.inputValue(0), '');
+  assert.equal(kl.inputValue(undefined), '');
+});
+
+test('key limits form: an edit sends only the changes, a blank field as 0 (removed)', () => {
+  const current = { requests_per_minute: 60, tokens_per_minute: 400000, budget_daily_usd: 20 };
+  const same = { requests_per_minute: '60', tokens_per_minute: '400000', budget_daily_usd: '20', budget_monthly_usd: '' };
+  assert.deepEqual(kl.patchLimits(same, current), {});
+  assert.deepEqual(kl.patchLimits({ ...same, requests_per_minute: '120', tokens_per_minute: '' }, current),
+    { requests_per_minute: 120, tokens_per_minute: 0 });
+  assert.deepEqual(kl.patchLimits({ ...same, budget_monthly_usd: '300' }, current), { budget_monthly_usd: 300 });
+  assert.deepEqual(kl.patchLimits({ ...same, budget_monthly_usd: '0' }, current), {}, '0 on an unset limit changes nothing');
+  assert.deepEqual(kl.patchLimits({ ...same, budget_daily_usd: '-1' }, current), { budget_daily_usd: -1 });
+  assert.deepEqual(kl.patchLimits({ requests_per_minute: '5' }, {}), { requests_per_minute: 5 });
+  assert.equal(kl.fieldOfMessage('budget_daily_usd: must be between 0 and 1000000000000'), 'budget_daily_usd');
+  assert.equal(kl.fieldOfMessage("a client key named 'x' exists (revoke it first)"), null);
 });
 
 console.log(`\n${passed} passed, ${failed} failed`);

@@ -68,7 +68,9 @@ export async function render(root, route) {
 
   let ep = null;
   let seq = 0;
+  let deleting = false; // no re-fetch once a delete is under way: the endpoint may be gone (404)
   async function load() {
+    if (deleting) return;
     const s = ++seq;
     try {
       const [e, ev, ch] = await Promise.all([
@@ -134,8 +136,13 @@ export async function render(root, route) {
     });
     const del = h('button', { type: 'button', class: 'btn danger' }, 'Delete');
     del.addEventListener('click', async () => {
-      if (await deleteEndpoint(ep)) location.hash = '#/endpoints';
-      else del.focus();
+      deleting = true;
+      if (await deleteEndpoint(ep)) {
+        location.hash = '#/endpoints';
+        return;
+      }
+      deleting = false;
+      del.focus();
     });
     replace(actionsBox, edit, toggle, check, del);
 
