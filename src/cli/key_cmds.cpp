@@ -22,7 +22,8 @@ struct KeyOptions {
     bool json = false;
     std::string name;
     // Limits given on the command line (-1: not given; 0: no limit).
-    double rpm = -1, tpm = -1, budget_day = -1, budget_month = -1;
+    std::int64_t rpm = -1, tpm = -1;
+    double budget_day = -1, budget_month = -1;
     std::string tiers, endpoints;  // "1,2" / "a,b"; "all" removes the restriction; "" not given
 };
 
@@ -46,7 +47,11 @@ json::array list_option(const std::string& text, bool numbers) {
 }
 
 void add_limit_options(CLI::App* cmd, KeyOptions& o) {
-    const auto nonneg = CLI::NonNegativeNumber;
+    const CLI::Validator nonneg(
+        [](std::string& text) -> std::string {
+            return !text.empty() && text.front() == '-' ? "must be 0 or more" : "";
+        },
+        "0+");
     cmd->add_option("--rpm", o.rpm, "Requests per minute (0: no limit)")->check(nonneg);
     cmd->add_option("--tpm", o.tpm,
                     "Tokens per minute: input, cache writes and output (0: no limit)")
@@ -74,9 +79,8 @@ void add_limit_options(CLI::App* cmd, KeyOptions& o) {
 /// The limits the options give, as the API takes them (only those given).
 json::object limits_body(const KeyOptions& o) {
     json::object l;
-    const auto whole = [](double v) { return static_cast<std::int64_t>(v); };
-    if (o.rpm >= 0) l["requests_per_minute"] = whole(o.rpm);
-    if (o.tpm >= 0) l["tokens_per_minute"] = whole(o.tpm);
+    if (o.rpm >= 0) l["requests_per_minute"] = o.rpm;
+    if (o.tpm >= 0) l["tokens_per_minute"] = o.tpm;
     if (o.budget_day >= 0) l["budget_daily_usd"] = o.budget_day;
     if (o.budget_month >= 0) l["budget_monthly_usd"] = o.budget_month;
     if (!o.tiers.empty()) l["tiers"] = list_option(o.tiers, true);
