@@ -1,5 +1,6 @@
 #include "app/serve.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -18,6 +19,27 @@
 namespace qcc::app {
 
 namespace {
+
+/// How to run this binary's commands in the lines printed at start: "qcc" when the `qcc` on PATH is
+/// this binary (installed), else this binary's path (a source checkout's build/release/src/qcc).
+std::string cli_command() {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return "qcc";
+    const char* path = std::getenv("PATH");
+    std::string dirs = path != nullptr ? path : "";
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+        const auto end = std::min(dirs.find(':', start), dirs.size());
+        const auto candidate = std::filesystem::path(dirs.substr(start, end - start)) / "qcc";
+        std::error_code ignored;
+        if (!candidate.parent_path().empty() && std::filesystem::exists(candidate, ignored)) {
+            return std::filesystem::equivalent(candidate, self, ignored) ? "qcc" : self.string();
+        }
+        start = end + 1;
+    }
+    return self.string();
+}
 
 struct ServeOptions {
     std::string config_path;
@@ -180,6 +202,7 @@ int serve(const ServeOptions& o) {
     const std::string base = "http://" + cfg.listen.substr(0, cfg.listen.rfind(':')) + ":" +
                              std::to_string(gateway->port());
     // The flag other commands need to find this server when it is not where they look by default.
+    const std::string qcc = cli_command();
     const std::string listen_flag =
         o.listen.empty() ? std::string() : " --listen " + base.substr(base.find("//") + 2);
     spdlog::info("qcc listening on {} ({} workers, store {})", base,
@@ -195,17 +218,17 @@ int serve(const ServeOptions& o) {
                  token_in_file ? " in " + token_file : std::string(" (admin_token)"));
     if (!first_key.empty()) {
         std::cout << "\nCreated client key 'default' (shown once, store it now):\n  " << first_key
-                  << "\n\nRun Claude Code through QCC (another terminal):\n  qcc code"
+                  << "\n\nRun Claude Code through QCC (another terminal):\n  " << qcc << " code"
                   << listen_flag << "\nor by hand:\n  ANTHROPIC_BASE_URL=" << base
                   << " ANTHROPIC_AUTH_TOKEN=" << first_key
-                  << " claude\nor for every session: qcc claude apply" << listen_flag << " --key "
-                  << first_key << "\n\n"
+                  << " claude\nor for every session: " << qcc << " claude apply" << listen_flag
+                  << " --key " << first_key << "\n\n"
                   << std::flush;
     } else if (!o.demo) {
         spdlog::info(
-            "run Claude Code through it: qcc code{} (or `qcc claude apply{}` for every session, or "
+            "run Claude Code through it: {} code{} (or `{} claude apply{}` for every session, or "
             "ANTHROPIC_BASE_URL={} ANTHROPIC_AUTH_TOKEN=<a client key> claude)",
-            listen_flag, listen_flag, base);
+            qcc, listen_flag, qcc, listen_flag, base);
     }
     if (o.demo) {
         std::cout << "\nQCC demo on " << base << " with " << demo_servers.size()
@@ -223,16 +246,17 @@ int serve(const ServeOptions& o) {
                   << "' -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01'"
                      " -d '{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":200,\"stream\":true,"
                      "\"messages\":[{\"role\":\"user\",\"content\":\"Hello QCC\"}]}'\n"
-                  << "\nRun Claude Code through it (another terminal):\n  qcc code" << listen_flag
+                  << "\nRun Claude Code through it (another terminal):\n  " << qcc << " code"
+                  << listen_flag
                   << " -p 'run `echo hello from qcc`' --allowedTools Bash\nor by hand:\n"
                   << "  ANTHROPIC_BASE_URL=" << base << " ANTHROPIC_AUTH_TOKEN=" << demo_key
                   << " claude -p 'run `echo hello from qcc`' --allowedTools Bash\n"
                   << "\nOpen the dashboard (live requests, failovers, breakers, costs):\n  " << base
                   << "/ui/  and log in with the admin token "
                   << (token_in_file ? cfg.admin_token : std::string("(admin_token)")) << "\n"
-                  << "\nWatch it (another terminal"
-                  << "):\n  qcc logs -f" << listen_flag << "    qcc stats --by endpoint"
-                  << listen_flag << "    qcc status" << listen_flag << "\n\n"
+                  << "\nWatch it (another terminal):\n  " << qcc << " logs -f" << listen_flag
+                  << "\n  " << qcc << " stats --by endpoint" << listen_flag << "\n  " << qcc
+                  << " status" << listen_flag << "\n\n"
                   << std::flush;
     }
 

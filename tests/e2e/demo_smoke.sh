@@ -17,6 +17,12 @@ HOME="$work" start_qcc "$work/out.log" --demo --workers 1
 pid=$qcc_pid
 port=$qcc_port
 key=$(grep -o 'sk-qcc-[0-9a-f]*' "$work/out.log" | head -1)
+# The next steps name a command that runs: this binary's path unless `qcc` on PATH is this binary.
+self=$(readlink -f "$qcc")
+on_path=$(command -v qcc 2>/dev/null || true)
+if [[ -n "$on_path" && "$(readlink -f "$on_path")" == "$self" ]]; then cmd=qcc; else cmd=$self; fi
+await_log "$work/out.log" "  $cmd code --listen 127.0.0.1:$qcc_port -p " ||
+  fail "the banner does not show how to run qcc code with this binary ($cmd)"
 [[ -n "$key" ]] || fail "demo printed no client key"
 
 # HEAD / warm-up as older Claude Code versions send it.
