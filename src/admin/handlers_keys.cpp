@@ -148,10 +148,7 @@ asio::awaitable<Reply> patch_key(Call& c) {
         auto& st = ctl->store();
         std::optional<json::object> current;
         for (const auto& k : st.list_client_keys()) {
-            if (k.name != name || k.revoked) continue;
-            boost::system::error_code ec;
-            auto doc = json::parse(k.limits, ec);
-            current = !ec && doc.is_object() ? doc.as_object() : json::object();
+            if (k.name == name && !k.revoked) current = key_limits_value(k).as_object();
         }
         if (!current) not_found("no active client key named '" + name + "'");
         // Given fields replace, 0 or null removes, the others stay.

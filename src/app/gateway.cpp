@@ -1,8 +1,7 @@
 #include "app/gateway.hpp"
 
-#include "admin/json_text.hpp"
-
 #include "admin/json.hpp"
+#include "admin/json_text.hpp"
 #include "common/log.hpp"
 
 namespace qcc::app {
