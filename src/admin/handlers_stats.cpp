@@ -31,7 +31,9 @@ std::int64_t span_param(const Call& c, std::string_view key, std::int64_t fallba
 store::StatsQuery stats_query(const Call& c) {
     reject_unknown_params(c, {"window", "from", "to", "by", "bucket"});
     store::StatsQuery q;
-    const auto now = system_unix_ms();
+    // Windows end exclusively: one past the current millisecond, so a request that started in
+    // this millisecond is counted.
+    const auto now = system_unix_ms() + 1;
     const bool has_window = param(c, "window").has_value();
     const bool has_from = param(c, "from").has_value();
     const bool has_to = param(c, "to").has_value();

@@ -347,8 +347,6 @@ TEST(ConversationalCheck, HangingTlsHandshakeIsBoundedByTheCheckTimeout) {
     const auto p = get(probe);
     EXPECT_EQ(c.result, "timeout") << c.error;
     EXPECT_EQ(p.result, "timeout") << p.error;
-    EXPECT_GE(c.latency_ms, 300);
-    EXPECT_GE(p.latency_ms, 300);
     EXPECT_FALSE(c.valid);
     EXPECT_EQ(c.score, 0);
 }
