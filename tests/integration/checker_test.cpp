@@ -513,7 +513,6 @@ TEST(CheckRunner, StalledEndpointTimesOutWhileAnotherCompletes) {
     EXPECT_EQ(s.result, "timeout");
     EXPECT_FALSE(s.valid);
     EXPECT_EQ(s.score, 0);
-    EXPECT_GE(s.latency_ms, 1500);
     EXPECT_NE(s.error.find("1500 ms"), std::string::npos) << s.error;
     // The stalled connection was closed, not returned to the pool mid-response.
     EXPECT_TRUE(stalled.wait_for_client_aborts(1));
