@@ -31,24 +31,26 @@ demo: build
 
 # Every test: unit + integration + e2e in a -Werror release build, again under ASan+UBSan, unit +
 # integration under ThreadSanitizer with several workers, and the libFuzzer targets for a bounded
-# time each.
+# time each. scripts/test-postgres.sh runs each ctest with a throwaway PostgreSQL (Unix socket only)
+# for the PostgreSQL store tests, which skip when no server can start.
 test: test-release test-asan test-tsan test-fuzz
 
 test-release: deps
 	cmake --preset ci-release >/dev/null
 	cmake --build --preset ci-release -j $(JOBS)
-	ctest --preset ci-release -j $(JOBS)
+	scripts/test-postgres.sh ctest --preset ci-release -j $(JOBS)
 
 test-asan: deps
 	cmake --preset ci-asan-ubsan >/dev/null
 	cmake --build --preset ci-asan-ubsan -j $(JOBS)
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset ci-asan-ubsan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  scripts/test-postgres.sh ctest --preset ci-asan-ubsan -j $(JOBS)
 
 test-tsan: deps
 	cmake --preset ci-tsan >/dev/null
 	cmake --build --preset ci-tsan -j $(JOBS)
 	QCC_TEST_WORKERS=3 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-	  ctest --preset ci-tsan -j $(JOBS) -E '^(e2e_|module_boundaries)'
+	  scripts/test-postgres.sh ctest --preset ci-tsan -j $(JOBS) -E '^(e2e_|module_boundaries)'
 
 # libFuzzer targets (clang), each fuzzed for QCC_FUZZ_SECONDS (20) from its seed corpus, and the
 # inputs that once crashed them replayed.
@@ -61,7 +63,7 @@ test-fuzz: deps
 test-quick: deps
 	cmake --preset debug >/dev/null
 	cmake --build --preset debug -j $(JOBS)
-	ctest --preset debug -j $(JOBS)
+	scripts/test-postgres.sh ctest --preset debug -j $(JOBS)
 
 bench:
 	@scripts/install-deps.sh --bench

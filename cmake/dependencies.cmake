@@ -3,6 +3,18 @@ find_package(Threads REQUIRED)
 find_package(Boost 1.81.0 CONFIG REQUIRED COMPONENTS json url)  # 1.81 or newer
 find_package(OpenSSL 3 REQUIRED)
 find_package(SQLite3 REQUIRED)
+# libpq, the PostgreSQL client library (the PostgreSQL store): qcc::libpq. Only the client is needed;
+# when CMake's FindPostgreSQL does not find it, pkg-config's libpq.pc does.
+find_package(PostgreSQL QUIET)
+if(TARGET PostgreSQL::PostgreSQL)
+  set(QCC_LIBPQ_TARGET PostgreSQL::PostgreSQL)
+else()
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET GLOBAL libpq)
+  set(QCC_LIBPQ_TARGET PkgConfig::LIBPQ)
+endif()
+add_library(qcc::libpq INTERFACE IMPORTED GLOBAL)
+target_link_libraries(qcc::libpq INTERFACE ${QCC_LIBPQ_TARGET})
 find_package(simdjson REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(fmt REQUIRED)

@@ -14,6 +14,7 @@
 #include "common/system.hpp"
 #include "config/config.hpp"
 #include "sim/demo.hpp"
+#include "store/secret.hpp"
 #include "store/store.hpp"
 
 namespace qcc::app {
@@ -62,9 +63,7 @@ config::Config load_config(const ServeOptions& o) {
         if (std::filesystem::exists(fallback)) path = fallback;
     }
     config::Config cfg = path.empty() ? config::Config{} : config::load_file(path);
-    if (path.empty()) {
-        if (const char* t = std::getenv("QCC_ADMIN_TOKEN"); t && *t) cfg.admin_token = t;
-    }
+    if (path.empty()) config::apply_environment(cfg);
     if (!o.listen.empty()) {
         config::parse_listen(o.listen);  // validates; throws ConfigError with the value
         cfg.listen = o.listen;
@@ -101,10 +100,19 @@ int serve(const ServeOptions& o) {
     }
 
     const auto data_dir = config::expand_home(cfg.data_dir);
-    const auto db_path = config::sqlite_store_path(cfg, o.demo);
+    const auto db_path = config::store_location(cfg, o.demo);
     std::unique_ptr<store::Store> store;
     try {
-        store = store::open_sqlite(db_path);
+        if (store::is_postgres_url(db_path)) {
+            // Every instance on the database must seal credentials with the same master key:
+            // QCC_MASTER_KEY, or master.key in the data directory copied to each.
+            store::StoreOptions options;
+            options.secrets = std::make_shared<const store::SecretBox>(
+                store::SecretBox::load_or_create(data_dir));
+            store = store::open_postgres(db_path, options);
+        } else {
+            store = store::open_sqlite(db_path);
+        }
     } catch (const std::exception& e) {
         std::cerr << "qcc: cannot open the store: " << e.what() << "\n";
         return 1;
@@ -206,7 +214,7 @@ int serve(const ServeOptions& o) {
     const std::string listen_flag =
         o.listen.empty() ? std::string() : " --listen " + base.substr(base.find("//") + 2);
     spdlog::info("qcc listening on {} ({} workers, store {})", base,
-                 gateway->server().worker_count(), db_path);
+                 gateway->server().worker_count(), store::redact_url(db_path));
     spdlog::info(
         "file descriptors: {} → up to {} client connections, {} of them not yet "
         "authenticated (limits.*)",

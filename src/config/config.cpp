@@ -21,6 +21,7 @@ namespace qcc::config {
 namespace {
 
 constexpr const char* kAdminTokenEnv = "QCC_ADMIN_TOKEN";
+constexpr const char* kStoreEnv = "QCC_STORE";
 constexpr std::int64_t kMaxDurationMs = 7LL * 24 * 3600 * 1000;
 constexpr std::size_t kMaxEndpointName = 64;
 constexpr std::size_t kMinClientKey = 16;
@@ -244,7 +245,7 @@ class Loader {
         Config cfg;
         cfg.source = source_;
         reject_unknown(root, "",
-                       {"listen", "data_dir", "admin_token", "workers", "max_body_bytes",
+                       {"listen", "data_dir", "store", "admin_token", "workers", "max_body_bytes",
                         "max_header_bytes", "drain_timeout", "log_level", "log_format", "log_file",
                         "timeouts", "pool", "limits", "keys", "endpoints"});
         if (auto v = string_at(root, "listen", "")) {
@@ -258,6 +259,10 @@ class Loader {
         if (auto v = string_at(root, "data_dir", "")) {
             if (v->empty()) fail(*root.get("data_dir"), "data_dir", "must not be empty");
             cfg.data_dir = *v;
+        }
+        if (auto v = string_at(root, "store", "")) {
+            if (auto err = check_store(*v); !err.empty()) fail(*root.get("store"), "store", err);
+            cfg.store = *v;
         }
         if (auto v = string_at(root, "admin_token", "")) {
             if (auto err = check_credential(*v); !err.empty()) {
@@ -683,9 +688,7 @@ Config load_string(std::string_view toml_text, std::string_view source_name) {
                                       e.source().begin.column, e.description()));
     }
     Config cfg = Loader(source_name).load(root);
-    if (const char* token = std::getenv(kAdminTokenEnv); token != nullptr && *token != '\0') {
-        cfg.admin_token = token;
-    }
+    apply_environment(cfg);
     return cfg;
 }
 
@@ -754,6 +757,34 @@ std::string check_header_value(std::string_view value) {
         }
     }
     return {};
+}
+
+std::string check_store(std::string_view store) {
+    if (store.empty() || store == "sqlite") return {};
+    if (store.starts_with("postgres://") || store.starts_with("postgresql://")) {
+        if (store.find_first_of("\r\n\t ") != std::string_view::npos) {
+            return "a PostgreSQL URL has no spaces or line breaks";
+        }
+        return {};
+    }
+    return "expected \"sqlite\" or a PostgreSQL URL (postgres://user:password@host:5432/db)";
+}
+
+void apply_environment(Config& cfg) {
+    if (const char* token = std::getenv(kAdminTokenEnv); token != nullptr && *token != '\0') {
+        cfg.admin_token = token;
+    }
+    if (const char* store = std::getenv(kStoreEnv); store != nullptr && *store != '\0') {
+        if (auto err = check_store(store); !err.empty()) {
+            throw ConfigError(fmt::format("{}: {}", kStoreEnv, err));
+        }
+        cfg.store = store;
+    }
+}
+
+std::string store_location(const Config& cfg, bool demo) {
+    if (!demo && cfg.store != "sqlite" && !cfg.store.empty()) return cfg.store;
+    return sqlite_store_path(cfg, demo);
 }
 
 std::string sqlite_store_path(const Config& cfg, bool demo) {

@@ -105,8 +105,11 @@ struct KeyConfig {
 struct Config {
     std::string listen = "127.0.0.1:7860";
     std::string data_dir = "~/.qcc";  // not expanded here: callers apply expand_home()
-    std::string admin_token;          // env QCC_ADMIN_TOKEN overrides the file
-    int workers = 0;                  // 0 = hardware threads
+    // Where the state lives: "" = the embedded SQLite file under data_dir, or a PostgreSQL URL
+    // (postgres://…) shared by several instances. Env QCC_STORE overrides the file.
+    std::string store;
+    std::string admin_token;  // env QCC_ADMIN_TOKEN overrides the file
+    int workers = 0;          // 0 = hardware threads
     std::size_t max_body_bytes = 32u << 20;
     std::size_t max_header_bytes = 64u << 10;
     Timeouts timeouts;
@@ -138,6 +141,16 @@ Config load_string(std::string_view toml_text, std::string_view source_name);
 
 /// "~" or "~/x" expanded with $HOME (falling back to the passwd entry); other paths unchanged.
 std::string expand_home(std::string_view path);
+
+/// "" when `store` is a valid store setting ("", "sqlite" or a PostgreSQL URL), else why not.
+std::string check_store(std::string_view store);
+/// Applies the environment's overrides (QCC_ADMIN_TOKEN, QCC_STORE) to a loaded configuration;
+/// throws ConfigError for a malformed QCC_STORE.
+void apply_environment(Config& cfg);
+
+/// The store location a server opens: a PostgreSQL URL when `store` is one (never for the demo),
+/// else sqlite_store_path().
+std::string store_location(const Config& cfg, bool demo);
 
 /// The SQLite store of a configuration: <data_dir>/qcc.sqlite, or <data_dir>/demo.sqlite for
 /// `qcc serve --demo` (the demo never touches the real store). data_dir is expanded.

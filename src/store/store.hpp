@@ -23,16 +23,18 @@ class Store : public ConfigStore, public StateStore, public HistoryStore, public
     ~Store() override = default;
 };
 
-/// Tuning of the SQLite store; the defaults are what production uses.
-struct SqliteOptions {
+/// Tuning of a store; the defaults are what production uses.
+struct StoreOptions {
     /// Upper bound on rows in the events table; at least 1 (tests use small bounds).
     std::size_t max_events = kDefaultMaxEvents;
     /// Upper bound on rows in the health_checks table; at least 1.
     std::size_t max_health_checks = kDefaultMaxHealthChecks;
-    /// Seals endpoint credentials. Null = SecretBox::load_or_create(<directory of the database
-    /// file>) on first use (SecretBox::ephemeral() for ":memory:").
+    /// Seals endpoint credentials. SQLite: null = SecretBox::load_or_create(<directory of the
+    /// database file>) on first use (SecretBox::ephemeral() for ":memory:"). PostgreSQL: required
+    /// (every instance sharing the database needs the same master key).
     std::shared_ptr<const SecretBox> secrets;
 };
+using SqliteOptions = StoreOptions;
 
 /// Opens (creating if needed) the SQLite store: parent directory created 0700, file 0600, WAL,
 /// synchronous=NORMAL, busy_timeout 5000 ms, auto_vacuum=INCREMENTAL when the file is new, schema
@@ -43,6 +45,19 @@ std::unique_ptr<Store> open_sqlite(const std::string& path);
 /// As open_sqlite(path), with explicit options; throws std::invalid_argument when max_events or
 /// max_health_checks is 0.
 std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options);
+
+/// True for a PostgreSQL connection URL (postgres://… or postgresql://…).
+bool is_postgres_url(std::string_view location);
+
+/// Opens the PostgreSQL store at a libpq connection URL: the schema's migrations applied (one
+/// instance at a time, under an advisory lock), statements prepared once per connection, a lost
+/// connection re-established on the next call. Throws std::invalid_argument when
+/// options.secrets is null or a bound is 0; std::runtime_error (naming the server, never the
+/// password) when the database cannot be reached or its schema is newer than this build.
+std::unique_ptr<Store> open_postgres(const std::string& url, const StoreOptions& options);
+
+/// The URL with its password replaced by "***" (for messages and logs).
+std::string redact_url(std::string_view url);
 
 /// Stable endpoint id: first 16 hex chars of sha256(base_url + "\n" + credential).
 std::string endpoint_id(std::string_view base_url, std::string_view credential);

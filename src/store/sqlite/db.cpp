@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/latency_histogram.hpp"
 #include "store/migrations.hpp"
 
 namespace qcc::store::sqlite {
@@ -57,37 +56,71 @@ void make_private_file(const std::string& path) {
     ::close(fd);
 }
 
-// Merges two encoded LatencyHistograms: the roll-up UPSERT calls it as qcc_hist_merge(old, new).
-void sql_hist_merge(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
-    auto arg = [&](int i) {
-        const auto* p = static_cast<const char*>(sqlite3_value_blob(argv[i]));
-        const int n = sqlite3_value_bytes(argv[i]);
+// ---- SqliteStatement ---------------------------------------------------------------------------
+
+class SqliteStatement final : public sql::Statement {
+  public:
+    SqliteStatement(const SqliteDb& db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+    ~SqliteStatement() override { sqlite3_finalize(stmt_); }
+    SqliteStatement(const SqliteStatement&) = delete;
+    SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+    void bind_text(int index, std::string_view value) override {
+        // A null data pointer would bind NULL instead of the empty string.
+        const char* data = value.data() != nullptr ? value.data() : "";
+        check(sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+    }
+    void bind_int(int index, std::int64_t value) override {
+        check(sqlite3_bind_int64(stmt_, index, value));
+    }
+    void bind_real(int index, double value) override {
+        check(sqlite3_bind_double(stmt_, index, value));
+    }
+    void bind_blob(int index, std::string_view value) override {
+        // A null data pointer would bind NULL instead of the empty blob.
+        const char* data = value.data() != nullptr ? value.data() : "";
+        check(sqlite3_bind_blob64(stmt_, index, data, value.size(), SQLITE_TRANSIENT));
+    }
+    void bind_null(int index) override { check(sqlite3_bind_null(stmt_, index)); }
+    bool step() override {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        db_.fail("step");
+    }
+    std::string text(int column) const override {
+        const auto* p = sqlite3_column_text(stmt_, column);
+        const int n = sqlite3_column_bytes(stmt_, column);
+        return p == nullptr
+                   ? std::string()
+                   : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+    }
+    std::int64_t integer(int column) const override { return sqlite3_column_int64(stmt_, column); }
+    double real(int column) const override { return sqlite3_column_double(stmt_, column); }
+    std::string_view bytes(int column) const override {
+        const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+        const int n = sqlite3_column_bytes(stmt_, column);
         return p == nullptr ? std::string_view() : std::string_view(p, static_cast<std::size_t>(n));
-    };
-    if (argc != 2) {
-        sqlite3_result_error(ctx, "qcc_hist_merge takes 2 arguments", -1);
-        return;
     }
-    try {
-        const auto merged = merge_encoded_histograms(arg(0), arg(1));
-        if (!merged) {
-            sqlite3_result_error(ctx, "malformed latency histogram", -1);
-            return;
-        }
-        sqlite3_result_blob64(ctx, merged->data(), merged->size(), SQLITE_TRANSIENT);
-    } catch (...) {
-        sqlite3_result_error_nomem(ctx);
+    bool is_null(int column) const override {
+        return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
     }
-}
+    void reset() override {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+
+  private:
+    void check(int rc) const {
+        if (rc != SQLITE_OK) db_.fail("bind");
+    }
+    const SqliteDb& db_;
+    sqlite3_stmt* stmt_;
+};
 
 }  // namespace
 
-std::int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-Db::Db(std::string path) : path_(std::move(path)) {
+SqliteDb::SqliteDb(std::string path) : path_(std::move(path)), label_("sqlite store " + path_) {
     const bool memory = in_memory();
     if (!memory) {
         make_private_dirs(std::filesystem::path(path_).parent_path(), path_);
@@ -103,17 +136,12 @@ Db::Db(std::string path) : path_(std::move(path)) {
     }
     try {
         sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-        if (sqlite3_create_function_v2(db_, "qcc_hist_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                       nullptr, &sql_hist_merge, nullptr, nullptr,
-                                       nullptr) != SQLITE_OK) {
-            fail("register qcc_hist_merge");
-        }
         // Takes effect only while the file has no table yet (a new database): cleanup can then
         // hand free pages back with PRAGMA incremental_vacuum. Older files keep auto_vacuum=NONE
         // until someone runs VACUUM once.
         exec("PRAGMA auto_vacuum=INCREMENTAL");
         if (!memory) {
-            Query q(*this, "PRAGMA journal_mode=WAL");
+            sql::Query q(*this, "PRAGMA journal_mode=WAL");
             if (!q.step() || q.text(0) != "wal") {
                 spdlog::warn("sqlite store {}: WAL journal unavailable, using the default", path_);
             }
@@ -127,51 +155,48 @@ Db::Db(std::string path) : path_(std::move(path)) {
     }
 }
 
-Db::~Db() {
+SqliteDb::~SqliteDb() {
     stmts_.clear();
     sqlite3_close_v2(db_);
 }
 
-bool Db::in_memory() const { return path_ == kMemory; }
+bool SqliteDb::in_memory() const { return path_ == kMemory; }
 
-void Db::fail(std::string_view what) const {
-    throw std::runtime_error("sqlite store " + path_ + ": " + std::string(what) + ": " +
-                             sqlite3_errmsg(db_));
+void SqliteDb::fail(std::string_view what) const {
+    throw std::runtime_error(label_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
-void Db::fail_data(const std::string& what) const {
-    throw std::runtime_error("sqlite store " + path_ + ": " + what);
-}
-
-void Db::exec(const char* sql) {
+void SqliteDb::exec(const char* sql) {
     if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
 }
 
-sqlite3_stmt* Db::prepare(const std::string& sql) {
+void SqliteDb::rollback() noexcept { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+
+void SqliteDb::end_read() noexcept { sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
+
+// Hands free pages back (the file was created with auto_vacuum=INCREMENTAL).
+void SqliteDb::reclaim_space() { exec("PRAGMA incremental_vacuum"); }
+
+sql::Statement& SqliteDb::prepare(const std::string& sql) {
     auto it = stmts_.find(sql);
-    if (it != stmts_.end()) return it->second.get();
+    if (it != stmts_.end()) return *it->second;
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
                            SQLITE_PREPARE_PERSISTENT, &raw, nullptr) != SQLITE_OK) {
         fail("prepare");
     }
-    return stmts_.emplace(sql, std::unique_ptr<sqlite3_stmt, StmtDeleter>(raw)).first->second.get();
+    return *stmts_.emplace(sql, std::make_unique<SqliteStatement>(*this, raw)).first->second;
 }
 
-void Db::bump_version() {
-    Query q(*this, "UPDATE meta SET data_version = data_version + 1 WHERE id = 1");
-    q.run();
-}
-
-std::int64_t Db::schema_version() {
-    Query q(*this, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+std::int64_t SqliteDb::schema_version() {
+    sql::Query q(*this, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
     q.step();
     return q.integer(0);
 }
 
 // One migration per transaction, re-reading the version under the write lock so two processes
 // opening a fresh file at once apply each migration exactly once.
-void Db::migrate() {
+void SqliteDb::migrate() {
     exec(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
@@ -179,7 +204,7 @@ void Db::migrate() {
     const auto latest = static_cast<std::int64_t>(all.size());
     if (schema_version() == latest) return;
     while (true) {
-        Transaction tx(*this);
+        sql::Transaction tx(*this);
         const std::int64_t version = schema_version();
         if (version > latest) {
             throw std::runtime_error(
@@ -194,81 +219,10 @@ void Db::migrate() {
         if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
             fail("migration " + std::to_string(version + 1));
         }
-        Query q(*this, "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)");
-        q.bind_int(1, version + 1).bind_int(2, now_ms()).run();
+        sql::Query q(*this, "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)");
+        q.bind_int(1, version + 1).bind_int(2, sql::now_ms()).run();
         tx.commit();
     }
-}
-
-// ---- Query ------------------------------------------------------------------------------------
-
-Query& Query::bind_text(int index, std::string_view value) {
-    // A null data pointer would bind NULL instead of the empty string.
-    const char* data = value.data() != nullptr ? value.data() : "";
-    check(sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
-    return *this;
-}
-
-Query& Query::bind_int(int index, std::int64_t value) {
-    check(sqlite3_bind_int64(stmt_, index, value));
-    return *this;
-}
-
-Query& Query::bind_real(int index, double value) {
-    check(sqlite3_bind_double(stmt_, index, value));
-    return *this;
-}
-
-Query& Query::bind_blob(int index, std::string_view value) {
-    // A null data pointer would bind NULL instead of the empty blob.
-    const char* data = value.data() != nullptr ? value.data() : "";
-    check(sqlite3_bind_blob64(stmt_, index, data, value.size(), SQLITE_TRANSIENT));
-    return *this;
-}
-
-Query& Query::bind_blob_or_null(int index, std::string_view value) {
-    if (!value.empty()) return bind_blob(index, value);
-    check(sqlite3_bind_null(stmt_, index));
-    return *this;
-}
-
-Query& Query::bind_int_or_null(int index, std::int64_t value) {
-    if (value != 0) return bind_int(index, value);
-    check(sqlite3_bind_null(stmt_, index));
-    return *this;
-}
-
-Query& Query::bind_text_or_null(int index, std::string_view value) {
-    if (!value.empty()) return bind_text(index, value);
-    check(sqlite3_bind_null(stmt_, index));
-    return *this;
-}
-
-Query& Query::bind_millis(int index, const std::optional<config::Millis>& value) {
-    if (value) return bind_int(index, value->count());
-    check(sqlite3_bind_null(stmt_, index));
-    return *this;
-}
-
-bool Query::step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    db_.fail("step");
-}
-
-std::string Query::text(int column) const {
-    const auto* p = sqlite3_column_text(stmt_, column);
-    const int n = sqlite3_column_bytes(stmt_, column);
-    return p == nullptr
-               ? std::string()
-               : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
-}
-
-std::string_view Query::bytes(int column) const {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
-    const int n = sqlite3_column_bytes(stmt_, column);
-    return p == nullptr ? std::string_view() : std::string_view(p, static_cast<std::size_t>(n));
 }
 
 }  // namespace qcc::store::sqlite

@@ -1,5 +1,5 @@
 // Store: the health_checks table (SPEC §7) — round trip, ordering, filtering, the row bound,
-// atomic batches, persistence and the upgrade from schema version 2.
+// atomic batches, persistence (on every backend) and the upgrade from schema version 2 (SQLite).
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include "backends.hpp"
 #include "store/migrations.hpp"
 #include "store/store.hpp"
 #include "temp_db.hpp"
@@ -17,7 +18,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class HealthCheckStoreTest : public testing::TempDbTest {};
+class HealthCheckStoreTest : public testing::BackendTest {};
+QCC_INSTANTIATE_BACKENDS(HealthCheckStoreTest);
+
+// SQLite only: upgrades of files older builds left.
+class SqliteHealthCheckStoreTest : public testing::TempDbTest {};
 
 HealthCheckRecord check(std::string endpoint, std::string result, std::int64_t ts = 1000) {
     HealthCheckRecord r;
@@ -42,8 +47,8 @@ std::vector<std::string> results(const std::vector<HealthCheckRecord>& records) 
     return out;
 }
 
-TEST_F(HealthCheckStoreTest, RoundTripsEveryFieldNewestFirst) {
-    auto store = open_sqlite(db_path_);
+TEST_P(HealthCheckStoreTest, RoundTripsEveryFieldNewestFirst) {
+    auto store = open();
     auto a = check("relay-a", "pass", 10);
     auto b = check("relay-b", "timeout", 20);
     b.method = "models";
@@ -71,8 +76,8 @@ TEST_F(HealthCheckStoreTest, RoundTripsEveryFieldNewestFirst) {
     EXPECT_EQ(raw_query("SELECT COUNT(*) FROM health_checks WHERE model IS NULL"), "1");
 }
 
-TEST_F(HealthCheckStoreTest, FiltersByEndpointAndLimits) {
-    auto store = open_sqlite(db_path_);
+TEST_P(HealthCheckStoreTest, FiltersByEndpointAndLimits) {
+    auto store = open();
     store->append_health_checks(
         {check("a", "pass"), check("b", "fail"), check("a", "timeout"), check("a", "fail")});
     EXPECT_EQ(results(store->recent_health_checks(2)),
@@ -87,8 +92,8 @@ TEST_F(HealthCheckStoreTest, FiltersByEndpointAndLimits) {
     EXPECT_EQ(store->recent_health_checks(100).size(), 4u);
 }
 
-TEST_F(HealthCheckStoreTest, CheckWithoutTimestampGetsTheAppendTime) {
-    auto store = open_sqlite(db_path_);
+TEST_P(HealthCheckStoreTest, CheckWithoutTimestampGetsTheAppendTime) {
+    auto store = open();
     const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
@@ -98,11 +103,11 @@ TEST_F(HealthCheckStoreTest, CheckWithoutTimestampGetsTheAppendTime) {
     EXPECT_GE(got[0].ts_unix_ms, before);
 }
 
-TEST_F(HealthCheckStoreTest, TableIsBoundedOldestFirst) {
-    SqliteOptions options;
+TEST_P(HealthCheckStoreTest, TableIsBoundedOldestFirst) {
+    StoreOptions options;
     options.max_health_checks = 3;
     options.max_events = 1;  // independent bounds
-    auto store = open_sqlite(db_path_, options);
+    auto store = open(options);
     store->append_health_checks({check("e1", "pass"), check("e2", "pass")});
     store->append_health_checks({check("e3", "pass"), check("e4", "pass"), check("e5", "pass")});
     EXPECT_EQ(raw_query("SELECT COUNT(*) FROM health_checks"), "3");
@@ -121,10 +126,10 @@ TEST_F(HealthCheckStoreTest, TableIsBoundedOldestFirst) {
     EXPECT_EQ(store->recent_health_checks(10).size(), 3u);
 }
 
-TEST_F(HealthCheckStoreTest, DefaultBoundIsOneHundredThousand) {
+TEST_P(HealthCheckStoreTest, DefaultBoundIsOneHundredThousand) {
     EXPECT_EQ(kDefaultMaxHealthChecks, 100'000u);
     EXPECT_EQ(SqliteOptions{}.max_health_checks, kDefaultMaxHealthChecks);
-    auto store = open_sqlite(":memory:");
+    auto store = open_scratch();
     std::vector<HealthCheckRecord> batch(kDefaultMaxHealthChecks + 2, check("ep", "pass"));
     batch.front().endpoint = "first";
     batch.back().endpoint = "last";
@@ -135,17 +140,15 @@ TEST_F(HealthCheckStoreTest, DefaultBoundIsOneHundredThousand) {
     EXPECT_EQ(kept.back().id, 3);  // ids 1 ("first") and 2 went
 }
 
-TEST_F(HealthCheckStoreTest, ZeroBoundIsRejected) {
-    SqliteOptions options;
+TEST_P(HealthCheckStoreTest, ZeroBoundIsRejected) {
+    StoreOptions options;
     options.max_health_checks = 0;
-    EXPECT_THROW((void)open_sqlite(db_path_, options), std::invalid_argument);
+    EXPECT_THROW((void)open(options), std::invalid_argument);
 }
 
-TEST_F(HealthCheckStoreTest, BatchIsAllOrNothing) {
-    auto store = open_sqlite(db_path_);
-    raw_query(
-        "CREATE TRIGGER fail_check BEFORE INSERT ON health_checks WHEN NEW.endpoint = 'bad' "
-        "BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+TEST_P(HealthCheckStoreTest, BatchIsAllOrNothing) {
+    auto store = open();
+    fail_inserts_when("health_checks", "NEW.endpoint = 'bad'");
     EXPECT_THROW(store->append_health_checks({check("good", "pass"), check("bad", "pass")}),
                  std::runtime_error);
     EXPECT_TRUE(store->recent_health_checks(10).empty());
@@ -153,13 +156,13 @@ TEST_F(HealthCheckStoreTest, BatchIsAllOrNothing) {
     EXPECT_EQ(store->recent_health_checks(10).size(), 1u);
 }
 
-TEST_F(HealthCheckStoreTest, SurvivesReopenAndDoesNotChangeDataVersion) {
+TEST_P(HealthCheckStoreTest, SurvivesReopenAndDoesNotChangeDataVersion) {
     {
-        auto store = open_sqlite(db_path_);
+        auto store = open();
         store->append_health_checks({check("a", "pass", 7)});
         EXPECT_EQ(store->data_version(), 0);
     }
-    auto store = open_sqlite(db_path_);
+    auto store = open();
     const auto got = store->recent_health_checks(10);
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].ts_unix_ms, 7);
@@ -168,7 +171,7 @@ TEST_F(HealthCheckStoreTest, SurvivesReopenAndDoesNotChangeDataVersion) {
     EXPECT_EQ(store->data_version(), 0);
 }
 
-TEST_F(HealthCheckStoreTest, UpgradesDatabaseFromSchemaVersion2) {
+TEST_F(SqliteHealthCheckStoreTest, UpgradesDatabaseFromSchemaVersion2) {
     ASSERT_GE(migrations().size(), 3u);
     {
         // A database as written by a build that knew migrations 1 and 2, with an event in it.

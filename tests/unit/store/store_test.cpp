@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backends.hpp"
 #include "legacy_db.hpp"
 #include "store/migrations.hpp"
 #include "store/secret.hpp"
@@ -29,12 +30,28 @@ using config::EndpointKind;
 using config::Millis;
 using ::testing::HasSubstr;
 
-// A fresh directory per test, removed afterwards; the database lives two levels below it so that
-// the store has to create (private) directories.
-class StoreTest : public testing::TempDbTest {
+using testing::Backend;
+
+// The store's behaviour through its interface, on every backend: a fresh place per test (SQLite: a
+// directory removed afterwards, the database two levels below it so that the store has to create
+// (private) directories; PostgreSQL: a schema of its own).
+class StoreTest : public testing::BackendTest {
   protected:
-    StoreTest() : TempDbTest("data/qcc/qcc.db") {}
+    StoreTest() : BackendTest("data/qcc/qcc.db") {}
 };
+QCC_INSTANTIATE_BACKENDS(StoreTest);
+
+// What only the SQLite backend has: files and their modes, WAL, the key file beside the database,
+// ":memory:", upgrades of databases older builds left.
+class SqliteStoreTest : public testing::TempDbTest {
+  protected:
+    SqliteStoreTest() : TempDbTest("data/qcc/qcc.db") {}
+};
+
+// What only the PostgreSQL backend has (skipped without QCC_TEST_POSTGRES).
+class PostgresStoreTest : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(, PostgresStoreTest, ::testing::Values(Backend::kPostgres),
+                         testing::backend_name);
 
 EndpointConfig full_endpoint() {
     EndpointConfig e;
@@ -58,7 +75,7 @@ EndpointConfig full_endpoint() {
     return e;
 }
 
-TEST_F(StoreTest, CreatesPrivateDirectoryAndFile) {
+TEST_F(SqliteStoreTest, CreatesPrivateDirectoryAndFile) {
     auto store = open_sqlite(db_path_);
     struct stat st {};
     ASSERT_EQ(::stat(db_path_.c_str(), &st), 0);
@@ -73,7 +90,7 @@ TEST_F(StoreTest, CreatesPrivateDirectoryAndFile) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
-TEST_F(StoreTest, TightensModeOfExistingFile) {
+TEST_F(SqliteStoreTest, TightensModeOfExistingFile) {
     fs::create_directories(fs::path(db_path_).parent_path());
     std::ofstream(db_path_).close();
     fs::permissions(db_path_, fs::perms::owner_read | fs::perms::owner_write |
@@ -84,7 +101,7 @@ TEST_F(StoreTest, TightensModeOfExistingFile) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
-TEST_F(StoreTest, UsesWalAndRecordsSchemaVersion) {
+TEST_F(SqliteStoreTest, UsesWalAndRecordsSchemaVersion) {
     { auto store = open_sqlite(db_path_); }
     EXPECT_EQ(raw_query("PRAGMA journal_mode"), "wal");
     EXPECT_EQ(raw_query("SELECT MAX(version) FROM schema_version"),
@@ -102,36 +119,42 @@ TEST_F(StoreTest, UsesWalAndRecordsSchemaVersion) {
               "1");
 }
 
-TEST_F(StoreTest, MigrationsAreIdempotentOnReopen) {
+TEST_P(StoreTest, MigrationsAreIdempotentOnReopen) {
     {
-        auto store = open_sqlite(db_path_);
+        auto store = open();
         store->upsert_endpoint(full_endpoint());
         store->set_setting("strategy", "weighted");
     }
+    const std::string applied = raw_query("SELECT COUNT(*) FROM schema_version");
     for (int i = 0; i < 2; ++i) {
-        auto store = open_sqlite(db_path_);
+        auto store = open();
         ASSERT_EQ(store->list_endpoints().size(), 1u);
         EXPECT_EQ(store->list_endpoints()[0].config, full_endpoint());
         EXPECT_EQ(store->get_setting("strategy"), "weighted");
         EXPECT_EQ(store->data_version(), 2);
     }
-    EXPECT_EQ(raw_query("SELECT COUNT(*) FROM schema_version"),
-              std::to_string(migrations().size()));
+    EXPECT_EQ(raw_query("SELECT COUNT(*) FROM schema_version"), applied);
+    if (is_sqlite()) {
+        EXPECT_EQ(raw_query("SELECT COUNT(*) FROM schema_version"),
+                  std::to_string(migrations().size()));
+    }
 }
 
-TEST_F(StoreTest, RefusesSchemaFromNewerBuild) {
-    { auto store = open_sqlite(db_path_); }
+TEST_P(StoreTest, RefusesSchemaFromNewerBuild) {
+    { auto store = open(); }
     raw_query("INSERT INTO schema_version (version, applied_at) VALUES (999, 0)");
     try {
-        auto store = open_sqlite(db_path_);
+        auto store = open();
         FAIL() << "expected an error";
     } catch (const std::runtime_error& e) {
-        EXPECT_THAT(e.what(), HasSubstr(db_path_));
+        if (is_sqlite()) {
+            EXPECT_THAT(e.what(), HasSubstr(db_path_));
+        }
         EXPECT_THAT(e.what(), HasSubstr("newer"));
     }
 }
 
-TEST_F(StoreTest, OpenFailureNamesPath) {
+TEST_F(SqliteStoreTest, OpenFailureNamesPath) {
     const std::string blocker = (root_ / "file").string();
     std::ofstream(blocker) << "not a directory";
     const std::string path = blocker + "/qcc.db";
@@ -152,8 +175,8 @@ TEST_F(StoreTest, OpenFailureNamesPath) {
     }
 }
 
-TEST_F(StoreTest, EndpointUpsertListRemove) {
-    auto store = open_sqlite(db_path_);
+TEST_P(StoreTest, EndpointUpsertListRemove) {
+    auto store = open();
     EXPECT_TRUE(store->list_endpoints().empty());
 
     const EndpointConfig full = full_endpoint();
@@ -207,7 +230,7 @@ TEST_F(StoreTest, EndpointUpsertListRemove) {
     EXPECT_EQ(listed[0].config.name, "a-first");
 }
 
-TEST_F(StoreTest, CredentialIsSealedAtRestWithTheKeyBesideTheDatabase) {
+TEST_F(SqliteStoreTest, CredentialIsSealedAtRestWithTheKeyBesideTheDatabase) {
     auto store = open_sqlite(db_path_);
     store->upsert_endpoint(full_endpoint());
     const std::string stored = raw_query("SELECT api_key FROM endpoints WHERE name = 'relay-a'");
@@ -219,22 +242,24 @@ TEST_F(StoreTest, CredentialIsSealedAtRestWithTheKeyBesideTheDatabase) {
     EXPECT_EQ(store->list_endpoints().at(0).config.api_key, "sk-relay-secret");
 }
 
-TEST_F(StoreTest, ExplicitSecretBoxIsUsedAndAWrongKeyFailsLoudly) {
-    SqliteOptions options;
+TEST_P(StoreTest, ExplicitSecretBoxIsUsedAndAWrongKeyFailsLoudly) {
+    StoreOptions options;
     options.secrets = std::make_shared<const SecretBox>(SecretBox::ephemeral());
     {
-        auto store = open_sqlite(db_path_, options);
+        auto store = open(options);
         store->upsert_endpoint(full_endpoint());
         const std::string stored =
             raw_query("SELECT api_key FROM endpoints WHERE name = 'relay-a'");
+        EXPECT_TRUE(SecretBox::is_sealed(stored)) << stored;
+        EXPECT_EQ(stored.find("sk-relay-secret"), std::string::npos);
         EXPECT_EQ(options.secrets->open(stored), "sk-relay-secret");
     }
     options.secrets = std::make_shared<const SecretBox>(SecretBox::ephemeral());
-    auto store = open_sqlite(db_path_, options);  // opening needs no credential
+    auto store = open(options);  // opening needs no credential
     EXPECT_THROW((void)store->list_endpoints(), std::runtime_error);
 }
 
-TEST_F(StoreTest, LegacyPlainCredentialsAreResealedOnOpen) {
+TEST_F(SqliteStoreTest, LegacyPlainCredentialsAreResealedOnOpen) {
     fs::create_directories(fs::path(db_path_).parent_path());
     const std::string id = endpoint_id("https://old.example.com", "sk-old-secret");
     testing::create_legacy_db(
@@ -266,16 +291,22 @@ TEST_F(StoreTest, LegacyPlainCredentialsAreResealedOnOpen) {
     EXPECT_EQ(store->list_endpoints().at(0).config.api_key, "sk-old-secret");
 }
 
-TEST_F(StoreTest, ListsAndMapsAreStoredAsJson) {
-    auto store = open_sqlite(db_path_);
+TEST_P(StoreTest, ListsAndMapsAreStoredAsJson) {
+    auto store = open();
     store->upsert_endpoint(full_endpoint());
-    EXPECT_EQ(raw_query("SELECT json_extract(model_map, '$.haiku') FROM endpoints"),
-              "claude-3-5-haiku");
-    EXPECT_EQ(raw_query("SELECT json_array_length(tags) FROM endpoints"), "3");
+    if (is_sqlite()) {
+        EXPECT_EQ(raw_query("SELECT json_extract(model_map, '$.haiku') FROM endpoints"),
+                  "claude-3-5-haiku");
+        EXPECT_EQ(raw_query("SELECT json_array_length(tags) FROM endpoints"), "3");
+    } else {
+        EXPECT_EQ(raw_query("SELECT model_map::jsonb ->> 'haiku' FROM endpoints"),
+                  "claude-3-5-haiku");
+        EXPECT_EQ(raw_query("SELECT jsonb_array_length(tags::jsonb) FROM endpoints"), "3");
+    }
 }
 
-TEST_F(StoreTest, ClientKeysUpsertAndRevoke) {
-    auto store = open_sqlite(db_path_);
+TEST_P(StoreTest, ClientKeysUpsertAndRevoke) {
+    auto store = open();
     EXPECT_TRUE(store->list_client_keys().empty());
     store->upsert_client_key("me", "hash-1", "sk-qcc-a");
     store->upsert_client_key("ci", "hash-2", "sk-qcc-b");
@@ -303,8 +334,8 @@ TEST_F(StoreTest, ClientKeysUpsertAndRevoke) {
     EXPECT_FALSE(keys[1].revoked);
 }
 
-TEST_F(StoreTest, Settings) {
-    auto store = open_sqlite(db_path_);
+TEST_P(StoreTest, Settings) {
+    auto store = open();
     EXPECT_EQ(store->get_setting("strategy"), std::nullopt);
     store->set_setting("strategy", "latency");
     EXPECT_EQ(store->get_setting("strategy"), "latency");
@@ -315,8 +346,8 @@ TEST_F(StoreTest, Settings) {
     EXPECT_EQ(store->get_setting("Strategy"), std::nullopt);
 }
 
-TEST_F(StoreTest, DataVersionCountsEveryChange) {
-    auto store = open_sqlite(db_path_);
+TEST_P(StoreTest, DataVersionCountsEveryChange) {
+    auto store = open();
     std::int64_t v = store->data_version();
     EXPECT_EQ(v, 0);
     auto expect_bump = [&](const char* what) {
@@ -366,9 +397,9 @@ TEST_F(StoreTest, DataVersionCountsEveryChange) {
     expect_same("reads");
 }
 
-TEST_F(StoreTest, DataVersionIsSharedBetweenConnections) {
-    auto first = open_sqlite(db_path_);
-    auto second = open_sqlite(db_path_);
+TEST_P(StoreTest, DataVersionIsSharedBetweenConnections) {
+    auto first = open();
+    auto second = open();
     EXPECT_EQ(second->data_version(), 0);
     first->set_setting("x", "1");
     EXPECT_EQ(second->data_version(), 1);
@@ -381,9 +412,9 @@ TEST_F(StoreTest, DataVersionIsSharedBetweenConnections) {
     EXPECT_EQ(second->list_client_keys().size(), 1u);
 }
 
-TEST_F(StoreTest, ConcurrentWritersLoseNoChange) {
-    auto shared = open_sqlite(db_path_);
-    auto other = open_sqlite(db_path_);  // a second connection contends for the write lock
+TEST_P(StoreTest, ConcurrentWritersLoseNoChange) {
+    auto shared = open();
+    auto other = open();  // a second connection contends for the write lock
     constexpr int kThreads = 4, kWrites = 25;
     std::vector<std::thread> threads;
     threads.reserve(kThreads);
@@ -399,7 +430,7 @@ TEST_F(StoreTest, ConcurrentWritersLoseNoChange) {
     EXPECT_EQ(shared->data_version(), kThreads * kWrites);
 }
 
-TEST_F(StoreTest, InMemoryStoreWorks) {
+TEST_F(SqliteStoreTest, InMemoryStoreWorks) {
     auto store = open_sqlite(":memory:");
     store->upsert_endpoint(full_endpoint());
     EXPECT_EQ(store->list_endpoints().at(0).config, full_endpoint());
@@ -448,8 +479,8 @@ std::vector<std::string> kinds(const std::vector<EventRecord>& events) {
     return out;
 }
 
-TEST_F(StoreTest, EndpointStatesRoundTripAndUpsert) {
-    auto store = open_sqlite(db_path_);
+TEST_P(StoreTest, EndpointStatesRoundTripAndUpsert) {
+    auto store = open();
     EXPECT_TRUE(store->load_endpoint_states().empty());
     store->save_endpoint_states({});  // nothing to do, must not fail
 
@@ -482,8 +513,8 @@ TEST_F(StoreTest, EndpointStatesRoundTripAndUpsert) {
               "1");
 }
 
-TEST_F(StoreTest, EndpointStateWithoutUpdateTimeGetsTheSaveTime) {
-    auto store = open_sqlite(db_path_);
+TEST_P(StoreTest, EndpointStateWithoutUpdateTimeGetsTheSaveTime) {
+    auto store = open();
     EndpointStateRecord s = closed_state("x");
     s.updated_at = 0;
     const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -495,8 +526,8 @@ TEST_F(StoreTest, EndpointStateWithoutUpdateTimeGetsTheSaveTime) {
     EXPECT_GE(loaded[0].updated_at, before);
 }
 
-TEST_F(StoreTest, BindingsRoundTripUpsertAndExpiry) {
-    auto store = open_sqlite(db_path_);
+TEST_P(StoreTest, BindingsRoundTripUpsertAndExpiry) {
+    auto store = open();
     EXPECT_TRUE(store->load_bindings().empty());
     store->save_bindings({});
     store->save_bindings(
@@ -519,8 +550,8 @@ TEST_F(StoreTest, BindingsRoundTripUpsertAndExpiry) {
     EXPECT_TRUE(store->load_bindings().empty());
 }
 
-TEST_F(StoreTest, EventsAppendAndRecent) {
-    auto store = open_sqlite(db_path_);
+TEST_P(StoreTest, EventsAppendAndRecent) {
+    auto store = open();
     EXPECT_TRUE(store->recent_events(10).empty());
     store->append_events({});
     store->append_events({event("ep-a", "breaker_open", 100, "3 consecutive failures"),
@@ -555,8 +586,8 @@ TEST_F(StoreTest, EventsAppendAndRecent) {
     EXPECT_EQ(store->recent_events(std::numeric_limits<std::size_t>::max()).size(), 4u);
 }
 
-TEST_F(StoreTest, EventWithoutTimestampGetsTheAppendTime) {
-    auto store = open_sqlite(db_path_);
+TEST_P(StoreTest, EventWithoutTimestampGetsTheAppendTime) {
+    auto store = open();
     const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
@@ -566,10 +597,10 @@ TEST_F(StoreTest, EventWithoutTimestampGetsTheAppendTime) {
     EXPECT_GE(got[0].ts_unix_ms, before);
 }
 
-TEST_F(StoreTest, EventsAreBoundedOldestFirst) {
-    SqliteOptions options;
+TEST_P(StoreTest, EventsAreBoundedOldestFirst) {
+    StoreOptions options;
     options.max_events = 5;
-    auto store = open_sqlite(db_path_, options);
+    auto store = open(options);
     store->append_events({event("a", "e1"), event("a", "e2"), event("a", "e3")});
     store->append_events({event("a", "e4"), event("a", "e5"), event("a", "e6"), event("a", "e7")});
     EXPECT_EQ(raw_query("SELECT COUNT(*) FROM events"), "5");
@@ -594,9 +625,9 @@ TEST_F(StoreTest, EventsAreBoundedOldestFirst) {
               (std::vector<std::string>{"g1", "g0", "f11", "f10", "f8"}));
 }
 
-TEST_F(StoreTest, DefaultEventBoundIsOneHundredThousand) {
+TEST_P(StoreTest, DefaultEventBoundIsOneHundredThousand) {
     EXPECT_EQ(kDefaultMaxEvents, 100'000u);
-    auto store = open_sqlite(":memory:");  // no file I/O: 100k rows in one batch stay fast
+    auto store = open_scratch();  // SQLite: no file I/O, 100k rows in one batch stay fast
     std::vector<EventRecord> batch(kDefaultMaxEvents + 3, event("ep", "k"));
     batch.front().kind = "first";
     batch.back().kind = "last";
@@ -610,22 +641,18 @@ TEST_F(StoreTest, DefaultEventBoundIsOneHundredThousand) {
     EXPECT_EQ(kept.back().id, 6);
 }
 
-TEST_F(StoreTest, ZeroEventBoundIsRejected) {
-    SqliteOptions options;
+TEST_P(StoreTest, ZeroEventBoundIsRejected) {
+    StoreOptions options;
     options.max_events = 0;
-    EXPECT_THROW((void)open_sqlite(db_path_, options), std::invalid_argument);
+    EXPECT_THROW((void)open(options), std::invalid_argument);
 }
 
-TEST_F(StoreTest, BatchWritesAreAllOrNothing) {
-    auto store = open_sqlite(db_path_);
+TEST_P(StoreTest, BatchWritesAreAllOrNothing) {
+    auto store = open();
     // A trigger makes the second row of each batch fail after the first one was written.
-    raw_query(
-        "CREATE TRIGGER fail_binding BEFORE INSERT ON session_bindings WHEN NEW.session_key = "
-        "'bad' BEGIN SELECT RAISE(ABORT, 'boom'); END;"
-        "CREATE TRIGGER fail_state BEFORE INSERT ON endpoint_state WHEN NEW.endpoint_id = "
-        "'bad' BEGIN SELECT RAISE(ABORT, 'boom'); END;"
-        "CREATE TRIGGER fail_event BEFORE INSERT ON events WHEN NEW.kind = "
-        "'bad' BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+    fail_inserts_when("session_bindings", "NEW.session_key = 'bad'");
+    fail_inserts_when("endpoint_state", "NEW.endpoint_id = 'bad'");
+    fail_inserts_when("events", "NEW.kind = 'bad'");
     EXPECT_THROW(store->save_bindings({{"good", "ep", 1}, {"bad", "ep", 2}}), std::runtime_error);
     EXPECT_THROW(store->save_endpoint_states({closed_state("good"), closed_state("bad")}),
                  std::runtime_error);
@@ -639,14 +666,14 @@ TEST_F(StoreTest, BatchWritesAreAllOrNothing) {
     EXPECT_EQ(store->load_bindings().size(), 1u);
 }
 
-TEST_F(StoreTest, RuntimeStateSurvivesReopen) {
+TEST_P(StoreTest, RuntimeStateSurvivesReopen) {
     {
-        auto store = open_sqlite(db_path_);
+        auto store = open();
         store->save_endpoint_states({open_state(), closed_state("b")});
         store->save_bindings({{"sess", "ep-a", 1234}});
         store->append_events({event("ep-a", "breaker_open", 10, "why")});
     }
-    auto store = open_sqlite(db_path_);
+    auto store = open();
     EXPECT_EQ(store->load_endpoint_states(),
               (std::vector<EndpointStateRecord>{open_state(), closed_state("b")}));
     EXPECT_EQ(store->load_bindings(), (std::vector<BindingRecord>{{"sess", "ep-a", 1234}}));
@@ -660,9 +687,9 @@ TEST_F(StoreTest, RuntimeStateSurvivesReopen) {
     EXPECT_GT(store->recent_events(1).at(0).id, events[0].id);
 }
 
-TEST_F(StoreTest, RuntimeStateDoesNotChangeDataVersion) {
-    auto store = open_sqlite(db_path_);
-    auto other = open_sqlite(db_path_);
+TEST_P(StoreTest, RuntimeStateDoesNotChangeDataVersion) {
+    auto store = open();
+    auto other = open();
     store->set_setting("a", "1");
     ASSERT_EQ(store->data_version(), 1);
     store->save_endpoint_states({open_state()});
@@ -678,7 +705,7 @@ TEST_F(StoreTest, RuntimeStateDoesNotChangeDataVersion) {
     EXPECT_EQ(other->data_version(), 1);
 }
 
-TEST_F(StoreTest, UpgradesDatabaseFromSchemaVersion1) {
+TEST_F(SqliteStoreTest, UpgradesDatabaseFromSchemaVersion1) {
     ASSERT_GE(migrations().size(), 2u);
     fs::create_directories(fs::path(db_path_).parent_path());
     {
@@ -733,6 +760,35 @@ TEST_F(StoreTest, UpgradesDatabaseFromSchemaVersion1) {
     EXPECT_EQ(raw_query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND "
                         "name = 'events_by_endpoint'"),
               "1");
+}
+
+TEST_P(PostgresStoreTest, RequiresASecretBox) {
+    // Every instance sharing the database needs the same master key: there is no default.
+    EXPECT_THROW((void)open_postgres(url_, StoreOptions{}), std::invalid_argument);
+}
+
+TEST(PostgresUrl, RecognizesPostgresUrls) {
+    EXPECT_TRUE(is_postgres_url("postgres://qcc@db.example.com/qcc"));
+    EXPECT_TRUE(is_postgres_url("postgresql://qcc@/qcc?host=/run/postgresql"));
+    EXPECT_FALSE(is_postgres_url("/var/lib/qcc/qcc.db"));
+    EXPECT_FALSE(is_postgres_url("qcc.db"));
+    EXPECT_FALSE(is_postgres_url(":memory:"));
+    EXPECT_FALSE(is_postgres_url(""));
+}
+
+TEST(PostgresUrl, UnreachableServerIsAnErrorWithoutThePassword) {
+    // No server listens in a directory that does not exist: libpq fails at once.
+    StoreOptions options;
+    options.secrets = std::make_shared<const SecretBox>(SecretBox::ephemeral());
+    const std::string url =
+        "postgresql://qcc:pw-s3cret-9@/qcc?host=/nonexistent/qcc-no-server&connect_timeout=2";
+    try {
+        auto store = open_postgres(url, options);
+        FAIL() << "expected an error";
+    } catch (const std::runtime_error& e) {
+        EXPECT_THAT(e.what(), ::testing::Not(HasSubstr("pw-s3cret-9")));
+        EXPECT_THAT(e.what(), HasSubstr("qcc-no-server"));  // names the server
+    }
 }
 
 TEST(EndpointId, KnownValues) {

@@ -13,6 +13,26 @@
 
 namespace qcc::store::testing {
 
+/// Runs SQL on its own connection to the SQLite file at `path`; returns the first column of the
+/// first row ("" if none). An SQL error fails the test.
+inline std::string sqlite_raw_query(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    std::string result;
+    char* error = nullptr;
+    const int rc = sqlite3_exec(
+        db, sql.c_str(),
+        [](void* out, int, char** values, char**) {
+            if (values[0] != nullptr) *static_cast<std::string*>(out) = values[0];
+            return 0;
+        },
+        &result, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "") << " in " << sql;
+    sqlite3_free(error);
+    sqlite3_close(db);
+    return result;
+}
+
 class TempDbTest : public ::testing::Test {
   protected:
     /// `db_subpath` is where the database lives below the directory (deeper paths make the store
@@ -28,23 +48,7 @@ class TempDbTest : public ::testing::Test {
 
     /// Runs SQL on its own connection; returns the first column of the first row ("" if none).
     /// An SQL error fails the test.
-    std::string raw_query(const std::string& sql) const {
-        sqlite3* db = nullptr;
-        EXPECT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
-        std::string result;
-        char* error = nullptr;
-        const int rc = sqlite3_exec(
-            db, sql.c_str(),
-            [](void* out, int, char** values, char**) {
-                if (values[0] != nullptr) *static_cast<std::string*>(out) = values[0];
-                return 0;
-            },
-            &result, &error);
-        EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "") << " in " << sql;
-        sqlite3_free(error);
-        sqlite3_close(db);
-        return result;
-    }
+    std::string raw_query(const std::string& sql) const { return sqlite_raw_query(db_path_, sql); }
 
     std::filesystem::path root_;
     std::string db_path_;

@@ -2,6 +2,7 @@
 // a window, deleted with the roll-ups' retention.
 #include <gtest/gtest.h>
 
+#include "backends.hpp"
 #include "store/store.hpp"
 
 namespace qcc::store {
@@ -10,8 +11,11 @@ namespace {
 constexpr std::int64_t kMinute = 60'000;
 constexpr std::int64_t kT0 = 1'767'225'600'000;  // a minute boundary
 
-TEST(Unauthorized, CountedPerMinuteAndSummedOverTheWindow) {
-    auto st = open_sqlite(":memory:");
+class Unauthorized : public testing::BackendTest {};
+QCC_INSTANTIATE_BACKENDS(Unauthorized);
+
+TEST_P(Unauthorized, CountedPerMinuteAndSummedOverTheWindow) {
+    auto st = open_scratch();
     EXPECT_EQ(st->count_unauthorized(kT0 - kMinute, kT0 + kMinute), 0);
     st->add_unauthorized(kT0 + 1'000, 3);
     st->add_unauthorized(kT0 + 59'000, 2);  // same minute: added up
@@ -27,8 +31,8 @@ TEST(Unauthorized, CountedPerMinuteAndSummedOverTheWindow) {
         << "never in the request statistics";
 }
 
-TEST(Unauthorized, KeptAsLongAsTheRollups) {
-    auto st = open_sqlite(":memory:");
+TEST_P(Unauthorized, KeptAsLongAsTheRollups) {
+    auto st = open_scratch();
     st->add_unauthorized(kT0, 1);
     st->add_unauthorized(kT0 + 10 * kMinute, 2);
     RetentionPolicy keep;

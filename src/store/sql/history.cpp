@@ -1,11 +1,11 @@
-// SqliteStore, history part: state-change events and health-check results, each table trimmed to
+// SqlStore, history part: state-change events and health-check results, each table trimmed to
 // its bound in the transaction that appends to it.
 #include <algorithm>
 #include <limits>
 
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace qcc::store::sqlite {
+namespace qcc::store::sql {
 
 namespace {
 
@@ -47,7 +47,7 @@ void trim_health_checks(Db& db_, std::int64_t max_health_checks_) {
 
 }  // namespace
 
-void SqliteStore::append_events(const std::vector<EventRecord>& events) {
+void SqlStore::append_events(const std::vector<EventRecord>& events) {
     if (events.empty()) return;
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
@@ -67,7 +67,7 @@ void SqliteStore::append_events(const std::vector<EventRecord>& events) {
     tx.commit();
 }
 
-std::vector<EventRecord> SqliteStore::recent_events(std::size_t limit, std::string_view endpoint) {
+std::vector<EventRecord> SqlStore::recent_events(std::size_t limit, std::string_view endpoint) {
     std::lock_guard lock(db_.mu());
     std::vector<EventRecord> out;
     if (limit == 0) return out;
@@ -85,7 +85,7 @@ std::vector<EventRecord> SqliteStore::recent_events(std::size_t limit, std::stri
     return out;
 }
 
-void SqliteStore::append_health_checks(const std::vector<HealthCheckRecord>& checks) {
+void SqlStore::append_health_checks(const std::vector<HealthCheckRecord>& checks) {
     if (checks.empty()) return;
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
@@ -115,8 +115,8 @@ void SqliteStore::append_health_checks(const std::vector<HealthCheckRecord>& che
     tx.commit();
 }
 
-std::vector<HealthCheckRecord> SqliteStore::recent_health_checks(std::size_t limit,
-                                                                 std::string_view endpoint) {
+std::vector<HealthCheckRecord> SqlStore::recent_health_checks(std::size_t limit,
+                                                              std::string_view endpoint) {
     std::lock_guard lock(db_.mu());
     std::vector<HealthCheckRecord> out;
     if (limit == 0) return out;
@@ -150,4 +150,4 @@ std::vector<HealthCheckRecord> SqliteStore::recent_health_checks(std::size_t lim
     return out;
 }
 
-}  // namespace qcc::store::sqlite
+}  // namespace qcc::store::sql

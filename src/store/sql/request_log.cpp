@@ -1,4 +1,4 @@
-// SqliteStore, request-log part.
+// SqlStore, request-log part.
 //
 // Layout (migration 5): raw rows in request_log, payloads in request_payloads, and hourly roll-ups
 // (hour, endpoint, model, client key) in request_rollups, updated in the same transaction as the
@@ -13,9 +13,9 @@
 #include <variant>
 
 #include "store/latency_histogram.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace qcc::store::sqlite {
+namespace qcc::store::sql {
 
 namespace {
 
@@ -173,7 +173,7 @@ RequestRecord read_request(const Query& q) {
 std::int64_t count_ts_range(Db& db_, std::int64_t from, std::int64_t to, std::int64_t cap) {
     Query q(db_,
             "SELECT COUNT(*) FROM (SELECT 1 FROM request_log WHERE ts >= ?1 AND ts < ?2 "
-            "LIMIT ?3)");
+            "LIMIT ?3) AS in_range");
     q.bind_int(1, from != 0 ? from : std::numeric_limits<std::int64_t>::min())
         .bind_int(2, to != 0 ? to : std::numeric_limits<std::int64_t>::max())
         .bind_int(3, cap);
@@ -202,10 +202,11 @@ std::int64_t bucket_of(const StatsQuery& sq, std::int64_t t) {
 void fold_raw(Db& db_, const StatsQuery& sq, std::int64_t from, std::int64_t to,
               std::map<StatsKey, RequestTotals>& groups) {
     if (from >= to) return;
-    Query q(db_, std::string("SELECT ts, ") + raw_group_sql(sq.by) + ", " + kSuccessSql +
-                     ", attempts, total_ms, ttfb_ms, input_tokens, output_tokens, "
-                     "cache_creation_tokens, cache_read_tokens, cost_usd "
-                     "FROM request_log WHERE ts >= ?1 AND ts < ?2");
+    Query q(db_,
+            std::string("SELECT ts, ") + raw_group_sql(sq.by) + ", CASE WHEN " + kSuccessSql +
+                " THEN 1 ELSE 0 END, attempts, total_ms, ttfb_ms, input_tokens, output_tokens, "
+                "cache_creation_tokens, cache_read_tokens, cost_usd "
+                "FROM request_log WHERE ts >= ?1 AND ts < ?2");
     q.bind_int(1, from).bind_int(2, to);
     StatsKey key;
     RequestTotals* totals = nullptr;
@@ -274,7 +275,7 @@ std::size_t delete_in_chunks(Db& db_, const char* sql, std::int64_t cutoff) {
 
 }  // namespace
 
-void SqliteStore::append_requests(std::vector<RequestRecord>& rows) {
+void SqlStore::append_requests(std::vector<RequestRecord>& rows) {
     if (rows.empty()) return;
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
@@ -289,7 +290,7 @@ void SqliteStore::append_requests(std::vector<RequestRecord>& rows) {
                      "output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
                      "bytes_in, bytes_out, attempt_timings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                      "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-                     "?23, ?24)");
+                     "?23, ?24) RETURNING id");
         for (const auto& r : rows) {
             insert.bind_int(1, r.ts_unix_ms)
                 .bind_text_or_null(2, r.request_id)
@@ -315,9 +316,10 @@ void SqliteStore::append_requests(std::vector<RequestRecord>& rows) {
                 .bind_int(23, r.bytes_out)
                 .bind_text_or_null(24, r.attempt_timings);
             if (r.ttfb_ms >= 0) insert.bind_int(15, r.ttfb_ms);  // else NULL: no byte sent
+            if (!insert.step()) db_.fail("insert returned no id");
+            ids.push_back(insert.integer(0));
             insert.run();
             insert.reset();
-            ids.push_back(db_.last_insert_rowid());
 
             const std::string& model = r.model_sent.empty() ? r.model_requested : r.model_sent;
             rollups[RollupKey(floor_to(r.ts_unix_ms, kHourMs), r.endpoint, model, r.client_key)]
@@ -340,29 +342,51 @@ void SqliteStore::append_requests(std::vector<RequestRecord>& rows) {
             payload.reset();
         }
     }
+    // Each roll-up row is created if missing, then read (locked where writers run concurrently),
+    // merged here (the histograms are an encoding of our own) and written back.
     {
-        Query upsert(db_,
+        Query create(db_,
                      "INSERT INTO request_rollups (hour, endpoint, model, client_key, count, "
                      "successes, failovers, input_tokens, output_tokens, "
                      "cache_creation_tokens, cache_read_tokens, cost_usd, latency_hist, "
-                     "ttfb_hist) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                     "?13, ?14) ON CONFLICT (hour, endpoint, model, client_key) DO UPDATE SET "
-                     "count = count + excluded.count, "
-                     "successes = successes + excluded.successes, "
-                     "failovers = failovers + excluded.failovers, "
-                     "input_tokens = input_tokens + excluded.input_tokens, "
-                     "output_tokens = output_tokens + excluded.output_tokens, "
-                     "cache_creation_tokens = cache_creation_tokens + "
-                     "excluded.cache_creation_tokens, "
-                     "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, "
-                     "cost_usd = cost_usd + excluded.cost_usd, "
-                     "latency_hist = qcc_hist_merge(latency_hist, excluded.latency_hist), "
-                     "ttfb_hist = qcc_hist_merge(ttfb_hist, excluded.ttfb_hist)");
-        for (const auto& [key, t] : rollups) {
-            upsert.bind_int(1, std::get<0>(key))
-                .bind_text(2, std::get<1>(key))
-                .bind_text(3, std::get<2>(key))
-                .bind_text(4, std::get<3>(key))
+                     "ttfb_hist) VALUES (?1, ?2, ?3, ?4, 0, 0, 0, 0, 0, 0, 0, 0, ?5, ?5) "
+                     "ON CONFLICT (hour, endpoint, model, client_key) DO NOTHING");
+        Query read(db_, std::string("SELECT latency_hist, ttfb_hist FROM request_rollups WHERE "
+                                    "hour = ?1 AND endpoint = ?2 AND model = ?3 AND "
+                                    "client_key = ?4") +
+                            db_.for_update());
+        Query update(db_,
+                     "UPDATE request_rollups SET count = count + ?5, "
+                     "successes = successes + ?6, failovers = failovers + ?7, "
+                     "input_tokens = input_tokens + ?8, output_tokens = output_tokens + ?9, "
+                     "cache_creation_tokens = cache_creation_tokens + ?10, "
+                     "cache_read_tokens = cache_read_tokens + ?11, cost_usd = cost_usd + ?12, "
+                     "latency_hist = ?13, ttfb_hist = ?14 WHERE hour = ?1 AND endpoint = ?2 AND "
+                     "model = ?3 AND client_key = ?4");
+        const std::string empty_hist = LatencyHistogram().encode();
+        for (auto& [key, t] : rollups) {
+            const auto& [hour, endpoint, model, client_key] = key;
+            create.bind_int(1, hour)
+                .bind_text(2, endpoint)
+                .bind_text(3, model)
+                .bind_text(4, client_key)
+                .bind_blob(5, empty_hist)
+                .run();
+            create.reset();
+            read.bind_int(1, hour)
+                .bind_text(2, endpoint)
+                .bind_text(3, model)
+                .bind_text(4, client_key);
+            if (!read.step()) db_.fail_data("request_rollups: the row just made is missing");
+            if (!t.latency.merge_encoded(read.bytes(0)) || !t.ttfb.merge_encoded(read.bytes(1))) {
+                db_.fail_data("request_rollups: malformed latency histogram at hour " +
+                              std::to_string(hour));
+            }
+            read.reset();
+            update.bind_int(1, hour)
+                .bind_text(2, endpoint)
+                .bind_text(3, model)
+                .bind_text(4, client_key)
                 .bind_int(5, t.count)
                 .bind_int(6, t.successes)
                 .bind_int(7, t.failovers)
@@ -374,7 +398,7 @@ void SqliteStore::append_requests(std::vector<RequestRecord>& rows) {
                 .bind_blob(13, t.latency.encode())
                 .bind_blob(14, t.ttfb.encode())
                 .run();
-            upsert.reset();
+            update.reset();
         }
     }
     tx.commit();
@@ -382,7 +406,7 @@ void SqliteStore::append_requests(std::vector<RequestRecord>& rows) {
     for (std::size_t i = 0; i < rows.size(); ++i) rows[i].id = ids[i];
 }
 
-std::vector<RequestRecord> SqliteStore::query_requests(const RequestQuery& rq) {
+std::vector<RequestRecord> SqlStore::query_requests(const RequestQuery& rq) {
     std::lock_guard lock(db_.mu());
     const char* ts = use_ts_index(db_, rq) ? "ts" : "+ts";
     // Each condition refers to its parameter by number, so the model branch below can repeat
@@ -420,7 +444,7 @@ std::vector<RequestRecord> SqliteStore::query_requests(const RequestQuery& rq) {
     };
     std::string ids;
     if (rq.model.empty()) {
-        ids = newest_ids(where.empty() ? "1" : where);
+        ids = newest_ids(where.empty() ? "1 = 1" : where);
     } else {
         // "model_sent = ? OR model_requested = ?" would make SQLite sort every match; the
         // newest `limit` ids of the union are among the newest `limit` of each side, and
@@ -428,8 +452,8 @@ std::vector<RequestRecord> SqliteStore::query_requests(const RequestQuery& rq) {
         const std::string model = param(rq.model);
         const std::string rest = where.empty() ? "" : " AND " + where;
         ids = "SELECT id FROM (" + newest_ids("model_sent = " + model + rest) +
-              ") UNION ALL SELECT id FROM (" + newest_ids("model_requested = " + model + rest) +
-              ")";
+              ") AS by_sent UNION ALL SELECT id FROM (" +
+              newest_ids("model_requested = " + model + rest) + ") AS by_requested";
     }
     const std::string sql = std::string("SELECT ") + kRequestColumns +
                             " FROM request_log WHERE id IN (" + ids + ") ORDER BY id DESC LIMIT " +
@@ -449,7 +473,7 @@ std::vector<RequestRecord> SqliteStore::query_requests(const RequestQuery& rq) {
     return out;
 }
 
-std::optional<RequestRecord> SqliteStore::get_request(std::int64_t id) {
+std::optional<RequestRecord> SqlStore::get_request(std::int64_t id) {
     std::lock_guard lock(db_.mu());
     std::optional<RequestRecord> out;
     {
@@ -465,7 +489,7 @@ std::optional<RequestRecord> SqliteStore::get_request(std::int64_t id) {
     return out;
 }
 
-std::vector<StatsRow> SqliteStore::stats(const StatsQuery& sq) {
+std::vector<StatsRow> SqlStore::stats(const StatsQuery& sq) {
     if (sq.bucket_ms < 0) {
         throw std::invalid_argument("stats: bucket_ms must not be negative");
     }
@@ -492,7 +516,7 @@ std::vector<StatsRow> SqliteStore::stats(const StatsQuery& sq) {
     return out;
 }
 
-CleanupResult SqliteStore::cleanup(std::int64_t now_unix_ms, const RetentionPolicy& p) {
+CleanupResult SqlStore::cleanup(std::int64_t now_unix_ms, const RetentionPolicy& p) {
     CleanupResult result;
     // A payload never outlives its request row.
     std::int64_t payload_keep = 0;
@@ -528,29 +552,29 @@ CleanupResult SqliteStore::cleanup(std::int64_t now_unix_ms, const RetentionPoli
                          now_unix_ms - p.rollups_ms - kMinuteMs + 1);
     }
     std::lock_guard lock(db_.mu());
-    db_.exec("PRAGMA incremental_vacuum");
+    db_.reclaim_space();
     return result;
 }
 
-std::int64_t SqliteStore::count_requests() {
+std::int64_t SqlStore::count_requests() {
     std::lock_guard lock(db_.mu());
     Query q(db_, "SELECT COUNT(*) FROM request_log");
     q.step();
     return q.integer(0);
 }
 
-void SqliteStore::add_unauthorized(std::int64_t unix_ms, std::int64_t n) {
+void SqlStore::add_unauthorized(std::int64_t unix_ms, std::int64_t n) {
     if (n <= 0) return;
     std::lock_guard lock(db_.mu());
     Query(db_,
           "INSERT INTO unauthorized_minutes (minute, count) VALUES (?1, ?2) "
-          "ON CONFLICT (minute) DO UPDATE SET count = count + excluded.count")
+          "ON CONFLICT (minute) DO UPDATE SET count = unauthorized_minutes.count + excluded.count")
         .bind_int(1, floor_to(unix_ms, kMinuteMs))
         .bind_int(2, n)
         .run();
 }
 
-std::int64_t SqliteStore::count_unauthorized(std::int64_t from_unix_ms, std::int64_t to_unix_ms) {
+std::int64_t SqlStore::count_unauthorized(std::int64_t from_unix_ms, std::int64_t to_unix_ms) {
     std::lock_guard lock(db_.mu());
     Query q(db_,
             "SELECT COALESCE(SUM(count), 0) FROM unauthorized_minutes "
@@ -560,4 +584,4 @@ std::int64_t SqliteStore::count_unauthorized(std::int64_t from_unix_ms, std::int
     return q.integer(0);
 }
 
-}  // namespace qcc::store::sqlite
+}  // namespace qcc::store::sql

@@ -1,24 +1,25 @@
-// The SQLite store: one class implementing every store interface over one connection (Db). Its
-// methods are defined one file per concern: config.cpp (endpoints, keys, settings), state.cpp
-// (endpoint states, bindings), history.cpp (events, health checks), request_log.cpp (rows,
-// roll-ups, stats, cleanup). Internal to the store module: others use store::open_sqlite().
+// The store: one class implementing every store interface over one SQL connection (sql::Db,
+// SQLite or PostgreSQL). Its methods are defined one file per concern: config.cpp (endpoints,
+// keys, settings), state.cpp (endpoint states, bindings), history.cpp (events, health checks),
+// request_log.cpp (rows, roll-ups, stats, cleanup). Internal to the store module: others use
+// store::open_sqlite() / open_postgres() / open_store().
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "store/sqlite/db.hpp"
+#include "store/sql/db.hpp"
 #include "store/store.hpp"
 
-namespace qcc::store::sqlite {
+namespace qcc::store::sql {
 
-class SqliteStore final : public Store {
+class SqlStore final : public Store {
   public:
-    SqliteStore(std::string path, const SqliteOptions& options);
-    ~SqliteStore() override = default;
-    SqliteStore(const SqliteStore&) = delete;
-    SqliteStore& operator=(const SqliteStore&) = delete;
+    SqlStore(std::unique_ptr<Db> db, const StoreOptions& options);
+    ~SqlStore() override = default;
+    SqlStore(const SqlStore&) = delete;
+    SqlStore& operator=(const SqlStore&) = delete;
 
     // ConfigStore (config.cpp)
     std::vector<EndpointRecord> list_endpoints() override;
@@ -64,16 +65,23 @@ class SqliteStore final : public Store {
   private:
     std::optional<EndpointRecord> find_endpoint(std::string_view name);
     EndpointRecord read_endpoint(const Query& q);
+    void decode_model_map(const std::string& text,
+                          std::vector<std::pair<std::string, std::string>>& out) const;
+    void decode_list(const std::string& text, std::vector<std::string>& out) const;
     // The credential sealer, resolved on first use so that a store used only for the request log
     // or settings never needs the master key. Called with the connection's mutex held or from the
     // constructor.
     const SecretBox& secrets();
     void reseal_plain_credentials();
 
-    Db db_;
+    std::unique_ptr<Db> owned_db_;
+    Db& db_;
     std::int64_t max_events_;
     std::int64_t max_health_checks_;
     std::shared_ptr<const SecretBox> secrets_;  // see secrets()
 };
 
-}  // namespace qcc::store::sqlite
+/// Throws std::invalid_argument when a bound of `options` is 0; `what` names the store.
+void check_bounds(const std::string& what, const StoreOptions& options);
+
+}  // namespace qcc::store::sql

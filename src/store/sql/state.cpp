@@ -1,11 +1,11 @@
-// SqliteStore, resilience-state part: endpoint states and session bindings.
+// SqlStore, resilience-state part: endpoint states and session bindings.
 #include <cmath>
 
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace qcc::store::sqlite {
+namespace qcc::store::sql {
 
-void SqliteStore::save_endpoint_states(const std::vector<EndpointStateRecord>& states) {
+void SqlStore::save_endpoint_states(const std::vector<EndpointStateRecord>& states) {
     if (states.empty()) return;
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
@@ -39,7 +39,7 @@ void SqliteStore::save_endpoint_states(const std::vector<EndpointStateRecord>& s
     tx.commit();
 }
 
-std::vector<EndpointStateRecord> SqliteStore::load_endpoint_states() {
+std::vector<EndpointStateRecord> SqlStore::load_endpoint_states() {
     std::lock_guard lock(db_.mu());
     std::vector<EndpointStateRecord> out;
     // NULL columns read as 0 / "" (sqlite3_column_* convert NULL that way).
@@ -65,7 +65,7 @@ std::vector<EndpointStateRecord> SqliteStore::load_endpoint_states() {
     return out;
 }
 
-void SqliteStore::save_bindings(const std::vector<BindingRecord>& bindings) {
+void SqlStore::save_bindings(const std::vector<BindingRecord>& bindings) {
     if (bindings.empty()) return;
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
@@ -83,7 +83,7 @@ void SqliteStore::save_bindings(const std::vector<BindingRecord>& bindings) {
     tx.commit();
 }
 
-std::size_t SqliteStore::delete_bindings_before(std::int64_t unix_ms) {
+std::size_t SqlStore::delete_bindings_before(std::int64_t unix_ms) {
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
     Query q(db_, "DELETE FROM session_bindings WHERE last_used < ?1");
@@ -93,7 +93,7 @@ std::size_t SqliteStore::delete_bindings_before(std::int64_t unix_ms) {
     return deleted;
 }
 
-std::vector<BindingRecord> SqliteStore::load_bindings() {
+std::vector<BindingRecord> SqlStore::load_bindings() {
     std::lock_guard lock(db_.mu());
     std::vector<BindingRecord> out;
     Query q(db_,
@@ -103,7 +103,7 @@ std::vector<BindingRecord> SqliteStore::load_bindings() {
     return out;
 }
 
-void SqliteStore::save_ui_session(std::string_view hash, std::int64_t expires_unix_ms) {
+void SqlStore::save_ui_session(std::string_view hash, std::int64_t expires_unix_ms) {
     std::lock_guard lock(db_.mu());
     Query q(db_,
             "INSERT INTO ui_sessions (hash, expires) VALUES (?1, ?2) "
@@ -111,13 +111,13 @@ void SqliteStore::save_ui_session(std::string_view hash, std::int64_t expires_un
     q.bind_text(1, hash).bind_int(2, expires_unix_ms).run();
 }
 
-void SqliteStore::delete_ui_session(std::string_view hash) {
+void SqlStore::delete_ui_session(std::string_view hash) {
     std::lock_guard lock(db_.mu());
     Query q(db_, "DELETE FROM ui_sessions WHERE hash = ?1");
     q.bind_text(1, hash).run();
 }
 
-std::vector<std::pair<std::string, std::int64_t>> SqliteStore::load_ui_sessions(
+std::vector<std::pair<std::string, std::int64_t>> SqlStore::load_ui_sessions(
     std::int64_t now_unix_ms) {
     std::lock_guard lock(db_.mu());
     {
@@ -130,4 +130,4 @@ std::vector<std::pair<std::string, std::int64_t>> SqliteStore::load_ui_sessions(
     return out;
 }
 
-}  // namespace qcc::store::sqlite
+}  // namespace qcc::store::sql

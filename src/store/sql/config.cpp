@@ -1,19 +1,20 @@
-// SqliteStore, configuration part: endpoints (credentials sealed with the master key), client keys,
+// SqlStore, configuration part: endpoints (credentials sealed with the master key), client keys,
 // settings and the change counter.
 #include <filesystem>
 
+#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "common/quoted.hpp"
 #include "store/secret.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/sql_store.hpp"
 
-namespace qcc::store::sqlite {
+namespace qcc::store::sql {
 
 namespace {
 
-// Lists and maps are stored as JSON text so that the sqlite3 shell (json_each) can read them;
-// they are decoded with SQLite's own JSON parser, so only the writer is ours.
+// Lists and maps are stored as JSON text so that SQL tools can read them (SQLite's json_each,
+// PostgreSQL's json_each_text).
 std::string encode_model_map(const std::vector<std::pair<std::string, std::string>>& map) {
     std::string out = "{";
     for (const auto& [from, to] : map) {
@@ -34,6 +35,38 @@ std::string encode_list(const std::vector<std::string>& items) {
     return out + "]";
 }
 
+// The JSON text of a column, parsed; fail_data() names the endpoint and column when it is not
+// the expected shape.
+boost::json::value parse_column(const Db& db, const std::string& text, const char* column) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (ec) db.fail_data(std::string("endpoints.") + column + " is not valid JSON");
+    return v;
+}
+
+}  // namespace
+
+void SqlStore::decode_model_map(const std::string& text,
+                                std::vector<std::pair<std::string, std::string>>& out) const {
+    const auto v = parse_column(db_, text, "model_map");
+    if (!v.is_object()) db_.fail_data("endpoints.model_map is not a JSON object");
+    for (const auto& [from, to] : v.as_object()) {
+        if (!to.is_string()) db_.fail_data("endpoints.model_map has a value that is not a string");
+        out.emplace_back(std::string(from), std::string(to.as_string()));
+    }
+}
+
+void SqlStore::decode_list(const std::string& text, std::vector<std::string>& out) const {
+    const auto v = parse_column(db_, text, "tags/models");
+    if (!v.is_array()) db_.fail_data("endpoints: tags/models is not a JSON array");
+    for (const auto& item : v.as_array()) {
+        if (!item.is_string()) db_.fail_data("endpoints: tags/models has a non-string item");
+        out.emplace_back(item.as_string());
+    }
+}
+
+namespace {
+
 constexpr const char* kEndpointColumns =
     "name, id, base_url, api_key, kind, auth, tier, weight, enabled, tls_verify, model_map, "
     "connect_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, tags, created_at, updated_at, "
@@ -41,7 +74,7 @@ constexpr const char* kEndpointColumns =
 
 }  // namespace
 
-std::vector<EndpointRecord> SqliteStore::list_endpoints() {
+std::vector<EndpointRecord> SqlStore::list_endpoints() {
     std::lock_guard lock(db_.mu());
     std::vector<EndpointRecord> out;
     Query q(db_, std::string("SELECT ") + kEndpointColumns + " FROM endpoints ORDER BY name");
@@ -49,7 +82,7 @@ std::vector<EndpointRecord> SqliteStore::list_endpoints() {
     return out;
 }
 
-EndpointRecord SqliteStore::upsert_endpoint(const config::EndpointConfig& e) {
+EndpointRecord SqlStore::upsert_endpoint(const config::EndpointConfig& e) {
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
     std::optional<EndpointRecord> existing = find_endpoint(e.name);
@@ -97,7 +130,7 @@ EndpointRecord SqliteStore::upsert_endpoint(const config::EndpointConfig& e) {
     return record;
 }
 
-bool SqliteStore::remove_endpoint(std::string_view name) {
+bool SqlStore::remove_endpoint(std::string_view name) {
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
     Query q(db_, "DELETE FROM endpoints WHERE name = ?1");
@@ -108,7 +141,7 @@ bool SqliteStore::remove_endpoint(std::string_view name) {
     return removed;
 }
 
-std::vector<ClientKeyRecord> SqliteStore::list_client_keys() {
+std::vector<ClientKeyRecord> SqlStore::list_client_keys() {
     std::lock_guard lock(db_.mu());
     std::vector<ClientKeyRecord> out;
     Query q(db_,
@@ -127,8 +160,8 @@ std::vector<ClientKeyRecord> SqliteStore::list_client_keys() {
     return out;
 }
 
-void SqliteStore::upsert_client_key(std::string_view name, std::string_view key_hash,
-                                    std::string_view prefix) {
+void SqlStore::upsert_client_key(std::string_view name, std::string_view key_hash,
+                                 std::string_view prefix) {
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
     // The WHERE makes re-declaring an unchanged, active key a no-op (no version bump).
@@ -145,7 +178,7 @@ void SqliteStore::upsert_client_key(std::string_view name, std::string_view key_
     tx.commit();
 }
 
-bool SqliteStore::set_client_key_limits(std::string_view name, std::string_view limits_json) {
+bool SqlStore::set_client_key_limits(std::string_view name, std::string_view limits_json) {
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
     Query update(db_, "UPDATE client_keys SET limits = ?2 WHERE name = ?1 AND revoked = 0");
@@ -156,7 +189,7 @@ bool SqliteStore::set_client_key_limits(std::string_view name, std::string_view 
     return found;
 }
 
-bool SqliteStore::revoke_client_key(std::string_view name) {
+bool SqlStore::revoke_client_key(std::string_view name) {
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
     Query update(db_,
@@ -174,14 +207,14 @@ bool SqliteStore::revoke_client_key(std::string_view name) {
     return found;
 }
 
-std::optional<std::string> SqliteStore::get_setting(std::string_view key) {
+std::optional<std::string> SqlStore::get_setting(std::string_view key) {
     std::lock_guard lock(db_.mu());
     Query q(db_, "SELECT value FROM settings WHERE key = ?1");
     if (!q.bind_text(1, key).step()) return std::nullopt;
     return q.text(0);
 }
 
-void SqliteStore::set_setting(std::string_view key, std::string_view value) {
+void SqlStore::set_setting(std::string_view key, std::string_view value) {
     std::lock_guard lock(db_.mu());
     Transaction tx(db_);
     Query q(db_,
@@ -193,20 +226,20 @@ void SqliteStore::set_setting(std::string_view key, std::string_view value) {
     tx.commit();
 }
 
-std::int64_t SqliteStore::data_version() {
+std::int64_t SqlStore::data_version() {
     std::lock_guard lock(db_.mu());
     Query q(db_, "SELECT data_version FROM meta WHERE id = 1");
     if (!q.step()) db_.fail("meta row missing");
     return q.integer(0);
 }
 
-std::optional<EndpointRecord> SqliteStore::find_endpoint(std::string_view name) {
+std::optional<EndpointRecord> SqlStore::find_endpoint(std::string_view name) {
     Query q(db_, std::string("SELECT ") + kEndpointColumns + " FROM endpoints WHERE name = ?1");
     if (!q.bind_text(1, name).step()) return std::nullopt;
     return read_endpoint(q);
 }
 
-EndpointRecord SqliteStore::read_endpoint(const Query& q) {
+EndpointRecord SqlStore::read_endpoint(const Query& q) {
     EndpointRecord r;
     auto& e = r.config;
     e.name = q.text(0);
@@ -222,11 +255,7 @@ EndpointRecord SqliteStore::read_endpoint(const Query& q) {
     e.weight = static_cast<int>(q.integer(7));
     e.enabled = q.integer(8) != 0;
     e.tls_verify = q.integer(9) != 0;
-    {
-        Query map(db_, "SELECT key, value FROM json_each(?1) ORDER BY id");
-        map.bind_text(1, q.text(10));
-        while (map.step()) e.model_map.emplace_back(map.text(0), map.text(1));
-    }
+    decode_model_map(q.text(10), e.model_map);
     auto millis = [&](int column) -> std::optional<config::Millis> {
         if (q.is_null(column)) return std::nullopt;
         return config::Millis(q.integer(column));
@@ -234,13 +263,8 @@ EndpointRecord SqliteStore::read_endpoint(const Query& q) {
     e.connect_timeout = millis(11);
     e.first_byte_timeout = millis(12);
     e.idle_timeout = millis(13);
-    auto list = [&](int column, std::vector<std::string>& out) {
-        Query items(db_, "SELECT value FROM json_each(?1) ORDER BY id");
-        items.bind_text(1, q.text(column));
-        while (items.step()) out.push_back(items.text(0));
-    };
-    list(14, e.tags);
-    list(17, e.models);
+    decode_list(q.text(14), e.tags);
+    decode_list(q.text(17), e.models);
     r.created_at = q.integer(15);
     r.updated_at = q.integer(16);
     return r;
@@ -250,7 +274,7 @@ EndpointRecord SqliteStore::read_endpoint(const Query& q) {
 // or settings never needs the master key (and an unreadable key file fails the endpoint
 // operations with SecretBox's message instead of every open). Called with mu_ held or from
 // the constructor.
-const SecretBox& SqliteStore::secrets() {
+const SecretBox& SqlStore::secrets() {
     if (!secrets_) {
         if (db_.in_memory()) {
             secrets_ = std::make_shared<const SecretBox>(SecretBox::ephemeral());
@@ -266,7 +290,7 @@ const SecretBox& SqliteStore::secrets() {
 // Credentials written by builds before sealing existed ("plain:<secret>") are sealed in
 // place, once, when the store opens; the plaintext is read back through SecretBox::open so a
 // row that is neither form fails loudly instead of being sealed as garbage.
-void SqliteStore::reseal_plain_credentials() {
+void SqlStore::reseal_plain_credentials() {
     constexpr const char* kPlainRows =
         "SELECT name, api_key FROM endpoints WHERE substr(api_key, 1, 6) = 'plain:'";
     {
@@ -287,9 +311,9 @@ void SqliteStore::reseal_plain_credentials() {
     }
     tx.commit();
     if (!rows.empty()) {
-        spdlog::info("sqlite store {}: sealed {} stored credential(s) with the master key",
-                     db_.path(), rows.size());
+        spdlog::info("{}: sealed {} stored credential(s) with the master key", db_.label(),
+                     rows.size());
     }
 }
 
-}  // namespace qcc::store::sqlite
+}  // namespace qcc::store::sql
