@@ -1,10 +1,12 @@
 #include "harness/proxy_fixture.hpp"
 
+#include <array>
 #include <cstdlib>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
 
+#include "store/secret.hpp"
 #include "store/store.hpp"
 
 namespace qcc::test {
@@ -36,7 +38,17 @@ ProxyFixture::ProxyFixture(std::vector<config::EndpointConfig> endpoints,
     cfg.keys.push_back(config::KeyConfig{"test", kClientKey});
     cfg.admin_token = kAdminToken;
     if (tweak) tweak(cfg);
-    auto st = store::open_sqlite(store_path.empty() ? ":memory:" : store_path);
+    std::unique_ptr<store::Store> st;
+    if (store::is_postgres_url(store_path)) {
+        // Every fixture on one database seals credentials with the same (test) master key.
+        static const auto secrets = std::make_shared<const store::SecretBox>(
+            store::SecretBox(std::array<unsigned char, store::SecretBox::kKeyBytes>{7, 7, 7}));
+        store::StoreOptions options;
+        options.secrets = secrets;
+        st = store::open_postgres(store_path, options);
+    } else {
+        st = store::open_sqlite(store_path.empty() ? ":memory:" : store_path);
+    }
     if (wrap_store) st = wrap_store(std::move(st));
     gateway_ = std::make_unique<app::Gateway>(cfg, std::move(st), clock, writer);
     gateway_->seed_from_config();
