@@ -51,6 +51,7 @@ class ConfigTest : public ::testing::Test {
   protected:
     // The runner's environment must not leak into expectations about admin_token.
     ScopedEnv no_token_{"QCC_ADMIN_TOKEN", nullptr};
+    ScopedEnv no_store_{"QCC_STORE", nullptr};
 };
 
 std::string error_of(std::string_view text) {
@@ -510,6 +511,37 @@ TEST_F(ConfigTest, AdminTokenEnvOverridesFile) {
 TEST_F(ConfigTest, EmptyAdminTokenEnvIsIgnored) {
     ScopedEnv token("QCC_ADMIN_TOKEN", "");
     EXPECT_EQ(load_string("admin_token = \"from-file\"\n", "t.toml").admin_token, "from-file");
+}
+
+TEST_F(ConfigTest, StoreIsSqliteByDefaultOrAPostgresUrl) {
+    const auto plain = load_string("data_dir = \"/var/lib/qcc\"\n", "t.toml");
+    EXPECT_EQ(plain.store, "");
+    EXPECT_EQ(store_location(plain, false), "/var/lib/qcc/qcc.sqlite");
+    const auto pg = load_string(
+        "data_dir = \"/var/lib/qcc\"\nstore = \"postgres://qcc:pw@db:5432/qcc?sslmode=require\"\n",
+        "t.toml");
+    EXPECT_EQ(store_location(pg, false), "postgres://qcc:pw@db:5432/qcc?sslmode=require");
+    // The demo never touches the configured store.
+    EXPECT_EQ(store_location(pg, true), "/var/lib/qcc/demo.sqlite");
+    EXPECT_EQ(store_location(load_string("store = \"sqlite\"\n", "t.toml"), false),
+              expand_home("~/.qcc") + "/qcc.sqlite");
+}
+
+TEST_F(ConfigTest, MalformedStoreIsAnErrorWithItsPosition) {
+    EXPECT_EQ(error_of("\nstore = \"mysql://x\"\n"),
+              "t.toml:2:9: store: expected \"sqlite\" or a PostgreSQL URL "
+              "(postgres://user:password@host:5432/db)");
+    EXPECT_EQ(error_of("store = \"postgres://a b\"\n"),
+              "t.toml:1:9: store: a PostgreSQL URL has no spaces or line breaks");
+}
+
+TEST_F(ConfigTest, StoreEnvOverridesTheFileAndIsChecked) {
+    {
+        ScopedEnv store("QCC_STORE", "postgresql://h/db");
+        EXPECT_EQ(load_string("store = \"sqlite\"\n", "t.toml").store, "postgresql://h/db");
+    }
+    ScopedEnv bad("QCC_STORE", "oracle://x");
+    EXPECT_NE(error_of("").find("QCC_STORE: expected"), std::string::npos) << error_of("");
 }
 
 TEST(ExpandHome, UsesHome) {
