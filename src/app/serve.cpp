@@ -182,31 +182,46 @@ int serve(const ServeOptions& o) {
         std::cerr << "qcc: " << e.what() << "\n";
         return 1;
     }
-    auto& st = gateway->store();
-    if (o.demo && !st.get_setting("pricing.overrides")) {
-        // The OpenAI demo endpoint answers as model "sim-gpt": priced so that its requests show a
-        // cost like the others (a demo store only; a real target's model is priced the same way).
-        st.set_setting("pricing.overrides",
-                       R"({"sim-gpt":{"input":1,"output":4,"cache_read":0.1}})");
-    }
-
     std::string first_key;
-    bool any_key = false;
-    for (const auto& k : st.list_client_keys()) any_key = any_key || !k.revoked;
-    if (!any_key) {
-        // First start: QCC is never an open relay, so it makes a key and shows it once.
-        first_key = crypto::new_client_key();
-        st.upsert_client_key("default", crypto::hash_client_key(first_key),
-                             crypto::client_key_prefix(first_key));
-    }
-    if (st.list_endpoints().empty()) {
-        spdlog::warn(
-            "no upstream endpoints configured: add [[endpoints]] to {} (see docs/configuration.md)"
-            " or run `qcc serve --demo`",
-            cfg.source == "<defaults>" ? config::expand_home("~/.qcc/config.toml") : cfg.source);
-    }
+    try {
+        auto& st = gateway->store();
+        if (o.demo && !st.get_setting("pricing.overrides")) {
+            // The OpenAI demo endpoint answers as model "sim-gpt": priced so that its requests show
+            // a cost like the others (a demo store only; a real target's model is priced the same
+            // way).
+            st.set_setting("pricing.overrides",
+                           R"({"sim-gpt":{"input":1,"output":4,"cache_read":0.1}})");
+        }
 
-    gateway->start();
+        bool any_key = false;
+        for (const auto& k : st.list_client_keys()) any_key = any_key || !k.revoked;
+        if (!any_key) {
+            // First start: QCC is never an open relay, so it makes a key and shows it once.
+            first_key = crypto::new_client_key();
+            st.upsert_client_key("default", crypto::hash_client_key(first_key),
+                                 crypto::client_key_prefix(first_key));
+        }
+        if (st.list_endpoints().empty()) {
+            spdlog::warn(
+                "no upstream endpoints configured: add [[endpoints]] to {} (see "
+                "docs/configuration.md)"
+                " or run `qcc serve --demo`",
+                cfg.source == "<defaults>" ? config::expand_home("~/.qcc/config.toml")
+                                           : cfg.source);
+        }
+
+        gateway->start();
+    } catch (const std::exception& e) {
+        // E.g. a shared database whose credentials were sealed with another master key.
+        std::cerr << "qcc: cannot start: " << e.what() << "\n";
+        if (store::is_postgres_url(db_path) &&
+            std::string_view(e.what()).find("master key") != std::string_view::npos) {
+            std::cerr << "qcc: every instance sharing the database needs the same master key "
+                         "(QCC_MASTER_KEY, or "
+                      << data_dir << "/master.key copied from the first instance)\n";
+        }
+        return 1;
+    }
     const std::string base = "http://" + cfg.listen.substr(0, cfg.listen.rfind(':')) + ":" +
                              std::to_string(gateway->port());
     // The flag other commands need to find this server when it is not where they look by default.

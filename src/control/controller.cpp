@@ -448,8 +448,19 @@ void Controller::control_loop() {
         lock.unlock();
         try {
             tick();
+            if (failed_ticks_ > 0) {
+                spdlog::info("control loop: works again after {} failed second(s)", failed_ticks_);
+                failed_ticks_ = 0;
+            }
         } catch (const std::exception& e) {
-            spdlog::error("control loop: {}", e.what());
+            // The first failure and then one line a minute (a store outage fails every tick);
+            // requests keep being served from the last configuration meanwhile.
+            if (failed_ticks_++ % 60 == 0) {
+                spdlog::error(
+                    "control loop: {} (serving with the last configuration; {} failed "
+                    "second(s) so far)",
+                    e.what(), failed_ticks_);
+            }
         }
         lock.lock();
     }

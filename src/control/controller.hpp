@@ -99,6 +99,7 @@ class Controller final : public ControlApi {
     std::condition_variable cv_;
     bool stopping_ = false;
     bool started_ = false;
+    std::uint64_t failed_ticks_ = 0;  // consecutive failed ticks (control thread only)
     std::int64_t seen_version_ = -1;
     std::uint64_t generation_ = 0;
     SteadyTime next_cleanup_{};

@@ -11,6 +11,10 @@
 namespace qcc::store {
 namespace {
 
+long long duration_cast_seconds(std::chrono::milliseconds d) {
+    return static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+}
+
 WriterOptions checked(WriterOptions o) {
     o.max_batch = std::max<std::size_t>(o.max_batch, 1);
     return o;
@@ -107,7 +111,7 @@ void RequestWriter::run() {
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
         queued_.store(queue_.size(), std::memory_order_relaxed);
         lock.unlock();
-        write_batch(batch);
+        write_with_retries(batch);
         batch.clear();
         lock.lock();
         finished_ += n;
@@ -119,27 +123,42 @@ void RequestWriter::run() {
     }
 }
 
-void RequestWriter::write_batch(std::vector<RequestRecord>& batch) {
+void RequestWriter::write_with_retries(std::vector<RequestRecord>& batch) {
+    using namespace std::chrono;
+    const auto give_up = steady_clock::now() + options_.retry_for;
+    milliseconds pause{100};
+    bool last = options_.retry_for.count() <= 0;
+    while (!write_batch(batch, last)) {
+        if (last) return;
+        std::unique_lock lock(mu_);
+        // A stop cuts the wait short and makes the next attempt the last.
+        const bool stopping = wake_.wait_for(lock, pause, [&] { return stopping_; });
+        lock.unlock();
+        last = stopping || steady_clock::now() + pause >= give_up;
+        pause = std::min<milliseconds>(pause * 2, milliseconds(2000));
+    }
+}
+
+bool RequestWriter::write_batch(std::vector<RequestRecord>& batch, bool last) {
+    auto failed = [&](const char* what) {
+        if (!failing_) {
+            spdlog::error(
+                "request log: cannot write {} row(s) (retrying for up to {} s; repeats are not "
+                "logged until a write succeeds): {}",
+                batch.size(), duration_cast_seconds(options_.retry_for), what);
+        }
+        failing_ = true;
+        if (!last) return false;
+        failed_.fetch_add(batch.size(), std::memory_order_relaxed);
+        failed_in_run_ += batch.size();
+        return false;
+    };
     try {
         store_.append_requests(batch);
     } catch (const std::exception& e) {
-        failed_.fetch_add(batch.size(), std::memory_order_relaxed);
-        failed_in_run_ += batch.size();
-        if (!failing_) {
-            spdlog::error(
-                "request log: cannot write {} row(s), they are lost (repeats are not logged "
-                "until a write succeeds): {}",
-                batch.size(), e.what());
-        }
-        failing_ = true;
-        return;
+        return failed(e.what());
     } catch (...) {
-        failed_.fetch_add(batch.size(), std::memory_order_relaxed);
-        failed_in_run_ += batch.size();
-        if (!failing_)
-            spdlog::error("request log: cannot write {} row(s): unknown error", batch.size());
-        failing_ = true;
-        return;
+        return failed("unknown error");
     }
     written_.fetch_add(batch.size(), std::memory_order_relaxed);
     if (failing_) {
@@ -147,7 +166,7 @@ void RequestWriter::write_batch(std::vector<RequestRecord>& batch) {
         failing_ = false;
         failed_in_run_ = 0;
     }
-    if (!on_written_) return;
+    if (!on_written_) return true;
     try {
         on_written_(batch);
     } catch (const std::exception& e) {
@@ -155,6 +174,7 @@ void RequestWriter::write_batch(std::vector<RequestRecord>& batch) {
     } catch (...) {
         spdlog::warn("request log: on_written callback failed");
     }
+    return true;
 }
 
 }  // namespace qcc::store

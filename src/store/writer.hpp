@@ -26,14 +26,18 @@ struct WriterOptions {
     /// past half its capacity the writer is raised to normal priority until it is down to a tenth
     /// (under saturation an idle thread could otherwise starve and rows would be dropped).
     bool background = true;
+    /// A batch the store fails on (e.g. the database is unreachable) is tried again, with a
+    /// growing pause (100 ms doubling to 2 s), for up to this long before its rows are counted as
+    /// lost; rows arriving meanwhile queue up to `capacity`. 0 = never retried.
+    std::chrono::milliseconds retry_for{60'000};
 };
 
 /// Called on the writer thread after each batch is written (ids assigned). Exceptions are logged.
 using WrittenCallback = std::function<void(const std::vector<RequestRecord>&)>;
 
 /// One thread draining a bounded multi-producer queue into append_requests. Thread-safe.
-/// A batch the store throws on is lost: its rows are counted in failed() and the error is logged
-/// once per run of failures; the thread keeps going.
+/// A batch the store throws on is retried for up to WriterOptions::retry_for, then lost: its rows
+/// are counted in failed(). The error is logged once per run of failures; the thread keeps going.
 class RequestWriter {
   public:
     /// Starts the thread. `store` must outlive the writer. `on_written` (may be empty) hears every
@@ -62,7 +66,10 @@ class RequestWriter {
 
   private:
     void run();
-    void write_batch(std::vector<RequestRecord>& batch);
+    /// Writes with retries (see WriterOptions::retry_for); the lock is not held.
+    void write_with_retries(std::vector<RequestRecord>& batch);
+    /// One attempt; false when the store threw. `last`: a failure loses the rows.
+    bool write_batch(std::vector<RequestRecord>& batch, bool last);
 
     RequestLogStore& store_;
     const WriterOptions options_;

@@ -27,6 +27,23 @@ int hex_value(char c) {
     return -1;
 }
 
+// libpq's messages span lines ("…failed: X\n\tIs the server running…\n"): one line here.
+std::string one_line(const char* message) {
+    std::string out;
+    bool space = false;
+    for (const char* p = message != nullptr ? message : ""; *p != '\0'; ++p) {
+        const char c = *p;
+        if (c == '\n' || c == '\t' || c == '\r' || c == ' ') {
+            space = !out.empty();
+            continue;
+        }
+        if (space) out += ' ';
+        space = false;
+        out += c;
+    }
+    return out;
+}
+
 // "?N" parameters (outside quoted text) become PostgreSQL's "$N".
 std::string to_dollar_params(const std::string& sql) {
     std::string out;
@@ -88,9 +105,7 @@ class PgStatement final : public sql::Statement {
     PgStatement(const PgStatement&) = delete;
     PgStatement& operator=(const PgStatement&) = delete;
 
-    void bind_text(int index, std::string_view value) override {
-        slot(index) = std::string(value);
-    }
+    void bind_text(int index, std::string_view value) override { slot(index) = std::string(value); }
     void bind_int(int index, std::int64_t value) override { slot(index) = std::to_string(value); }
     void bind_real(int index, double value) override {
         char buf[64];
@@ -196,8 +211,8 @@ class PgStatement final : public sql::Statement {
                                  values.data(), nullptr, nullptr, 0);
         const auto status = result_ != nullptr ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
         if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-            const std::string message =
-                result_ != nullptr ? PQresultErrorMessage(result_) : PQerrorMessage(db_.conn());
+            const std::string message = one_line(result_ != nullptr ? PQresultErrorMessage(result_)
+                                                                    : PQerrorMessage(db_.conn()));
             clear();
             throw std::runtime_error(db_.label() + ": " + message);
         }
@@ -239,11 +254,7 @@ void PgDb::connect() {
     conn_ = PQconnectdb(conninfo.c_str());
     if (conn_ == nullptr) throw std::runtime_error(label_ + ": cannot connect: out of memory");
     if (PQstatus(conn_) != CONNECTION_OK) {
-        std::string message = PQerrorMessage(conn_);
-        while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-            message.pop_back();
-        }
-        throw std::runtime_error(label_ + ": cannot connect: " + message);
+        throw std::runtime_error(label_ + ": cannot connect: " + one_line(PQerrorMessage(conn_)));
     }
     PQsetNoticeProcessor(conn_, &ignore_notice, nullptr);
     ++generation_;
@@ -253,17 +264,17 @@ void PgDb::connect() {
 
 void PgDb::ensure_connected() {
     if (PQstatus(conn_) == CONNECTION_OK) return;
-    spdlog::warn("{}: connection lost, reconnecting", label_);
+    // Logged once per outage; callers report their own failures (rate-limited).
+    if (!reconnecting_) spdlog::warn("{}: connection lost, reconnecting", label_);
+    reconnecting_ = true;
     connect();
+    reconnecting_ = false;
     spdlog::info("{}: reconnected", label_);
 }
 
 void PgDb::fail(std::string_view what) const {
-    std::string message = PQerrorMessage(conn_);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-        message.pop_back();
-    }
-    throw std::runtime_error(label_ + ": " + std::string(what) + ": " + message);
+    throw std::runtime_error(label_ + ": " + std::string(what) + ": " +
+                             one_line(PQerrorMessage(conn_)));
 }
 
 void PgDb::exec(const char* sql) {
@@ -315,8 +326,9 @@ std::int64_t PgDb::schema_version() {
 void PgDb::migrate() {
     exec(kMigrationLock);
     try {
-        exec("CREATE TABLE IF NOT EXISTS schema_version ("
-             "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)");
+        exec(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)");
         const auto all = pg_migrations();
         const std::int64_t latest = all.back().version;
         const std::int64_t version = schema_version();

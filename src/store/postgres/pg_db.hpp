@@ -63,6 +63,7 @@ class PgDb final : public sql::Db {
     std::uint64_t statements_ = 0;
     std::int64_t changes_ = 0;
     bool in_transaction_ = false;
+    bool reconnecting_ = false;  // a reconnect failed: the next attempt is not logged again
     std::unordered_map<std::string, std::unique_ptr<sql::Statement>> stmts_;
 };
 

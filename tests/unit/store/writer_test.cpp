@@ -237,6 +237,33 @@ TEST(RequestWriterTest, AnIdleWriterIsRaisedWhenItsQueueFillsAndLoweredOnceDrain
     EXPECT_EQ(writer.dropped(), 0u);
 }
 
+TEST(RequestWriterTest, AFailedBatchIsRetriedUntilTheStoreTakesIt) {
+    FakeStore store;
+    store.fail_next(3);  // e.g. the database is down for a moment
+    WriterOptions options;
+    options.max_delay = 0ms;
+    options.retry_for = 60'000ms;
+    RequestWriter writer(store, options);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(writer.push(row(i)));
+    writer.flush();
+    EXPECT_EQ(writer.written(), 5u);
+    EXPECT_EQ(writer.failed(), 0u);
+    EXPECT_EQ(writer.dropped(), 0u);
+}
+
+TEST(RequestWriterTest, AStopEndsTheRetriesAndCountsTheBatchAsLost) {
+    FakeStore store;
+    store.fail_next(1'000'000);  // never recovers
+    WriterOptions options;
+    options.max_delay = 0ms;
+    options.retry_for = std::chrono::hours(1);
+    RequestWriter writer(store, options);
+    ASSERT_TRUE(writer.push(row(0)));
+    writer.stop();  // returns although the store never takes the row
+    EXPECT_EQ(writer.written(), 0u);
+    EXPECT_EQ(writer.failed(), 1u);
+}
+
 TEST(RequestWriterTest, StoreFailuresAreCountedLoggedOncePerBurstAndTheThreadSurvives) {
     std::ostringstream log;
     auto previous = spdlog::default_logger();
@@ -249,6 +276,7 @@ TEST(RequestWriterTest, StoreFailuresAreCountedLoggedOncePerBurstAndTheThreadSur
     WriterOptions options;
     options.max_batch = 1;
     options.max_delay = 0ms;
+    options.retry_for = 0ms;  // a failed batch is lost at once
     {
         std::atomic<int> callbacks{0};
         RequestWriter writer(store, options, [&](const std::vector<RequestRecord>&) {
