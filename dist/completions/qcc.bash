@@ -1,7 +1,7 @@
 # bash completion for qcc (installed into bash-completion's completions directory).
 _qcc() {
   local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]}
-  local top="serve sim settings endpoint events checks key health status stats logs config backup restore-backup claude code"
+  local top="serve sim settings endpoint events checks key health status stats logs config backup restore-backup claude code migrate"
   if (( COMP_CWORD == 1 )); then
     COMPREPLY=($(compgen -W "$top --help --version" -- "$cur")); return
   fi
@@ -14,6 +14,7 @@ _qcc() {
       claude) COMPREPLY=($(compgen -W "apply restore" -- "$cur")); return ;;
     esac
   fi
+  [[ $cmd == migrate ]] && { COMPREPLY=($(compgen -W "--from --to --config --help" -- "$cur")); return; }
   COMPREPLY=($(compgen -W "--help --listen --config --token --json --color" -- "$cur"))
 }
 complete -F _qcc qcc

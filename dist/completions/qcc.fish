@@ -1,5 +1,5 @@
 # fish completion for qcc.
-set -l top serve sim settings endpoint events checks key health status stats logs config backup restore-backup claude code
+set -l top serve sim settings endpoint events checks key health status stats logs config backup restore-backup claude code migrate
 complete -c qcc -f
 complete -c qcc -n "not __fish_seen_subcommand_from $top" -a "$top"
 complete -c qcc -n "__fish_seen_subcommand_from endpoint" -a "add list show set enable disable rm release quarantine"

@@ -15,4 +15,6 @@ check() {  # check WANT WORDS...
 check endpoint qcc endp
 check revoke qcc key re
 check "apply" qcc claude ap
+check migrate qcc mig
+check "--from" qcc migrate --fr
 echo "completion_test: ok"
