@@ -235,8 +235,15 @@ void ignore_notice(void*, const char*) {}
 }  // namespace
 
 PgDb::PgDb(const std::string& url) : url_(url), label_("postgres store " + redact_url(url)) {
-    connect();
-    migrate();
+    try {
+        connect();
+        migrate();
+    } catch (...) {  // no destructor runs for a constructor that throws
+        stmts_.clear();
+        if (conn_ != nullptr) PQfinish(conn_);
+        conn_ = nullptr;
+        throw;
+    }
 }
 
 PgDb::~PgDb() {
@@ -254,7 +261,10 @@ void PgDb::connect() {
     conn_ = PQconnectdb(conninfo.c_str());
     if (conn_ == nullptr) throw std::runtime_error(label_ + ": cannot connect: out of memory");
     if (PQstatus(conn_) != CONNECTION_OK) {
-        throw std::runtime_error(label_ + ": cannot connect: " + one_line(PQerrorMessage(conn_)));
+        const std::string message = one_line(PQerrorMessage(conn_));
+        PQfinish(conn_);
+        conn_ = nullptr;  // the next call connects again
+        throw std::runtime_error(label_ + ": cannot connect: " + message);
     }
     PQsetNoticeProcessor(conn_, &ignore_notice, nullptr);
     ++generation_;
