@@ -49,7 +49,7 @@ test-asan: deps
 test-tsan: deps
 	cmake --preset ci-tsan >/dev/null
 	cmake --build --preset ci-tsan -j $(JOBS)
-	QCC_TEST_WORKERS=3 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	QCC_TEST_WORKERS=3 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	  scripts/test-postgres.sh ctest --preset ci-tsan -j $(JOBS) -E '^(e2e_|module_boundaries)'
 
 # libFuzzer targets (clang), each fuzzed for QCC_FUZZ_SECONDS (20) from its seed corpus, and the
