@@ -32,8 +32,9 @@ using StoreWrapper = std::function<std::unique_ptr<store::Store>(std::unique_ptr
 class ProxyFixture {
   public:
     /// `store_path` "" = a private in-memory store; a file path lets a second fixture reopen the
-    /// same state (restart tests); a PostgreSQL URL lets several fixtures share one database. `clock` (may be null) drives breakers, cooldowns and TTLs.
-    /// Warm-up is off unless asked for, so tests can count upstream connections exactly.
+    /// same state (restart tests); a PostgreSQL URL lets several fixtures share one database.
+    /// `clock` (may be null) drives breakers, cooldowns and TTLs. Warm-up is off unless asked for,
+    /// so tests can count upstream connections exactly.
     explicit ProxyFixture(std::vector<config::EndpointConfig> endpoints,
                           const std::function<void(config::Config&)>& tweak = {},
                           std::string store_path = "", const Clock* clock = nullptr,
