@@ -18,6 +18,17 @@ std::int64_t count_settings(Store& st, const std::vector<std::string>& keys) {
     return n;
 }
 
+// Hands `newest_first` to `append` oldest first, in batches of kBatch.
+template <class Record, class Append>
+void append_oldest_first(std::vector<Record>& newest_first, const Append& append) {
+    std::reverse(newest_first.begin(), newest_first.end());
+    for (std::size_t i = 0; i < newest_first.size(); i += kBatch) {
+        const auto end = std::min(newest_first.size(), i + kBatch);
+        append(std::vector<Record>(newest_first.begin() + static_cast<std::ptrdiff_t>(i),
+                                   newest_first.begin() + static_cast<std::ptrdiff_t>(end)));
+    }
+}
+
 // Every request id of `st`, oldest first.
 std::vector<std::int64_t> request_ids(Store& st) {
     std::vector<std::int64_t> ids;
@@ -73,21 +84,10 @@ std::vector<CopiedTable> copy_store(Store& from, Store& to,
     to.save_bindings(bindings);
 
     auto events = from.recent_events(kAll);
-    std::reverse(events.begin(), events.end());
-    for (std::size_t i = 0; i < events.size(); i += kBatch) {
-        const auto end = std::min(events.size(), i + kBatch);
-        to.append_events(
-            std::vector<EventRecord>(events.begin() + static_cast<std::ptrdiff_t>(i),
-                                     events.begin() + static_cast<std::ptrdiff_t>(end)));
-    }
+    append_oldest_first(events, [&](std::vector<EventRecord> b) { to.append_events(b); });
     auto checks = from.recent_health_checks(kAll);
-    std::reverse(checks.begin(), checks.end());
-    for (std::size_t i = 0; i < checks.size(); i += kBatch) {
-        const auto end = std::min(checks.size(), i + kBatch);
-        to.append_health_checks(
-            std::vector<HealthCheckRecord>(checks.begin() + static_cast<std::ptrdiff_t>(i),
-                                           checks.begin() + static_cast<std::ptrdiff_t>(end)));
-    }
+    append_oldest_first(checks,
+                        [&](std::vector<HealthCheckRecord> b) { to.append_health_checks(b); });
     say("history: " + std::to_string(events.size()) + " event(s), " +
         std::to_string(checks.size()) + " health check(s)");
 
