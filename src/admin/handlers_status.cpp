@@ -26,6 +26,19 @@ asio::awaitable<Reply> get_status(Call& c) {
     body["sessions"] = f.sessions;
     body["repins"] = f.repins;
     body["endpoints"] = std::move(rows);
+    body["instance_id"] = f.instance_id;
+    json::array fleet;
+    for (const auto& i : f.fleet) {
+        json::object o;
+        o["id"] = i.id;
+        o["address"] = i.address;
+        o["version"] = i.version;
+        o["started_at"] = i.started_at_unix_ms;
+        o["heartbeat_at"] = i.heartbeat_unix_ms;
+        o["self"] = i.id == f.instance_id;
+        fleet.push_back(std::move(o));
+    }
+    body["instances"] = std::move(fleet);
     co_return Reply(std::move(body));
 }
 

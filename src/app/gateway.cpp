@@ -1,10 +1,30 @@
 #include "app/gateway.hpp"
 
+#include <unistd.h>
+
+#include <array>
+
 #include "admin/json.hpp"
 #include "admin/json_text.hpp"
 #include "common/log.hpp"
 
 namespace qcc::app {
+
+namespace {
+/// Where this instance can be reached, for the fleet registry: the listen host (this machine's
+/// name when it listens on every address) and the bound port.
+std::string advertised_address(const std::string& listen, std::uint16_t port) {
+    const auto colon = listen.rfind(':');
+    std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+    if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
+        std::array<char, 256> name{};
+        if (::gethostname(name.data(), name.size() - 1) == 0 && name[0] != '\0') {
+            host = name.data();
+        }
+    }
+    return host + ":" + std::to_string(port);
+}
+}  // namespace
 
 void Gateway::LiveStates::on_state_event(const proxy::StateEvent& e) {
     if (hub_.has_subscribers()) hub_.publish("state", admin::to_json_text(admin::event_json(e)));
@@ -53,6 +73,7 @@ void Gateway::start() {
     controller_->start();
     started_ = true;
     server_->start();
+    controller_->set_address(advertised_address(cfg_.listen, server_->port()));
     start_warmup();
 }
 

@@ -1,5 +1,7 @@
 #include "cli/health_cmd.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 
 #include <boost/json.hpp>
@@ -96,6 +98,30 @@ std::string streams_text(const json::object& r) {
 Tone cooldown_tone(std::string_view cell) { return cell == "-" ? Tone::kDim : Tone::kWarn; }
 Tone quarantine_tone(std::string_view cell) { return cell == "-" ? Tone::kDim : Tone::kBad; }
 
+/// The instances sharing the server's store, when there are several (one PostgreSQL).
+void print_fleet(const json::object& doc) {
+    const auto& instances = json_arr(doc, "instances");
+    if (instances.size() < 2) return;
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    std::cout << "\n"
+              << instances.size()
+              << " instances share the store (each admits its share of per-key rate limits):\n";
+    Table t({"INSTANCE", "ADDRESS", "VERSION", "STARTED", "LAST SEEN"},
+            {false, false, false, false, true});
+    for (const auto& row : instances) {
+        if (!row.is_object()) continue;
+        const auto& r = row.as_object();
+        const auto seen = std::max<std::int64_t>(0, now - json_int(r, "heartbeat_at"));
+        t.add_row({json_str(r, "id") + (json_bool(r, "self") ? " (this one)" : ""),
+                   json_str(r, "address"), json_str(r, "version"),
+                   format_time(json_int(r, "started_at")),
+                   std::to_string(seen / 1000) + "s ago"});
+    }
+    t.print(std::cout);
+}
+
 void print_status(const json::object& doc) {
     Table t({"ENDPOINT", "TIER", "WEIGHT", "USABLE", "BREAKER", "COOLDOWN", "QUARANTINE", "STREAMS",
              "INFLIGHT", "OK/FAIL", "TTFB"},
@@ -121,6 +147,7 @@ void print_status(const json::object& doc) {
     t.print(std::cout);
     std::cout << "\nsessions bound: " << format_count(json_int(doc, "sessions"))
               << ", re-pins: " << format_count(json_int(doc, "repins")) << "\n";
+    print_fleet(doc);
 }
 
 int run_status(const StatusOptions& o) {

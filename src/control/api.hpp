@@ -15,6 +15,7 @@
 
 #include "proxy/health_state.hpp"
 #include "proxy/snapshots.hpp"
+#include "store/records.hpp"
 #include "store/store.hpp"
 #include "upstream/checker.hpp"
 
@@ -26,6 +27,10 @@ struct StatusFigures {
     std::uint64_t requests = 0, in_flight = 0, failovers = 0, repins = 0;
     std::uint64_t log_rows_dropped = 0;
     std::size_t sessions = 0;
+    /// This process's id in the fleet registry, and every live instance sharing the store (this
+    /// one included; heartbeat within the last 15 s), by id.
+    std::string instance_id;
+    std::vector<store::InstanceRecord> fleet;
 };
 
 class ControlApi {

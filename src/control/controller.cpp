@@ -10,6 +10,7 @@
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "common/system.hpp"
+#include "common/version.hpp"
 #include "upstream/adaptive_weight.hpp"
 #include "upstream/endpoint.hpp"
 #include "upstream/selector.hpp"
@@ -18,6 +19,28 @@ namespace qcc::control {
 
 namespace {
 constexpr std::size_t kMaxPendingChecks = 10'000;
+// The fleet registry: a heartbeat every 5 s; an instance silent for 15 s no longer counts.
+constexpr auto kHeartbeatEvery = std::chrono::seconds(5);
+constexpr std::int64_t kLiveForMs = 15'000;
+// Signals are read back this far (an instance's write may land after a later one's id).
+constexpr std::int64_t kSignalWindowMs = 10'000;
+// Budgets are raised to the shared request log's spend this often when instances share a store.
+constexpr auto kBudgetSyncEvery = std::chrono::seconds(5);
+
+/// What the request log says each key spent today and this month (UTC), by key name.
+std::map<std::string, std::pair<double, double>> spend_by_key(store::Store& st,
+                                                              std::int64_t now) {
+    std::map<std::string, std::pair<double, double>> out;
+    for (const auto& row : st.stats(store::StatsQuery{proxy::KeyMeter::day_start(now), now + 1,
+                                                      store::GroupBy::kClientKey, 0})) {
+        out[row.group].first = row.cost_usd;
+    }
+    for (const auto& row : st.stats(store::StatsQuery{proxy::KeyMeter::month_start(now), now + 1,
+                                                      store::GroupBy::kClientKey, 0})) {
+        out[row.group].second = row.cost_usd;
+    }
+    return out;
+}
 }  // namespace
 
 proxy::Policy load_policy(store::ConfigStore& store, std::vector<std::string>* warnings) {
@@ -25,7 +48,9 @@ proxy::Policy load_policy(store::ConfigStore& store, std::vector<std::string>* w
         [&store](std::string_view key) { return store.get_setting(key); }, warnings);
 }
 
-Controller::Controller(ControllerDeps deps) : deps_(std::move(deps)) {
+Controller::Controller(ControllerDeps deps)
+    : deps_(std::move(deps)), instance_id_(crypto::random_hex(6)) {
+    started_unix_ms_ = deps_.health.unix_ms();
     // Admin work (store reads and writes for the API) yields to the workers.
     boost::asio::post(admin_pool_, [] {
         sys::name_thread("qcc-admin");
@@ -60,23 +85,20 @@ std::shared_ptr<const proxy::KeySet> Controller::build_keys(store::Store& st) {
         auto limits = proxy::parse_key_limits(k.limits, &error);
         if (!limits) spdlog::error("client key {}: stored limits ignored: {}", k.name, error);
         auto& meter = meters_[k.name];
-        if (!meter) meter = std::make_shared<proxy::KeyMeter>();
+        if (!meter) {
+            meter = std::make_shared<proxy::KeyMeter>();
+            meter->set_fleet_size(fleet_size_);
+        }
         keys->push_back(
             proxy::ClientKey{k.name, k.key_hash, limits.value_or(proxy::KeyLimits{}), meter});
     }
     if (first && !keys->empty()) {
         const auto now = deps_.health.unix_ms();
-        const auto spent = [&](std::int64_t from) {
-            std::map<std::string, double> by_key;
-            for (const auto& row :
-                 st.stats(store::StatsQuery{from, now + 1, store::GroupBy::kClientKey, 0})) {
-                by_key[row.group] = row.cost_usd;
-            }
-            return by_key;
-        };
-        auto today = spent(proxy::KeyMeter::day_start(now));
-        auto month = spent(proxy::KeyMeter::month_start(now));
-        for (const auto& k : *keys) k.meter->seed_spend(today[k.name], month[k.name], now);
+        auto spent = spend_by_key(st, now);
+        for (const auto& k : *keys) {
+            const auto& [today, month] = spent[k.name];
+            k.meter->seed_spend(today, month, now);
+        }
     }
     return keys;
 }
@@ -182,6 +204,7 @@ void Controller::persist_state(bool force) {
     auto& health = deps_.health;
     const auto now_ns = health.now().time_since_epoch().count();
     std::vector<store::EndpointStateRecord> changed;
+    std::vector<store::SignalRecord> signals;
     for (const auto& ep : deps_.snapshots.endpoints()->endpoints) {
         auto& s = *ep->state;
         // Cooldowns end by the clock, not by an action: report the end here, once.
@@ -200,11 +223,14 @@ void Controller::persist_state(bool force) {
             cmp.updated_at = 0;
             if (cmp == rec) continue;
         }
+        signal_changes(prev == saved_states_.end() ? nullptr : &prev->second, rec, signals);
         saved_states_[ep->id] = rec;
         changed.push_back(std::move(rec));
     }
     if (!changed.empty()) deps_.store.save_endpoint_states(changed);
     auto events = health.drain_events();
+    signal_repins(events, signals);
+    if (!signals.empty()) deps_.store.append_signals(signals);
     if (events.empty()) return;
     std::vector<store::EventRecord> rows;
     rows.reserve(events.size());
@@ -213,6 +239,165 @@ void Controller::persist_state(bool force) {
                                           std::move(e.detail)});
     }
     deps_.store.append_events(rows);
+}
+
+void Controller::signal_changes(const store::EndpointStateRecord* prev,
+                                const store::EndpointStateRecord& rec,
+                                std::vector<store::SignalRecord>& out) const {
+    const bool was_quarantined = prev != nullptr && prev->quarantined;
+    const std::int64_t was_cooling = prev != nullptr ? prev->cooldown_until_unix_ms : 0;
+    const auto now_ms = deps_.health.unix_ms();
+    const auto signal = [&](const char* kind, std::int64_t until, const std::string& reason) {
+        out.push_back(store::SignalRecord{0, now_ms, instance_id_, rec.endpoint_id, kind, until,
+                                          reason});
+    };
+    if (rec.quarantined && !was_quarantined) signal("quarantine", 0, rec.quarantine_reason);
+    // A release lifts a quarantine, or ends a cooldown before its time.
+    if ((!rec.quarantined && was_quarantined) ||
+        (rec.cooldown_until_unix_ms == 0 && was_cooling > now_ms)) {
+        signal("release", 0, "");
+    }
+    if (rec.cooldown_until_unix_ms > was_cooling && rec.cooldown_until_unix_ms > now_ms) {
+        signal("cooldown", rec.cooldown_until_unix_ms, rec.cooldown_reason);
+    }
+}
+
+void Controller::signal_repins(const std::vector<proxy::StateEvent>& events,
+                               std::vector<store::SignalRecord>& out) const {
+    // A session moved to another endpoint here: the other instances move it too, so that a
+    // session whose requests reach several instances stays on one endpoint. (A new session
+    // needs no signal: every instance picks the same endpoint for it by rendezvous hashing.)
+    constexpr std::string_view kPrefix = "session ";
+    decltype(deps_.snapshots.endpoints()) set;
+    for (const auto& e : events) {
+        if (e.kind != "repin" || !e.detail.starts_with(kPrefix)) continue;
+        if (!set) set = deps_.snapshots.endpoints();
+        const auto it = std::find_if(set->endpoints.begin(), set->endpoints.end(),
+                                     [&](const auto& ep) { return ep->cfg.name == e.endpoint; });
+        if (it == set->endpoints.end()) continue;
+        out.push_back(store::SignalRecord{0, e.ts_unix_ms, instance_id_, (*it)->id, "bind", 0,
+                                          e.detail.substr(kPrefix.size())});
+    }
+}
+
+void Controller::apply_signals() {
+    auto& health = deps_.health;
+    const auto now_ms = health.unix_ms();
+    std::erase_if(applied_signals_,
+                  [&](const auto& e) { return e.second < now_ms - 2 * kSignalWindowMs; });
+    const auto set = deps_.snapshots.endpoints();
+    for (const auto& sig : deps_.store.load_signals_since(now_ms - kSignalWindowMs)) {
+        if (sig.instance == instance_id_ || !applied_signals_.emplace(sig.id, sig.ts_unix_ms).second) {
+            continue;
+        }
+        const auto it = std::find_if(set->endpoints.begin(), set->endpoints.end(),
+                                     [&](const auto& e) { return e->id == sig.endpoint_id; });
+        if (it == set->endpoints.end()) continue;
+        const auto& ep = **it;
+        auto& s = *ep.state;
+        // What was saved last is what this instance decided: adopting another's decision must
+        // not be signalled back as a change of its own.
+        auto saved = saved_states_.find(ep.id);
+        if (saved == saved_states_.end()) {
+            saved = saved_states_.emplace(ep.id, state_record(ep, health)).first;
+        }
+        if (sig.kind == "cooldown" && sig.until_unix_ms > now_ms) {
+            const auto until = health.from_unix_ms(sig.until_unix_ms).time_since_epoch().count();
+            auto prev = s.cooldown_until_ns.load();
+            while (prev < until && !s.cooldown_until_ns.compare_exchange_weak(prev, until)) {
+            }
+            if (prev >= until) continue;
+            s.set_cooldown_reason(sig.reason);
+            spdlog::info("endpoint {}: cooling down for {} ms ({}), as instance {} decided",
+                         ep.cfg.name, sig.until_unix_ms - now_ms, sig.reason, sig.instance);
+        } else if (sig.kind == "quarantine") {
+            if (s.quarantined.exchange(true)) continue;
+            s.set_quarantine_reason(sig.reason);
+            spdlog::warn("endpoint {}: quarantined ({}), as instance {} decided", ep.cfg.name,
+                         sig.reason, sig.instance);
+        } else if (sig.kind == "bind") {
+            // Re-pinned by another instance: bound here too, as a fresh use (never a re-pin of
+            // this instance's own, so not counted or reported twice).
+            health.affinity().bind(sig.reason, ep.id, health.unix_ms(), false);
+            continue;
+        } else if (sig.kind == "release") {
+            s.quarantined = false;
+            s.set_quarantine_reason("");
+            s.cooldown_until_ns = 0;
+            s.breaker.reset(health.now());
+            spdlog::info("endpoint {}: released, as instance {} decided", ep.cfg.name,
+                         sig.instance);
+        } else {
+            continue;
+        }
+        const auto now_rec = state_record(ep, health);
+        auto& rec = saved->second;
+        rec.cooldown_until_unix_ms = now_rec.cooldown_until_unix_ms;
+        rec.cooldown_reason = now_rec.cooldown_reason;
+        rec.quarantined = now_rec.quarantined;
+        rec.quarantine_reason = now_rec.quarantine_reason;
+    }
+}
+
+void Controller::heartbeat(SteadyTime now) {
+    if (last_heartbeat_ != SteadyTime{} && now - last_heartbeat_ < kHeartbeatEvery) return;
+    last_heartbeat_ = now;
+    const auto now_ms = deps_.health.unix_ms();
+    store::InstanceRecord self;
+    {
+        std::lock_guard lock(fleet_mu_);
+        self = store::InstanceRecord{instance_id_, address_, std::string(kVersion),
+                                     started_unix_ms_, now_ms};
+    }
+    auto& st = deps_.store;
+    st.heartbeat_instance(self);
+    std::vector<store::InstanceRecord> live;
+    for (auto& r : st.list_instances()) {
+        if (r.id == instance_id_ || r.heartbeat_unix_ms >= now_ms - kLiveForMs) {
+            live.push_back(std::move(r));
+        }
+    }
+    const int size = std::max<int>(1, static_cast<int>(live.size()));
+    if (size != fleet_size_) {
+        spdlog::info("fleet: {} instance(s) share the store; per-key rate limits are divided "
+                     "among them",
+                     size);
+        fleet_size_ = size;
+        for (auto& [name, meter] : meters_) meter->set_fleet_size(size);
+    }
+    std::lock_guard lock(fleet_mu_);
+    fleet_ = std::move(live);
+}
+
+void Controller::sync_budgets(SteadyTime now) {
+    if (fleet_size_ <= 1 || now - last_budget_sync_ < kBudgetSyncEvery) return;
+    last_budget_sync_ = now;
+    const auto keys = deps_.snapshots.keys();
+    if (!keys || std::none_of(keys->begin(), keys->end(), [](const auto& k) {
+            return k.limits.budget_daily_usd > 0 || k.limits.budget_monthly_usd > 0;
+        })) {
+        return;
+    }
+    const auto now_ms = deps_.health.unix_ms();
+    auto spent = spend_by_key(deps_.store, now_ms);
+    for (const auto& k : *keys) {
+        const auto& [today, month] = spent[k.name];
+        k.meter->raise_spend(today, month, now_ms);
+    }
+}
+
+void Controller::set_address(std::string address) {
+    {
+        std::lock_guard lock(fleet_mu_);
+        address_ = std::move(address);
+    }
+    std::lock_guard lock(tick_mu_);
+    last_heartbeat_ = SteadyTime{};
+    try {
+        heartbeat(deps_.health.now());
+    } catch (const std::exception& e) {
+        spdlog::error("fleet registry: {}", e.what());
+    }
 }
 
 void Controller::persist_bindings() {
@@ -260,6 +445,9 @@ StatusFigures Controller::figures() const {
     f.repins = c.repins.load();
     f.log_rows_dropped = deps_.writer.dropped();
     f.sessions = deps_.health.affinity().size();
+    f.instance_id = instance_id_;
+    std::lock_guard lock(fleet_mu_);
+    f.fleet = fleet_;
     return f;
 }
 
@@ -315,12 +503,15 @@ void Controller::tick() {
     update_adaptive_weights(*policy, now);
     schedule_recovery(*policy, now);
     persist_state(false);
+    apply_signals();
     std::vector<store::HealthCheckRecord> checks;
     {
         std::lock_guard checks_lock(checks_mu_);
         checks.swap(pending_checks_);
     }
     if (!checks.empty()) deps_.store.append_health_checks(checks);
+    heartbeat(now);
+    sync_budgets(now);
     if (now >= next_cleanup_) {
         next_cleanup_ = now + std::chrono::hours(24);
         run_cleanup();
@@ -488,6 +679,7 @@ void Controller::stop() {
             checks.swap(pending_checks_);
         }
         if (!checks.empty()) deps_.store.append_health_checks(checks);
+        deps_.store.remove_instance(instance_id_);  // leaves the fleet at once
     } catch (const std::exception& e) {
         spdlog::error("final persistence failed: {}", e.what());
     }

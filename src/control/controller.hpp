@@ -59,6 +59,8 @@ class Controller final : public ControlApi {
     void stop();
     /// One control pass now (tests; the control thread does this every second).
     void tick();
+    /// Where this instance listens (host:port), for the fleet registry; set once it is bound.
+    void set_address(std::string address);
     /// The endpoints to warm up at start (enabled ones).
     std::vector<std::shared_ptr<const upstream::Endpoint>> enabled_endpoints() const;
 
@@ -88,6 +90,15 @@ class Controller final : public ControlApi {
     void schedule_checks(const std::vector<std::shared_ptr<const upstream::Endpoint>>& eps);
     void on_check(const upstream::Endpoint& ep, const upstream::CheckResult& r);
     void run_cleanup();
+    void heartbeat(SteadyTime now);
+    void apply_signals();
+    void sync_budgets(SteadyTime now);
+    /// The shared-state signals for the differences between what was last saved and `rec`.
+    void signal_changes(const store::EndpointStateRecord* prev, const store::EndpointStateRecord& rec,
+                        std::vector<store::SignalRecord>& out) const;
+    /// "bind" signals for the sessions re-pinned here (so that other instances move them too).
+    void signal_repins(const std::vector<proxy::StateEvent>& events,
+                       std::vector<store::SignalRecord>& out) const;
 
     ControllerDeps deps_;
     boost::asio::thread_pool admin_pool_{1};
@@ -113,6 +124,17 @@ class Controller final : public ControlApi {
     std::shared_ptr<const proxy::KeySet> build_keys(store::Store& st);
     // Counters::unauthorized already counted in the store.
     std::uint64_t saved_unauthorized_ = 0;
+    // The fleet: instances sharing the store register with a heartbeat, pass each other their
+    // cooldowns, quarantines and releases as signals, and divide per-key rate limits.
+    const std::string instance_id_;
+    std::int64_t started_unix_ms_ = 0;
+    mutable std::mutex fleet_mu_;  // guards address_ and fleet_
+    std::string address_;
+    std::vector<store::InstanceRecord> fleet_;
+    int fleet_size_ = 1;
+    SteadyTime last_heartbeat_{};
+    SteadyTime last_budget_sync_{};
+    std::map<std::int64_t, std::int64_t> applied_signals_;  // signal id → its time (Unix ms)
     std::mutex checks_mu_;  // health-check results waiting for the store
     std::vector<store::HealthCheckRecord> pending_checks_;
 };

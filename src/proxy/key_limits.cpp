@@ -106,16 +106,17 @@ std::optional<KeyRefusal> KeyMeter::admit(std::string_view name, const KeyLimits
                         name, usd(day_micro_usd_.get(day) / kMicro), usd(limits.budget_daily_usd)),
             seconds_until(day + kDayMs, now), true};
     }
-    if (limits.tokens_per_minute > 0 && tokens_.get(minute) >= limits.tokens_per_minute) {
-        return KeyRefusal{fmt::format("client key {} used its {} tokens per minute", name,
-                                      limits.tokens_per_minute),
+    if (limits.tokens_per_minute > 0 && tokens_.get(minute) >= share(limits.tokens_per_minute)) {
+        return KeyRefusal{fmt::format("client key {} used its {} tokens per minute{}", name,
+                                      limits.tokens_per_minute, fleet_note(limits.tokens_per_minute)),
                           seconds_until(minute + kMinuteMs, now), false};
     }
     if (limits.requests_per_minute > 0) {
-        if (requests_.add(minute, 1) > limits.requests_per_minute) {
+        if (requests_.add(minute, 1) > share(limits.requests_per_minute)) {
             requests_.add(minute, -1);  // a refused request does not count
-            return KeyRefusal{fmt::format("client key {} is limited to {} requests per minute",
-                                          name, limits.requests_per_minute),
+            return KeyRefusal{fmt::format("client key {} is limited to {} requests per minute{}",
+                                          name, limits.requests_per_minute,
+                                          fleet_note(limits.requests_per_minute)),
                               seconds_until(minute + kMinuteMs, now), false};
         }
     } else {
@@ -143,6 +144,26 @@ std::string_view KeyMeter::add_usage(const KeyLimits& limits, std::int64_t token
 void KeyMeter::seed_spend(double today_usd, double this_month_usd, std::int64_t now) {
     day_micro_usd_.add(day_start(now), micro(today_usd));
     month_micro_usd_.add(month_start(now), micro(this_month_usd));
+}
+
+void KeyMeter::raise_spend(double today_usd, double this_month_usd, std::int64_t now) {
+    const auto day = day_start(now), month = month_start(now);
+    if (const auto more = micro(today_usd) - day_micro_usd_.get(day); more > 0) {
+        day_micro_usd_.add(day, more);
+    }
+    if (const auto more = micro(this_month_usd) - month_micro_usd_.get(month); more > 0) {
+        month_micro_usd_.add(month, more);
+    }
+}
+
+std::int64_t KeyMeter::share(std::int64_t limit) const {
+    const std::int64_t n = fleet_.load(std::memory_order_relaxed);
+    return n <= 1 ? limit : (limit + n - 1) / n;
+}
+
+std::string KeyMeter::fleet_note(std::int64_t limit) const {
+    const int n = fleet_size();
+    return n <= 1 ? std::string() : fmt::format(" ({} on each of {} instances)", share(limit), n);
 }
 
 KeyUsage KeyMeter::usage(std::int64_t now) const {

@@ -3,6 +3,10 @@
 // (atomics) and outlives key-set reloads, so a limit holds however the keys change. Windows are
 // fixed (a UTC minute, day, month); a burst at a window's edge may pass up to twice the per-minute
 // limit, and tokens and cost count when a request ends, so one request may overshoot a budget.
+// Several instances on one store each admit their share of a per-minute limit (the limit divided
+// by the number of live instances): the fleet holds the limit when the load balancer spreads a
+// key's requests evenly. Budgets are fleet-wide: each instance raises its spend to the shared
+// request log's every few seconds.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -60,6 +64,13 @@ class KeyMeter {
                                std::int64_t now_unix_ms);
     /// Starts the day and month with what the request log says was spent already (at start).
     void seed_spend(double today_usd, double this_month_usd, std::int64_t now_unix_ms);
+    /// Raises the day's and month's spend to what the shared request log says, when that is more
+    /// (other instances' requests); never lowers it.
+    void raise_spend(double today_usd, double this_month_usd, std::int64_t now_unix_ms);
+    /// How many instances share the key's rate limits (from the fleet registry): each admits its
+    /// share, the limit divided by the fleet size and rounded up. 1 = alone.
+    void set_fleet_size(int n) { fleet_.store(n < 1 ? 1 : n, std::memory_order_relaxed); }
+    int fleet_size() const { return fleet_.load(std::memory_order_relaxed); }
     KeyUsage usage(std::int64_t now_unix_ms) const;
 
     /// Window starts in Unix ms (UTC).
@@ -77,6 +88,11 @@ class KeyMeter {
         std::int64_t get(std::int64_t period) const;
     };
     Window requests_, tokens_, day_micro_usd_, month_micro_usd_;
+    std::atomic<int> fleet_{1};
+    /// This instance's share of a per-minute limit.
+    std::int64_t share(std::int64_t limit) const;
+    /// " (N on each of M instances)" when the limit is shared by a fleet, else "".
+    std::string fleet_note(std::int64_t limit) const;
 };
 
 /// A client key as the data path sees it: the name, the hash of the key, its limits and its meter

@@ -220,9 +220,31 @@ constexpr std::string_view kMigration10 = R"sql(
 ALTER TABLE client_keys ADD COLUMN limits TEXT NOT NULL DEFAULT '{}';
 )sql";
 
+// Several instances on one store: their registrations (heartbeat every few seconds) and the
+// resilience decisions (cooldown, quarantine, release) each makes for the others to apply.
+constexpr std::string_view kMigration11 = R"sql(
+CREATE TABLE instances (
+    id           TEXT PRIMARY KEY NOT NULL,
+    address      TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    started_at   INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL
+);
+CREATE TABLE endpoint_signals (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts          INTEGER NOT NULL,
+    instance    TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    until_ms    INTEGER NOT NULL DEFAULT 0,
+    reason      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX endpoint_signals_by_ts ON endpoint_signals (ts);
+)sql";
+
 constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
                                             kMigration5, kMigration6, kMigration7, kMigration8,
-                                            kMigration9, kMigration10};
+                                            kMigration9, kMigration10, kMigration11};
 
 }  // namespace
 

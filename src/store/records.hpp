@@ -53,6 +53,33 @@ struct BindingRecord {
     bool operator==(const BindingRecord&) const = default;
 };
 
+/// A running gateway instance sharing the store (several instances on one PostgreSQL): registered
+/// at start, its heartbeat refreshed every few seconds, removed when it stops.
+struct InstanceRecord {
+    std::string id;       // random, per process
+    std::string address;  // where it listens (host:port)
+    std::string version;  // QCC's version
+    std::int64_t started_at_unix_ms = 0;
+    std::int64_t heartbeat_unix_ms = 0;
+
+    bool operator==(const InstanceRecord&) const = default;
+};
+
+/// A resilience decision one instance made about an endpoint, for the other instances to apply:
+/// kind "cooldown" (until `until_unix_ms`), "quarantine" or "release". `id` and (when 0) the time
+/// are assigned by the store.
+struct SignalRecord {
+    std::int64_t id = 0;
+    std::int64_t ts_unix_ms = 0;
+    std::string instance;
+    std::string endpoint_id;
+    std::string kind;
+    std::int64_t until_unix_ms = 0;
+    std::string reason;
+
+    bool operator==(const SignalRecord&) const = default;
+};
+
 /// A health/state-change event (breaker open/half-open/close, cooldown start/end,
 /// quarantine/release, re-pin). `endpoint` identifies the endpoint as the caller chooses (empty =
 /// not about one endpoint); `id` is assigned by the store; `ts_unix_ms` 0 when appending = now.

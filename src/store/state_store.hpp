@@ -29,6 +29,17 @@ class StateStore {
     /// Every binding, least recently used first (so replaying them into an LRU keeps its order).
     virtual std::vector<BindingRecord> load_bindings() = 0;
 
+    /// Fleet membership (instances sharing this store): inserts or refreshes `r` by id.
+    virtual void heartbeat_instance(const InstanceRecord& r) = 0;
+    virtual void remove_instance(std::string_view id) = 0;
+    /// Every registered instance, by id (stale ones too: the caller decides which are live).
+    virtual std::vector<InstanceRecord> list_instances() = 0;
+
+    /// Resilience decisions shared between instances (cooldowns, quarantines, releases).
+    virtual void append_signals(const std::vector<SignalRecord>& signals) = 0;
+    /// The signals recorded at or after `ts_unix_ms`, oldest first.
+    virtual std::vector<SignalRecord> load_signals_since(std::int64_t ts_unix_ms) = 0;
+
     /// Dashboard sessions (the SHA-256 of the cookie, never the cookie; expiry in Unix ms): saved
     /// at login, deleted at logout, loaded at start so that a restart keeps browsers logged in.
     virtual void save_ui_session(std::string_view hash, std::int64_t expires_unix_ms) = 0;

@@ -113,7 +113,7 @@ std::optional<std::string> AffinityTable::lookup(std::string_view session,
 }
 
 bool AffinityTable::bind(std::string_view session, std::string_view endpoint_id,
-                         std::int64_t now_unix_ms) {
+                         std::int64_t now_unix_ms, bool count_repin) {
     auto& shard = shard_for(session);
     std::lock_guard lock(shard.mu);
     const auto it = shard.index.find(session);
@@ -125,7 +125,7 @@ bool AffinityTable::bind(std::string_view session, std::string_view endpoint_id,
         if (entry->endpoint_id != endpoint_id) entry->endpoint_id.assign(endpoint_id);
         entry->last_used_ms = std::max(entry->last_used_ms, now_unix_ms);
         shard.lru.splice(shard.lru.begin(), shard.lru, entry);
-        if (repin) repins_.fetch_add(1, std::memory_order_relaxed);
+        if (repin && count_repin) repins_.fetch_add(1, std::memory_order_relaxed);
         return repin;
     }
     shard.lru.push_front(Entry{std::string(session), std::string(endpoint_id), now_unix_ms});

@@ -51,8 +51,10 @@ class AffinityTable {
     std::optional<std::string> lookup(std::string_view session, std::int64_t now_unix_ms);
 
     /// Binds (or re-binds) the session and refreshes it. Returns true when this replaced a live
-    /// binding to a DIFFERENT endpoint (a re-pin: it costs prompt-cache writes, so it is counted).
-    bool bind(std::string_view session, std::string_view endpoint_id, std::int64_t now_unix_ms);
+    /// binding to a DIFFERENT endpoint (a re-pin: it costs prompt-cache writes, so it is counted
+    /// unless `count_repin` is false, as for a move another instance made and counted).
+    bool bind(std::string_view session, std::string_view endpoint_id, std::int64_t now_unix_ms,
+              bool count_repin = true);
 
     /// Forgets the session's binding, if any.
     void erase(std::string_view session);

@@ -79,6 +79,19 @@ class GatedStore final : public store::Store {
         return inner_->delete_bindings_before(ms);
     }
     std::vector<store::BindingRecord> load_bindings() override { return inner_->load_bindings(); }
+    void heartbeat_instance(const store::InstanceRecord& r) override {
+        inner_->heartbeat_instance(r);
+    }
+    void remove_instance(std::string_view id) override { inner_->remove_instance(id); }
+    std::vector<store::InstanceRecord> list_instances() override {
+        return inner_->list_instances();
+    }
+    void append_signals(const std::vector<store::SignalRecord>& s) override {
+        inner_->append_signals(s);
+    }
+    std::vector<store::SignalRecord> load_signals_since(std::int64_t ts) override {
+        return inner_->load_signals_since(ts);
+    }
     void save_ui_session(std::string_view hash, std::int64_t expires) override {
         inner_->save_ui_session(hash, expires);
     }

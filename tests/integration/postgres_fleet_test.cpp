@@ -1,8 +1,13 @@
 // Several gateways on one PostgreSQL database (QCC_TEST_POSTGRES, a throwaway cluster started by
 // the test command; skipped when it is not set): an edit made through one instance's admin API
-// serves traffic on the others, and every instance's requests land in the one request log.
+// serves traffic on the others, every instance's requests land in the one request log, the
+// instances know each other, share quarantines, cooldowns and releases, and divide per-key rate
+// limits among them.
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <memory>
+#include <set>
 #include <string>
 
 #include <boost/json.hpp>
@@ -140,6 +145,204 @@ TEST(PostgresFleet, AKeyCreatedOnOneInstanceAuthenticatesOnAnotherAndRevokingItE
     ASSERT_EQ(admin_call(a.port(), "DELETE", "/api/keys/alice").status, 200);
     EXPECT_TRUE(eventually([&] { return send_with(b) == 401; }));
     EXPECT_EQ(send_with(a), 401);
+}
+
+/// The instances `p`'s /api/status lists (ids), and whether exactly one of them is `p` itself.
+std::set<std::string> fleet_of(ProxyFixture& p, bool* self_listed_once = nullptr) {
+    const auto r = admin_call(p.port(), "GET", "/api/status");
+    EXPECT_EQ(r.status, 200) << r.response.body;
+    std::set<std::string> ids;
+    if (r.status != 200) return ids;
+    int selves = 0;
+    for (const auto& i : r.json.at("instances").as_array()) {
+        const auto& o = i.as_object();
+        ids.emplace(o.at("id").as_string());
+        if (o.at("self").as_bool()) {
+            ++selves;
+            EXPECT_EQ(o.at("id"), r.json.at("instance_id"));
+            EXPECT_EQ(o.at("address").as_string(), "127.0.0.1:" + std::to_string(p.port()));
+        }
+    }
+    if (self_listed_once != nullptr) *self_listed_once = selves == 1;
+    return ids;
+}
+
+/// Awaits every instance in `all` listing exactly `n` instances, itself among them.
+bool fleet_settles(std::initializer_list<ProxyFixture*> all, std::size_t n) {
+    // Heartbeats come every 5 s; an instance counts as gone once it stopped or was silent 15 s.
+    return eventually(
+        [&] {
+            for (ProxyFixture* p : all) {
+                bool self = false;
+                if (fleet_of(*p, &self).size() != n || !self) return false;
+            }
+            return true;
+        },
+        std::chrono::seconds(30));
+}
+
+/// Three gateways on one database with endpoints a (tier 1) and b (tier 2).
+struct ThreeOnOneDatabase {
+    SharedDatabase db;
+    FakeUpstream a, b;
+    std::unique_ptr<ProxyFixture> p1, p2, p3;
+
+    ThreeOnOneDatabase() {
+        if (!db.available()) return;
+        auto make = [&] {
+            return std::make_unique<ProxyFixture>(
+                std::vector{endpoint_config("a", a.base_url(), 1),
+                            endpoint_config("b", b.base_url(), 2)},
+                std::function<void(config::Config&)>{}, db.url());
+        };
+        p1 = make();
+        p2 = make();
+        p3 = make();
+    }
+};
+
+TEST(PostgresFleet, InstancesListEachOtherAndAStoppedOneLeaves) {
+    ThreeOnOneDatabase f;
+    REQUIRE_POSTGRES(f.db);
+    ASSERT_TRUE(fleet_settles({f.p1.get(), f.p2.get(), f.p3.get()}, 3));
+    const auto ids = fleet_of(*f.p1);
+    EXPECT_EQ(fleet_of(*f.p2), ids);
+    EXPECT_EQ(fleet_of(*f.p3), ids);
+
+    const auto status = admin_call(f.p3->port(), "GET", "/api/status");
+    const std::string gone(status.json.at("instance_id").as_string());
+    f.p3.reset();  // a clean stop removes it from the registry at once
+    ASSERT_TRUE(fleet_settles({f.p1.get(), f.p2.get()}, 2));
+    EXPECT_EQ(fleet_of(*f.p1).count(gone), 0u);
+}
+
+TEST(PostgresFleet, AQuarantineDecidedByOneInstanceIsKeptByAllAndAReleaseLiftsItEverywhere) {
+    ThreeOnOneDatabase f;
+    REQUIRE_POSTGRES(f.db);
+    f.a.push(sim::Reply::error(401, "authentication_error", "invalid x-api-key"));
+    EXPECT_EQ(f.p1->send_messages().header("x-qcc-endpoint"), "b");
+    ASSERT_TRUE(f.p1->state("a").quarantined.load());
+
+    for (ProxyFixture* other : {f.p2.get(), f.p3.get()}) {
+        EXPECT_TRUE(eventually([&] { return other->state("a").quarantined.load(); }))
+            << "instance on port " << other->port() << " still sends to the quarantined endpoint";
+        EXPECT_EQ(other->state("a").quarantine_reason(), "auth_failed");
+        EXPECT_EQ(other->send_messages().header("x-qcc-endpoint"), "b");
+    }
+    EXPECT_EQ(f.a.request_count(), 1u) << "only the first instance learned it the hard way";
+
+    // Released through another instance (what `qcc endpoint release a` does): lifted everywhere.
+    ASSERT_EQ(admin_call(f.p3->port(), "POST", "/api/endpoints/a/release").status, 200);
+    for (ProxyFixture* other : {f.p1.get(), f.p2.get()}) {
+        EXPECT_TRUE(eventually([&] { return !other->state("a").quarantined.load(); }));
+        EXPECT_EQ(other->send_messages().header("x-qcc-endpoint"), "a");
+    }
+}
+
+TEST(PostgresFleet, ACooldownFromA429OnOneInstanceIsHonouredByTheOthers) {
+    ThreeOnOneDatabase f;
+    REQUIRE_POSTGRES(f.db);
+    auto limited = sim::Reply::error(429, "rate_limit_error", "slow down");
+    limited.headers.emplace_back("retry-after", "120");
+    f.a.push(limited);
+    EXPECT_EQ(f.p2->send_messages().header("x-qcc-endpoint"), "b");
+    const auto until = f.p2->state("a").cooldown_until_ns.load();
+    ASSERT_GT(until, 0);
+
+    for (ProxyFixture* other : {f.p1.get(), f.p3.get()}) {
+        EXPECT_TRUE(eventually([&] { return other->state("a").cooldown_until_ns.load() > 0; }))
+            << "instance on port " << other->port() << " never learned of the cooldown";
+        EXPECT_EQ(other->send_messages().header("x-qcc-endpoint"), "b");
+        EXPECT_FALSE(other->state("a").quarantined.load()) << "a 429 is not a quarantine";
+    }
+    EXPECT_EQ(f.a.request_count(), 1u) << "the other instances did not hit the limited endpoint";
+
+    ASSERT_EQ(admin_call(f.p1->port(), "POST", "/api/endpoints/a/release").status, 200);
+    EXPECT_TRUE(eventually([&] { return f.p3->state("a").cooldown_until_ns.load() == 0; }));
+    EXPECT_EQ(f.p3->send_messages().header("x-qcc-endpoint"), "a");
+}
+
+TEST(PostgresFleet, ASessionAlternatingBetweenInstancesStaysOnOneEndpointAfterARepin) {
+    ThreeOnOneDatabase f;
+    REQUIRE_POSTGRES(f.db);
+    const std::string session = "5b1c2d3e-0000-4000-8000-00000000f1ee";
+    // Unbound, every instance picks the same endpoint for the session.
+    for (ProxyFixture* p : {f.p1.get(), f.p2.get(), f.p3.get()}) {
+        EXPECT_EQ(p->send_messages(session).header("x-qcc-endpoint"), "a");
+    }
+    // One failure on the instance that happens to get the next request moves the session to b.
+    f.a.push(sim::Reply::error(503, "api_error", "once"));
+    EXPECT_EQ(f.p1->send_messages(session).header("x-qcc-endpoint"), "b");
+    EXPECT_EQ(f.p1->gateway().health().counters().repins.load(), 1u);
+
+    // The others follow the move although a works again for them.
+    for (ProxyFixture* other : {f.p2.get(), f.p3.get()}) {
+        EXPECT_TRUE(eventually([&] {
+            return other->send_messages(session).header("x-qcc-endpoint") == "b";
+        })) << "instance on port "
+            << other->port() << " keeps the session on a";
+    }
+    for (int round = 0; round < 3; ++round) {
+        for (ProxyFixture* p : {f.p1.get(), f.p2.get(), f.p3.get()}) {
+            EXPECT_EQ(p->send_messages(session).header("x-qcc-endpoint"), "b");
+        }
+    }
+    // Following another instance's move is not a re-pin of one's own.
+    EXPECT_EQ(f.p2->gateway().health().counters().repins.load(), 0u);
+}
+
+TEST(PostgresFleet, APerKeyRateLimitHoldsForTheFleetWithRequestsSpreadEvenly) {
+    ThreeOnOneDatabase f;
+    REQUIRE_POSTGRES(f.db);
+    ASSERT_TRUE(fleet_settles({f.p1.get(), f.p2.get(), f.p3.get()}, 3));
+    std::vector<ProxyFixture*> all{f.p1.get(), f.p2.get(), f.p3.get()};
+    auto send_with = [](ProxyFixture& p, const std::string& key) {
+        TestClient client(p.port());
+        auto headers = ProxyFixture::client_headers(false);
+        headers.emplace_back("x-api-key", key);
+        return client.request("POST", "/v1/messages", headers, ProxyFixture::messages_body(false));
+    };
+    auto minute = [] {
+        return std::chrono::duration_cast<std::chrono::minutes>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    // 30 requests per minute for the fleet: 10 on each instance. Should the minute turn during
+    // an attempt, its counts start over: try again with a fresh key (the next attempt starts
+    // right after the turn).
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const std::string name = "fleet-" + std::to_string(attempt);
+        const auto created = admin_call(f.p1->port(), "POST", "/api/keys",
+                                        R"({"name":")" + name +
+                                            R"(","limits":{"requests_per_minute":30}})");
+        ASSERT_EQ(created.status, 201) << created.response.body;
+        const std::string key(created.json.at("key").as_string());
+        const auto first_minute = minute();
+        int ok = 0, limited = 0;
+        std::string message;
+        for (ProxyFixture* p : all) {  // known everywhere (a 401 does not count)
+            ASSERT_TRUE(eventually([&] { return send_with(*p, key).status == 200; }));
+            ++ok;
+        }
+        for (int round = 0; round < 12; ++round) {  // a load balancer spreading requests evenly
+            for (ProxyFixture* p : all) {
+                const auto r = send_with(*p, key);
+                if (r.status == 200) ++ok;
+                if (r.status == 429) {
+                    ++limited;
+                    message = r.body;
+                }
+            }
+        }
+        if (minute() != first_minute) continue;
+        EXPECT_EQ(ok, 30);
+        EXPECT_EQ(limited, 3 * 13 - 30);
+        EXPECT_NE(message.find("limited to 30 requests per minute (10 on each of 3 instances)"),
+                  std::string::npos)
+            << message;
+        return;
+    }
+    FAIL() << "two attempts crossed a minute boundary";
 }
 
 TEST(PostgresFleet, MigrateCopiesAWorkingSqliteStoreIntoAnEmptyDatabase) {

@@ -551,6 +551,15 @@ CleanupResult SqlStore::cleanup(std::int64_t now_unix_ms, const RetentionPolicy&
                          "(SELECT minute FROM unauthorized_minutes WHERE minute < ?1 LIMIT ?2)",
                          now_unix_ms - p.rollups_ms - kMinuteMs + 1);
     }
+    // Shared resilience signals matter for seconds; an instance silent for a day is gone.
+    delete_in_chunks(db_,
+                     "DELETE FROM endpoint_signals WHERE id IN "
+                     "(SELECT id FROM endpoint_signals WHERE ts < ?1 LIMIT ?2)",
+                     now_unix_ms - kHourMs);
+    delete_in_chunks(db_,
+                     "DELETE FROM instances WHERE id IN "
+                     "(SELECT id FROM instances WHERE heartbeat_at < ?1 LIMIT ?2)",
+                     now_unix_ms - 24 * kHourMs);
     std::lock_guard lock(db_.mu());
     db_.reclaim_space();
     return result;

@@ -40,6 +40,11 @@ class SqlStore final : public Store {
     void save_bindings(const std::vector<BindingRecord>& bindings) override;
     std::size_t delete_bindings_before(std::int64_t unix_ms) override;
     std::vector<BindingRecord> load_bindings() override;
+    void heartbeat_instance(const InstanceRecord& r) override;
+    void remove_instance(std::string_view id) override;
+    std::vector<InstanceRecord> list_instances() override;
+    void append_signals(const std::vector<SignalRecord>& signals) override;
+    std::vector<SignalRecord> load_signals_since(std::int64_t ts_unix_ms) override;
     void save_ui_session(std::string_view hash, std::int64_t expires_unix_ms) override;
     void delete_ui_session(std::string_view hash) override;
     std::vector<std::pair<std::string, std::int64_t>> load_ui_sessions(

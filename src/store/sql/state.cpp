@@ -103,6 +103,71 @@ std::vector<BindingRecord> SqlStore::load_bindings() {
     return out;
 }
 
+void SqlStore::heartbeat_instance(const InstanceRecord& r) {
+    std::lock_guard lock(db_.mu());
+    Query q(db_,
+            "INSERT INTO instances (id, address, version, started_at, heartbeat_at) "
+            "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
+            "address = excluded.address, version = excluded.version, "
+            "heartbeat_at = excluded.heartbeat_at");
+    q.bind_text(1, r.id)
+        .bind_text(2, r.address)
+        .bind_text(3, r.version)
+        .bind_int(4, r.started_at_unix_ms)
+        .bind_int(5, r.heartbeat_unix_ms)
+        .run();
+}
+
+void SqlStore::remove_instance(std::string_view id) {
+    std::lock_guard lock(db_.mu());
+    Query q(db_, "DELETE FROM instances WHERE id = ?1");
+    q.bind_text(1, id).run();
+}
+
+std::vector<InstanceRecord> SqlStore::list_instances() {
+    std::lock_guard lock(db_.mu());
+    std::vector<InstanceRecord> out;
+    Query q(db_,
+            "SELECT id, address, version, started_at, heartbeat_at FROM instances ORDER BY id");
+    while (q.step()) out.push_back({q.text(0), q.text(1), q.text(2), q.integer(3), q.integer(4)});
+    return out;
+}
+
+void SqlStore::append_signals(const std::vector<SignalRecord>& signals) {
+    if (signals.empty()) return;
+    std::lock_guard lock(db_.mu());
+    Transaction tx(db_);
+    const std::int64_t now = now_ms();
+    Query q(db_,
+            "INSERT INTO endpoint_signals (ts, instance, endpoint_id, kind, until_ms, reason) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    for (const auto& s : signals) {
+        q.bind_int(1, s.ts_unix_ms != 0 ? s.ts_unix_ms : now)
+            .bind_text(2, s.instance)
+            .bind_text(3, s.endpoint_id)
+            .bind_text(4, s.kind)
+            .bind_int(5, s.until_unix_ms)
+            .bind_text(6, s.reason)
+            .run();
+        q.reset();
+    }
+    tx.commit();
+}
+
+std::vector<SignalRecord> SqlStore::load_signals_since(std::int64_t ts_unix_ms) {
+    std::lock_guard lock(db_.mu());
+    std::vector<SignalRecord> out;
+    Query q(db_,
+            "SELECT id, ts, instance, endpoint_id, kind, until_ms, reason FROM endpoint_signals "
+            "WHERE ts >= ?1 ORDER BY id");
+    q.bind_int(1, ts_unix_ms);
+    while (q.step()) {
+        out.push_back(SignalRecord{q.integer(0), q.integer(1), q.text(2), q.text(3), q.text(4),
+                                   q.integer(5), q.text(6)});
+    }
+    return out;
+}
+
 void SqlStore::save_ui_session(std::string_view hash, std::int64_t expires_unix_ms) {
     std::lock_guard lock(db_.mu());
     Query q(db_,

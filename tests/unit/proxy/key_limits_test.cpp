@@ -85,6 +85,53 @@ TEST(KeyLimits, AMonthlyBudgetCountsEveryDayOfTheMonth) {
     EXPECT_FALSE(m.admit("dan", l, kNewYearsEve + 30'000));  // January
 }
 
+TEST(KeyLimits, AFleetSharesPerMinuteLimitsAndSaysSo) {
+    KeyMeter m;
+    KeyLimits l;
+    l.requests_per_minute = 10;
+    l.tokens_per_minute = 100;
+    EXPECT_EQ(m.fleet_size(), 1);
+    m.set_fleet_size(3);  // each of three instances admits ceil(10 / 3) = 4 requests
+    EXPECT_EQ(m.fleet_size(), 3);
+    for (int i = 0; i < 4; ++i) EXPECT_FALSE(m.admit("erin", l, kNewYearsEve)) << i;
+    auto refused = m.admit("erin", l, kNewYearsEve);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->message,
+              "client key erin is limited to 10 requests per minute (4 on each of 3 instances)");
+
+    // Tokens: ceil(100 / 3) = 34 here.
+    KeyMeter t;
+    KeyLimits tl;
+    tl.tokens_per_minute = 100;
+    t.set_fleet_size(3);
+    t.add_usage(tl, 33, 0, kNewYearsEve);
+    EXPECT_FALSE(t.admit("erin", tl, kNewYearsEve));
+    t.add_usage(tl, 1, 0, kNewYearsEve);
+    refused = t.admit("erin", tl, kNewYearsEve);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->message,
+              "client key erin used its 100 tokens per minute (34 on each of 3 instances)");
+
+    // Back to one instance: the whole limit again; nonsense sizes count as alone.
+    t.set_fleet_size(0);
+    EXPECT_EQ(t.fleet_size(), 1);
+    EXPECT_FALSE(t.admit("erin", tl, kNewYearsEve));
+}
+
+TEST(KeyLimits, SharedSpendOnlyEverRaisesTheMeter) {
+    KeyMeter m;
+    KeyLimits l;
+    l.budget_daily_usd = 1;
+    m.add_usage(l, 10, 0.25, kNewYearsEve);
+    m.raise_spend(0.10, 0.10, kNewYearsEve);  // the shared log lags behind: keep what we know
+    EXPECT_EQ(m.usage(kNewYearsEve).spent_today_usd, 0.25);
+    m.raise_spend(1.0, 3.0, kNewYearsEve);  // other instances spent the rest
+    EXPECT_EQ(m.usage(kNewYearsEve).spent_today_usd, 1.0);
+    EXPECT_EQ(m.usage(kNewYearsEve).spent_this_month_usd, 3.0);
+    EXPECT_TRUE(m.admit("fay", l, kNewYearsEve));
+    EXPECT_FALSE(m.admit("fay", l, kNewYearsEve + 30'000));  // the next day starts at zero
+}
+
 TEST(KeyLimits, ParseValidatesAndRoundTrips) {
     std::string error;
     const auto l = parse_key_limits(

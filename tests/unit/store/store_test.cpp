@@ -550,6 +550,73 @@ TEST_P(StoreTest, BindingsRoundTripUpsertAndExpiry) {
     EXPECT_TRUE(store->load_bindings().empty());
 }
 
+TEST_P(StoreTest, InstancesHeartbeatListAndRemove) {
+    auto store = open();
+    EXPECT_TRUE(store->list_instances().empty());
+    store->heartbeat_instance({"b2", "127.0.0.1:7001", "0.3.0", 1000, 1500});
+    store->heartbeat_instance({"a1", "127.0.0.1:7000", "0.3.0", 900, 1400});
+    // A heartbeat refreshes the row by id: address, version and heartbeat change, the start stays.
+    store->heartbeat_instance({"b2", "10.0.0.2:7001", "0.3.1", 5555, 2500});
+    EXPECT_EQ(store->list_instances(),
+              (std::vector<InstanceRecord>{{"a1", "127.0.0.1:7000", "0.3.0", 900, 1400},
+                                           {"b2", "10.0.0.2:7001", "0.3.1", 1000, 2500}}));
+    store->remove_instance("a1");
+    store->remove_instance("missing");
+    EXPECT_EQ(store->list_instances(),
+              (std::vector<InstanceRecord>{{"b2", "10.0.0.2:7001", "0.3.1", 1000, 2500}}));
+}
+
+TEST_P(StoreTest, SignalsAppendAndLoadSince) {
+    auto store = open();
+    EXPECT_TRUE(store->load_signals_since(0).empty());
+    store->append_signals({});
+    store->append_signals({{0, 1000, "i1", "ep-a", "quarantine", 0, "HTTP 401"},
+                           {0, 3000, "i1", "ep-b", "cooldown", 63000, "HTTP 429"}});
+    store->append_signals({{0, 2000, "i2", "ep-a", "release", 0, "endpoint set"}});
+
+    // In the order they were recorded (ids grow), from the given time on (inclusive).
+    const auto all = store->load_signals_since(1000);
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_LT(all[0].id, all[1].id);
+    EXPECT_LT(all[1].id, all[2].id);
+    EXPECT_EQ(all[0], (SignalRecord{all[0].id, 1000, "i1", "ep-a", "quarantine", 0, "HTTP 401"}));
+    EXPECT_EQ(all[1], (SignalRecord{all[1].id, 3000, "i1", "ep-b", "cooldown", 63000, "HTTP 429"}));
+    EXPECT_EQ(all[2], (SignalRecord{all[2].id, 2000, "i2", "ep-a", "release", 0, "endpoint set"}));
+
+    const auto later = store->load_signals_since(2000);
+    ASSERT_EQ(later.size(), 2u);
+    EXPECT_EQ(later[0].kind, "cooldown");
+    EXPECT_EQ(later[1].kind, "release");
+    EXPECT_TRUE(store->load_signals_since(3001).empty());
+
+    // Without a time, the store stamps the signal with the time it was appended.
+    const std::int64_t before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+    store->append_signals({{0, 0, "i3", "ep-c", "quarantine", 0, ""}});
+    const auto stamped = store->load_signals_since(before);
+    ASSERT_EQ(stamped.size(), 1u);
+    EXPECT_EQ(stamped[0].instance, "i3");
+    EXPECT_GE(stamped[0].ts_unix_ms, before);
+}
+
+TEST_P(StoreTest, CleanupDropsOldSignalsAndSilentInstances) {
+    auto store = open();
+    const std::int64_t now = 400LL * 24 * 3600 * 1000;
+    const std::int64_t hour = 3600LL * 1000;
+    store->append_signals({{0, now - 2 * hour, "i1", "ep-a", "quarantine", 0, ""},
+                           {0, now - hour / 2, "i1", "ep-a", "release", 0, ""}});
+    store->heartbeat_instance({"gone", "h:1", "v", now - 30 * hour, now - 25 * hour});
+    store->heartbeat_instance({"alive", "h:2", "v", now - 30 * hour, now - 1000});
+    store->cleanup(now, RetentionPolicy{});
+    const auto left = store->load_signals_since(0);
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0].kind, "release");
+    const auto instances = store->list_instances();
+    ASSERT_EQ(instances.size(), 1u);
+    EXPECT_EQ(instances[0].id, "alive");
+}
+
 TEST_P(StoreTest, EventsAppendAndRecent) {
     auto store = open();
     EXPECT_TRUE(store->recent_events(10).empty());

@@ -97,6 +97,11 @@ class FakeStore final : public Store {
     void save_bindings(const std::vector<BindingRecord>&) override {}
     std::size_t delete_bindings_before(std::int64_t) override { return 0; }
     std::vector<BindingRecord> load_bindings() override { return {}; }
+    void heartbeat_instance(const InstanceRecord&) override {}
+    void remove_instance(std::string_view) override {}
+    std::vector<InstanceRecord> list_instances() override { return {}; }
+    void append_signals(const std::vector<SignalRecord>&) override {}
+    std::vector<SignalRecord> load_signals_since(std::int64_t) override { return {}; }
     void save_ui_session(std::string_view, std::int64_t) override {}
     void delete_ui_session(std::string_view) override {}
     std::vector<std::pair<std::string, std::int64_t>> load_ui_sessions(std::int64_t) override {

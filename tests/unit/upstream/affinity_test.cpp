@@ -45,6 +45,16 @@ TEST(AffinityTable, BindThenLookupReturnsEndpoint) {
     EXPECT_EQ(t.repins(), 0u);
 }
 
+TEST(AffinityTable, AMoveMadeElsewhereRebindsWithoutCountingARepin) {
+    AffinityTable t(policy());
+    t.bind("s1", "ep-a", kT0);
+    EXPECT_TRUE(t.bind("s1", "ep-b", kT0 + 1, false));  // still says it moved the session
+    EXPECT_EQ(t.lookup("s1", kT0 + 2), "ep-b");
+    EXPECT_EQ(t.repins(), 0u);
+    EXPECT_TRUE(t.bind("s1", "ep-a", kT0 + 3));
+    EXPECT_EQ(t.repins(), 1u);
+}
+
 TEST(AffinityTable, BindingExpiresAfterIdleTtl) {
     AffinityTable t(policy());
     t.bind("s1", "ep-a", kT0);
