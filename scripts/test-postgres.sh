@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: scripts/test-postgres.sh CMD ARGS...
+# Usage: scripts/test-postgres.sh [--own] CMD ARGS...
 #
 # Runs CMD with QCC_TEST_POSTGRES set to a libpq connection URL for a throwaway PostgreSQL cluster:
 # initdb in a fresh temporary directory, no TCP port (a Unix socket in that directory only), fsync
@@ -8,7 +8,10 @@
 #
 # When PostgreSQL cannot start (no server installed, initdb fails, ...) it says so on one line and
 # runs CMD without QCC_TEST_POSTGRES: the PostgreSQL store tests skip, the SQLite ones still run.
-# When QCC_TEST_POSTGRES is already set, CMD runs against that server and none is started.
+# When QCC_TEST_POSTGRES is already set, CMD runs against that server and none is started, unless
+# --own is given: then CMD always gets a cluster of its own (a test that stops and restarts the
+# server), and QCC_TEST_POSTGRES_CTL names a script that does so: `$QCC_TEST_POSTGRES_CTL stop`
+# (fast shutdown) and `$QCC_TEST_POSTGRES_CTL start` (same socket, waits until it accepts).
 #
 # The server binaries (initdb, pg_ctl, postgres) come from QCC_PG_BINDIR when set (only there),
 # else `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin, else initdb on PATH.
@@ -16,12 +19,18 @@
 # package creates it), or as a system user qcc-pg-test created for this.
 set -uo pipefail
 
+own=0
+if [[ "${1:-}" == "--own" ]]; then
+  own=1
+  shift
+fi
+
 if (($# == 0)); then
   echo "usage: $0 CMD [ARGS...]  (runs CMD with QCC_TEST_POSTGRES set: a throwaway PostgreSQL)" >&2
   exit 2
 fi
 
-if [[ -n "${QCC_TEST_POSTGRES:-}" ]]; then
+if ((!own)) && [[ -n "${QCC_TEST_POSTGRES:-}" ]]; then
   echo "test-postgres: using the PostgreSQL in QCC_TEST_POSTGRES from the environment" >&2
   exec "$@"
 fi
@@ -227,6 +236,22 @@ start_cluster() {
   done
   ((ok)) || { fail "not ready after 30 s: $(last_line "$tmp/log")"; return; }
 
+  # The stop/start script for --own (the same options as above).
+  {
+    echo '#!/usr/bin/env bash'
+    echo 'set -euo pipefail'
+    printf 'run() { cd %q && ' "$tmp"
+    if [[ -n "$pg_user" ]]; then printf '%q -u %q -- ' "$runuser_bin" "$pg_user"; fi
+    echo '"$@"; }'
+    echo 'case "${1:-}" in'
+    printf '  stop) run %q -D %q -m fast -w -t 30 stop ;;\n' "$bindir/pg_ctl" "$data"
+    printf '  start) run %q -D %q -w -t 30 start -l %q -o %q ;;\n' "$bindir/pg_ctl" "$data" \
+      "$tmp/log" "$opts"
+    echo '  *) echo "usage: $0 stop|start" >&2; exit 2 ;;'
+    echo 'esac'
+  } >"$tmp/ctl"
+  chmod 755 "$tmp/ctl"
+
   url="postgresql://postgres@/postgres?host=$tmp&port=$PG_PORT"
   local psql=$bindir/psql
   [[ -x "$psql" ]] || psql=$(command -v psql) || { fail "psql not found"; return; }
@@ -245,11 +270,12 @@ if start_cluster; then
   pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null | tr -d '[:space:]')
   echo "test-postgres: throwaway PostgreSQL $version at $tmp (pid $pid)" >&2
   export QCC_TEST_POSTGRES=$url
+  if ((own)); then export QCC_TEST_POSTGRES_CTL=$tmp/ctl; else unset QCC_TEST_POSTGRES_CTL; fi
 else
   echo "test-postgres: PostgreSQL could not start ($reason); the PostgreSQL store tests will be" \
     "skipped, the SQLite ones run" >&2
   cleanup
-  unset QCC_TEST_POSTGRES
+  unset QCC_TEST_POSTGRES QCC_TEST_POSTGRES_CTL
 fi
 
 # CMD runs in the background so that a signal reaches the trap at once (a foreground command would

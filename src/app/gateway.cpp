@@ -1,8 +1,8 @@
 #include "app/gateway.hpp"
 
-#include <unistd.h>
-
 #include <array>
+
+#include <unistd.h>
 
 #include "admin/json.hpp"
 #include "admin/json_text.hpp"

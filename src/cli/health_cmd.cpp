@@ -116,8 +116,7 @@ void print_fleet(const json::object& doc) {
         const auto seen = std::max<std::int64_t>(0, now - json_int(r, "heartbeat_at"));
         t.add_row({json_str(r, "id") + (json_bool(r, "self") ? " (this one)" : ""),
                    json_str(r, "address"), json_str(r, "version"),
-                   format_time(json_int(r, "started_at")),
-                   std::to_string(seen / 1000) + "s ago"});
+                   format_time(json_int(r, "started_at")), std::to_string(seen / 1000) + "s ago"});
     }
     t.print(std::cout);
 }

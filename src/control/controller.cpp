@@ -28,8 +28,7 @@ constexpr std::int64_t kSignalWindowMs = 10'000;
 constexpr auto kBudgetSyncEvery = std::chrono::seconds(5);
 
 /// What the request log says each key spent today and this month (UTC), by key name.
-std::map<std::string, std::pair<double, double>> spend_by_key(store::Store& st,
-                                                              std::int64_t now) {
+std::map<std::string, std::pair<double, double>> spend_by_key(store::Store& st, std::int64_t now) {
     std::map<std::string, std::pair<double, double>> out;
     for (const auto& row : st.stats(store::StatsQuery{proxy::KeyMeter::day_start(now), now + 1,
                                                       store::GroupBy::kClientKey, 0})) {
@@ -248,8 +247,8 @@ void Controller::signal_changes(const store::EndpointStateRecord* prev,
     const std::int64_t was_cooling = prev != nullptr ? prev->cooldown_until_unix_ms : 0;
     const auto now_ms = deps_.health.unix_ms();
     const auto signal = [&](const char* kind, std::int64_t until, const std::string& reason) {
-        out.push_back(store::SignalRecord{0, now_ms, instance_id_, rec.endpoint_id, kind, until,
-                                          reason});
+        out.push_back(
+            store::SignalRecord{0, now_ms, instance_id_, rec.endpoint_id, kind, until, reason});
     };
     if (rec.quarantined && !was_quarantined) signal("quarantine", 0, rec.quarantine_reason);
     // A release lifts a quarantine, or ends a cooldown before its time.
@@ -287,7 +286,8 @@ void Controller::apply_signals() {
                   [&](const auto& e) { return e.second < now_ms - 2 * kSignalWindowMs; });
     const auto set = deps_.snapshots.endpoints();
     for (const auto& sig : deps_.store.load_signals_since(now_ms - kSignalWindowMs)) {
-        if (sig.instance == instance_id_ || !applied_signals_.emplace(sig.id, sig.ts_unix_ms).second) {
+        if (sig.instance == instance_id_ ||
+            !applied_signals_.emplace(sig.id, sig.ts_unix_ms).second) {
             continue;
         }
         const auto it = std::find_if(set->endpoints.begin(), set->endpoints.end(),
@@ -359,9 +359,16 @@ void Controller::heartbeat(SteadyTime now) {
     }
     const int size = std::max<int>(1, static_cast<int>(live.size()));
     if (size != fleet_size_) {
-        spdlog::info("fleet: {} instance(s) share the store; per-key rate limits are divided "
-                     "among them",
-                     size);
+        if (size > 1) {
+            spdlog::info(
+                "fleet: {} instances share the store; per-key rate limits are divided "
+                "among them",
+                size);
+        } else {
+            spdlog::info(
+                "fleet: this instance is alone on the store; per-key rate limits are "
+                "its own");
+        }
         fleet_size_ = size;
         for (auto& [name, meter] : meters_) meter->set_fleet_size(size);
     }

@@ -94,7 +94,8 @@ class Controller final : public ControlApi {
     void apply_signals();
     void sync_budgets(SteadyTime now);
     /// The shared-state signals for the differences between what was last saved and `rec`.
-    void signal_changes(const store::EndpointStateRecord* prev, const store::EndpointStateRecord& rec,
+    void signal_changes(const store::EndpointStateRecord* prev,
+                        const store::EndpointStateRecord& rec,
                         std::vector<store::SignalRecord>& out) const;
     /// "bind" signals for the sessions re-pinned here (so that other instances move them too).
     void signal_repins(const std::vector<proxy::StateEvent>& events,

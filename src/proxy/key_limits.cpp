@@ -107,17 +107,18 @@ std::optional<KeyRefusal> KeyMeter::admit(std::string_view name, const KeyLimits
             seconds_until(day + kDayMs, now), true};
     }
     if (limits.tokens_per_minute > 0 && tokens_.get(minute) >= share(limits.tokens_per_minute)) {
-        return KeyRefusal{fmt::format("client key {} used its {} tokens per minute{}", name,
-                                      limits.tokens_per_minute, fleet_note(limits.tokens_per_minute)),
-                          seconds_until(minute + kMinuteMs, now), false};
+        return KeyRefusal{
+            fmt::format("client key {} used its {} tokens per minute{}", name,
+                        limits.tokens_per_minute, fleet_note(limits.tokens_per_minute)),
+            seconds_until(minute + kMinuteMs, now), false};
     }
     if (limits.requests_per_minute > 0) {
         if (requests_.add(minute, 1) > share(limits.requests_per_minute)) {
             requests_.add(minute, -1);  // a refused request does not count
-            return KeyRefusal{fmt::format("client key {} is limited to {} requests per minute{}",
-                                          name, limits.requests_per_minute,
-                                          fleet_note(limits.requests_per_minute)),
-                              seconds_until(minute + kMinuteMs, now), false};
+            return KeyRefusal{
+                fmt::format("client key {} is limited to {} requests per minute{}", name,
+                            limits.requests_per_minute, fleet_note(limits.requests_per_minute)),
+                seconds_until(minute + kMinuteMs, now), false};
         }
     } else {
         requests_.add(minute, 1);

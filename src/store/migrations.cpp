@@ -242,8 +242,8 @@ CREATE TABLE endpoint_signals (
 CREATE INDEX endpoint_signals_by_ts ON endpoint_signals (ts);
 )sql";
 
-constexpr std::string_view kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                            kMigration5, kMigration6, kMigration7, kMigration8,
+constexpr std::string_view kMigrations[] = {kMigration1, kMigration2,  kMigration3, kMigration4,
+                                            kMigration5, kMigration6,  kMigration7, kMigration8,
                                             kMigration9, kMigration10, kMigration11};
 
 }  // namespace

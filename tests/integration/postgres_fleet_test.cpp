@@ -312,9 +312,9 @@ TEST(PostgresFleet, APerKeyRateLimitHoldsForTheFleetWithRequestsSpreadEvenly) {
     // right after the turn).
     for (int attempt = 0; attempt < 2; ++attempt) {
         const std::string name = "fleet-" + std::to_string(attempt);
-        const auto created = admin_call(f.p1->port(), "POST", "/api/keys",
-                                        R"({"name":")" + name +
-                                            R"(","limits":{"requests_per_minute":30}})");
+        const auto created =
+            admin_call(f.p1->port(), "POST", "/api/keys",
+                       R"({"name":")" + name + R"(","limits":{"requests_per_minute":30}})");
         ASSERT_EQ(created.status, 201) << created.response.body;
         const std::string key(created.json.at("key").as_string());
         const auto first_minute = minute();
