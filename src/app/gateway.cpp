@@ -36,9 +36,17 @@ Gateway::Gateway(config::Config cfg, std::unique_ptr<store::Store> store, const 
     // spdlog builds its registry on first use; build it here, before any thread can log, so two
     // threads never race to construct it.
     (void)spdlog::default_logger_raw();
+    // The request log is written on a connection of its own where the database serves several at
+    // once, so that its batches never wait behind the control loop's or the admin API's queries.
+    try {
+        log_store_ = store_->second_connection();
+    } catch (const std::exception& e) {
+        spdlog::warn("request log: no connection of its own ({}); it shares the store's", e.what());
+    }
     // Live "request" events carry the row id, so they are published once the row is written.
     writer_ = std::make_unique<store::RequestWriter>(
-        *store_, writer, [this](const std::vector<store::RequestRecord>& rows) {
+        log_store_ ? *log_store_ : *store_, writer,
+        [this](const std::vector<store::RequestRecord>& rows) {
             if (!hub_.has_subscribers()) return;
             for (const auto& r : rows) {
                 hub_.publish("request", admin::to_json_text(admin::request_json(r)));

@@ -76,6 +76,7 @@ class Gateway {
 
     config::Config cfg_;
     std::unique_ptr<store::Store> store_;
+    std::unique_ptr<store::Store> log_store_;  // the writer's own connection (PostgreSQL), or null
     admin::EventHub hub_;
     LiveStates live_states_{hub_};
     proxy::HealthState health_;

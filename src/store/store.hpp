@@ -21,6 +21,12 @@ class SecretBox;
 class Store : public ConfigStore, public StateStore, public HistoryStore, public RequestLogStore {
   public:
     ~Store() override = default;
+
+    /// The same data on a database connection of its own, for a thread that should not wait
+    /// behind the others' queries (the request-log writer): PostgreSQL serves several connections
+    /// at once. Null where a second connection gains nothing (SQLite takes one writer at a time)
+    /// or the store is not a database of its own (test doubles). Throws when connecting fails.
+    virtual std::unique_ptr<Store> second_connection() { return nullptr; }
 };
 
 /// Tuning of a store; the defaults are what production uses.

@@ -26,6 +26,7 @@ class PgDb final : public sql::Db {
     PgDb& operator=(const PgDb&) = delete;
 
     const std::string& label() const override { return label_; }
+    std::unique_ptr<sql::Db> connect_again() const override { return std::make_unique<PgDb>(url_); }
     const std::string& path() const override { return empty_; }
 
     void exec(const char* sql) override;

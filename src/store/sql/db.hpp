@@ -5,6 +5,7 @@
 // Internal to the store module.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -45,6 +46,8 @@ class Db {
     virtual ~Db() = default;
 
     std::mutex& mu() { return mu_; }
+    /// A new connection to the same database, or null where the engine gains nothing from one.
+    virtual std::unique_ptr<Db> connect_again() const { return nullptr; }
     /// What error messages call the database: "sqlite store <path>", "postgres store <url
     /// without password>".
     virtual const std::string& label() const = 0;

@@ -23,8 +23,20 @@ SqlStore::SqlStore(std::unique_ptr<Db> db, const StoreOptions& options)
       db_(*owned_db_),
       max_events_(bound(options.max_events)),
       max_health_checks_(bound(options.max_health_checks)),
-      secrets_(options.secrets) {
+      secrets_(options.secrets),
+      options_(options) {
     reseal_plain_credentials();
+}
+
+std::unique_ptr<Store> SqlStore::second_connection() {
+    auto db = db_.connect_again();
+    if (!db) return nullptr;
+    auto options = options_;
+    {
+        std::lock_guard lock(db_.mu());
+        if (!options.secrets) options.secrets = secrets_;
+    }
+    return std::make_unique<SqlStore>(std::move(db), options);
 }
 
 void check_bounds(const std::string& what, const StoreOptions& options) {

@@ -21,6 +21,8 @@ class SqlStore final : public Store {
     SqlStore(const SqlStore&) = delete;
     SqlStore& operator=(const SqlStore&) = delete;
 
+    std::unique_ptr<Store> second_connection() override;
+
     // ConfigStore (config.cpp)
     std::vector<EndpointRecord> list_endpoints() override;
     EndpointRecord upsert_endpoint(const config::EndpointConfig& e) override;
@@ -84,6 +86,7 @@ class SqlStore final : public Store {
     std::int64_t max_events_;
     std::int64_t max_health_checks_;
     std::shared_ptr<const SecretBox> secrets_;  // see secrets()
+    StoreOptions options_;                      // as opened (for second_connection())
 };
 
 /// Throws std::invalid_argument when a bound of `options` is 0; `what` names the store.

@@ -412,6 +412,24 @@ TEST_P(StoreTest, DataVersionIsSharedBetweenConnections) {
     EXPECT_EQ(second->list_client_keys().size(), 1u);
 }
 
+TEST_P(StoreTest, ASecondConnectionWhereTheEngineServesSeveral) {
+    auto store = open();
+    auto second = store->second_connection();
+    if (GetParam() == Backend::kSqlite) {
+        EXPECT_EQ(second, nullptr) << "SQLite takes one writer at a time: nothing to gain";
+        return;
+    }
+    ASSERT_NE(second, nullptr);
+    // The same data both ways, credentials sealed with the same key.
+    store->upsert_endpoint(full_endpoint());
+    ASSERT_EQ(second->list_endpoints().size(), 1u);
+    EXPECT_EQ(second->list_endpoints()[0].config.api_key, full_endpoint().api_key);
+    std::vector<RequestRecord> rows(3);
+    for (auto& r : rows) r.ts_unix_ms = 1000;
+    second->append_requests(rows);
+    EXPECT_EQ(store->count_requests(), 3);
+}
+
 TEST_P(StoreTest, ConcurrentWritersLoseNoChange) {
     auto shared = open();
     auto other = open();  // a second connection contends for the write lock
