@@ -118,6 +118,11 @@ Router::Router(AdminDeps deps) : deps_(std::move(deps)), throttle_(deps_.login_t
     } catch (const std::exception& e) {
         spdlog::warn("dashboard sessions not restored: {}", e.what());
     }
+    // Logins and logouts through other instances sharing the store.
+    deps_.control.on_fleet_sync([this](store::Store& st) {
+        const auto now = UiSessions::Clock::now();
+        sessions_.sync(st.load_ui_sessions(unix_ms(now)), now);
+    });
     deps_.metrics.gauge_func("qcc_event_subscribers", "Connected live-event (SSE) subscribers",
                              [hub = &deps_.hub](const metrics::Registry::Emit& emit) {
                                  emit({}, static_cast<double>(hub->subscribers()));

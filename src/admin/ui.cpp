@@ -89,8 +89,28 @@ std::string UiSessions::create(Clock::time_point now) {
             sessions_.erase(oldest);
         }
     }
-    sessions_[hash_of(cookie)] = now + kSessionTtl;
+    auto hash = hash_of(cookie);
+    sessions_[hash] = now + kSessionTtl;
+    fresh_[std::move(hash)] = now;
     return cookie;
+}
+
+void UiSessions::sync(const std::vector<std::pair<std::string, std::int64_t>>& stored,
+                      Clock::time_point now) {
+    constexpr auto kUnsavedFor = std::chrono::seconds(30);
+    std::unordered_set<std::string_view> in_store;
+    std::lock_guard lock(mu_);
+    std::erase_if(fresh_, [&](const auto& kv) { return kv.second + kUnsavedFor <= now; });
+    for (const auto& [hash, expires_ms] : stored) {
+        const Clock::time_point expires{std::chrono::milliseconds(expires_ms)};
+        if (expires <= now) continue;
+        in_store.insert(hash);
+        fresh_.erase(hash);  // saved: from now on, missing from the store means logged out
+        if (sessions_.size() < kMaxSessions || sessions_.contains(hash)) sessions_[hash] = expires;
+    }
+    std::erase_if(sessions_, [&](const auto& kv) {
+        return !in_store.contains(kv.first) && !fresh_.contains(kv.first);
+    });
 }
 
 std::optional<UiSessions::Clock::time_point> UiSessions::find(std::string_view cookie,
@@ -110,6 +130,7 @@ std::optional<UiSessions::Clock::time_point> UiSessions::find(std::string_view c
 bool UiSessions::erase(std::string_view cookie) {
     const auto key = hash_of(cookie);
     std::lock_guard lock(mu_);
+    fresh_.erase(key);
     return sessions_.erase(key) > 0;
 }
 

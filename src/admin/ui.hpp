@@ -6,11 +6,15 @@
 #pragma once
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -37,6 +41,11 @@ class UiSessions {
     bool erase(std::string_view cookie);
     /// Adds a session saved earlier (by the SHA-256 of its cookie), e.g. from the store at start.
     void restore(std::string hash, Clock::time_point expires);
+    /// Makes the sessions those of the store (`stored`: hash and expiry, as other instances saved
+    /// them): adds the new ones, drops the ones no longer there (logged out elsewhere) except those
+    /// created here that the store has not shown yet (for 30 s at most: perhaps not saved yet).
+    void sync(const std::vector<std::pair<std::string, std::int64_t>>& stored,
+              Clock::time_point now);
     /// What the store keeps of a cookie.
     static std::string hash_of(std::string_view cookie);
     std::size_t size() const;
@@ -44,6 +53,7 @@ class UiSessions {
   private:
     mutable std::mutex mu_;
     std::unordered_map<std::string, Clock::time_point> sessions_;  // sha256(cookie) -> expiry
+    std::unordered_map<std::string, Clock::time_point> fresh_;     // created here -> when
 };
 
 /// The value of cookie `name` in a Cookie header ("" when absent).

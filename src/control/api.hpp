@@ -54,6 +54,9 @@ class ControlApi {
     /// Releases the named endpoint (quarantine lifted, cooldown ended, breaker reset); nullopt
     /// when the running server has no endpoint by that name, else whether it was quarantined.
     virtual std::optional<bool> release(std::string_view endpoint, const std::string& why) = 0;
+    /// Runs `sync` on the control thread every few seconds while other instances share the store
+    /// (e.g. to pick up what they saved); one at a time, set before the control thread starts.
+    virtual void on_fleet_sync(std::function<void(store::Store&)> sync) = 0;
     /// Quarantines the named endpoint; false when the running server has no such endpoint.
     virtual bool quarantine(std::string_view endpoint, const std::string& why) = 0;
     /// Runs one check per target now, concurrently, on the health-check thread (never a worker);

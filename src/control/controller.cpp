@@ -24,8 +24,9 @@ constexpr auto kHeartbeatEvery = std::chrono::seconds(5);
 constexpr std::int64_t kLiveForMs = 15'000;
 // Signals are read back this far (an instance's write may land after a later one's id).
 constexpr std::int64_t kSignalWindowMs = 10'000;
-// Budgets are raised to the shared request log's spend this often when instances share a store.
-constexpr auto kBudgetSyncEvery = std::chrono::seconds(5);
+// Budgets are raised to the shared request log's spend (and on_fleet_sync's work runs) this often
+// while instances share a store.
+constexpr auto kFleetSyncEvery = std::chrono::seconds(2);
 
 /// What the request log says each key spent today and this month (UTC), by key name.
 std::map<std::string, std::pair<double, double>> spend_by_key(store::Store& st, std::int64_t now) {
@@ -376,9 +377,10 @@ void Controller::heartbeat(SteadyTime now) {
     fleet_ = std::move(live);
 }
 
-void Controller::sync_budgets(SteadyTime now) {
-    if (fleet_size_ <= 1 || now - last_budget_sync_ < kBudgetSyncEvery) return;
-    last_budget_sync_ = now;
+void Controller::sync_with_fleet(SteadyTime now) {
+    if (fleet_size_ <= 1 || now - last_fleet_sync_ < kFleetSyncEvery) return;
+    last_fleet_sync_ = now;
+    if (fleet_sync_) fleet_sync_(deps_.store);
     const auto keys = deps_.snapshots.keys();
     if (!keys || std::none_of(keys->begin(), keys->end(), [](const auto& k) {
             return k.limits.budget_daily_usd > 0 || k.limits.budget_monthly_usd > 0;
@@ -518,7 +520,7 @@ void Controller::tick() {
     }
     if (!checks.empty()) deps_.store.append_health_checks(checks);
     heartbeat(now);
-    sync_budgets(now);
+    sync_with_fleet(now);
     if (now >= next_cleanup_) {
         next_cleanup_ = now + std::chrono::hours(24);
         run_cleanup();

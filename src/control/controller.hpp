@@ -73,6 +73,9 @@ class Controller final : public ControlApi {
     std::string config_file() const override;
     void reload() override;
     std::optional<bool> release(std::string_view endpoint, const std::string& why) override;
+    void on_fleet_sync(std::function<void(store::Store&)> sync) override {
+        fleet_sync_ = std::move(sync);
+    }
     bool quarantine(std::string_view endpoint, const std::string& why) override;
     boost::asio::awaitable<std::vector<upstream::CheckResult>> run_checks(
         std::vector<std::shared_ptr<const upstream::Endpoint>> targets,
@@ -92,7 +95,8 @@ class Controller final : public ControlApi {
     void run_cleanup();
     void heartbeat(SteadyTime now);
     void apply_signals();
-    void sync_budgets(SteadyTime now);
+    /// Budgets from the shared request log, and fleet_sync_, every 2 s while not alone.
+    void sync_with_fleet(SteadyTime now);
     /// The shared-state signals for the differences between what was last saved and `rec`.
     void signal_changes(const store::EndpointStateRecord* prev,
                         const store::EndpointStateRecord& rec,
@@ -134,7 +138,8 @@ class Controller final : public ControlApi {
     std::vector<store::InstanceRecord> fleet_;
     int fleet_size_ = 1;
     SteadyTime last_heartbeat_{};
-    SteadyTime last_budget_sync_{};
+    SteadyTime last_fleet_sync_{};
+    std::function<void(store::Store&)> fleet_sync_;
     std::map<std::int64_t, std::int64_t> applied_signals_;  // signal id → its time (Unix ms)
     std::mutex checks_mu_;  // health-check results waiting for the store
     std::vector<store::HealthCheckRecord> pending_checks_;

@@ -291,6 +291,48 @@ TEST(PostgresFleet, ASessionAlternatingBetweenInstancesStaysOnOneEndpointAfterAR
     EXPECT_EQ(f.p2->gateway().health().counters().repins.load(), 0u);
 }
 
+TEST(PostgresFleet, ADashboardLoginWorksOnEveryInstanceAndALogoutEndsItEverywhere) {
+    ThreeOnOneDatabase f;
+    REQUIRE_POSTGRES(f.db);
+    ASSERT_TRUE(fleet_settles({f.p1.get(), f.p2.get(), f.p3.get()}, 3));
+    // The balancer's address is the page's origin on every instance; here each instance's own.
+    auto call = [](ProxyFixture& p, std::string_view method, std::string_view target,
+                   const std::string& cookie, std::string body = {}) {
+        const std::string host = "127.0.0.1:" + std::to_string(p.port());
+        std::vector<std::pair<std::string, std::string>> h{{"host", host},
+                                                           {"origin", "http://" + host}};
+        if (!cookie.empty()) h.emplace_back("cookie", "qcc_session=" + cookie);
+        TestClient client(p.port());
+        return client.request(method, target, h, std::move(body));
+    };
+    const auto login =
+        call(*f.p1, "POST", "/api/login", "", std::string(R"({"token":")") + kAdminToken + "\"}");
+    ASSERT_EQ(login.status, 200) << login.body;
+    const auto set = login.header("set-cookie");
+    const auto start = set.find("qcc_session=");
+    ASSERT_NE(start, std::string::npos) << set;
+    const auto cookie = set.substr(start + 12, 64);
+
+    for (ProxyFixture* other : {f.p2.get(), f.p3.get()}) {
+        EXPECT_TRUE(eventually([&] {
+            return call(*other, "GET", "/api/session", cookie).status == 200;
+        })) << "instance on port "
+            << other->port() << " does not know the login";
+        EXPECT_EQ(call(*other, "GET", "/api/status", cookie).status, 200);
+    }
+    EXPECT_EQ(call(*f.p1, "GET", "/api/session", cookie).status, 200);
+
+    // Logged out through another instance: the session ends on all of them.
+    ASSERT_EQ(call(*f.p3, "POST", "/api/logout", cookie).status, 200);
+    for (ProxyFixture* other : {f.p1.get(), f.p2.get()}) {
+        EXPECT_TRUE(eventually([&] {
+            return call(*other, "GET", "/api/session", cookie).status == 401;
+        })) << "instance on port "
+            << other->port() << " still accepts the logged-out session";
+        EXPECT_EQ(call(*other, "GET", "/api/status", cookie).status, 401);
+    }
+}
+
 TEST(PostgresFleet, APerKeyRateLimitHoldsForTheFleetWithRequestsSpreadEvenly) {
     ThreeOnOneDatabase f;
     REQUIRE_POSTGRES(f.db);
