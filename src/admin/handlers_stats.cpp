@@ -195,8 +195,9 @@ asio::awaitable<Reply> list_sessions(Call& c) {
     std::map<std::string, const store::StatsRow*> by_session;
     for (const auto& row : usage) by_session.emplace(row.group, &row);
     std::map<std::string, std::string> names;  // endpoint id -> name
-    for (const auto& ep : c.control.snapshots().endpoints()->endpoints)
-        names.emplace(ep->id, ep->cfg.name);
+    // Held for the loop: a snapshot published meanwhile must not free it.
+    const auto endpoint_set = c.control.snapshots().endpoints();
+    for (const auto& ep : endpoint_set->endpoints) names.emplace(ep->id, ep->cfg.name);
     json::array rows;
     // The snapshot is least recently used first; the answer shows the most recent first.
     for (auto it = bindings.rbegin(); it != bindings.rend() && rows.size() < limit; ++it) {

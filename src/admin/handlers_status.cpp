@@ -12,7 +12,9 @@ namespace qcc::admin {
 asio::awaitable<Reply> get_status(Call& c) {
     reject_unknown_params(c, {});
     json::array rows;
-    for (const auto& ep : c.control.snapshots().endpoints()->endpoints) {
+    // Held for the loop: a snapshot published meanwhile must not free it.
+    const auto endpoint_set = c.control.snapshots().endpoints();
+    for (const auto& ep : endpoint_set->endpoints) {
         rows.push_back(endpoint_status_row(c.control, *ep));
     }
     const auto f = c.control.figures();

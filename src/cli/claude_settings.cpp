@@ -189,6 +189,7 @@ json::object state_json(const ClaudeState& s) {
     o["created_file"] = s.created_file;
     o["created_env"] = s.created_env;
     o["written_sha256"] = s.written_sha256;
+    o["edited_after_apply"] = s.edited_after_apply;
     return o;
 }
 
@@ -210,6 +211,7 @@ ClaudeState state_from_json(const json::value& doc, const std::string& source) {
     s.created_file = bool_field(o, "created_file");
     s.created_env = bool_field(o, "created_env");
     s.written_sha256 = str_field(o, "written_sha256");
+    s.edited_after_apply = bool_field(o, "edited_after_apply");
     if (const auto* vars = o.if_contains("vars"); vars != nullptr && vars->is_array()) {
         for (const auto& v : vars->as_array()) {
             if (!v.is_object() || str_field(v.as_object(), "name").empty()) {
@@ -338,6 +340,10 @@ ClaudeApplyResult apply_claude_settings(const std::string& settings_path,
     if (first_apply) {
         state.created_file = !had_file;
         state.created_env = !doc.contains("env");
+    } else if (crypto::sha256_hex(original) != state.written_sha256) {
+        // Someone changed the file since the last apply: from now on the backup's bytes are no
+        // longer the file minus QCC's settings, so restore must edit instead of copying them back.
+        state.edited_after_apply = true;
     }
     auto* env_value = doc.if_contains("env");
     if (env_value == nullptr) env_value = &(doc["env"] = json::object());
@@ -400,8 +406,8 @@ ClaudeRestoreResult restore_claude_settings(const std::string& settings_path) {
     }
     const std::string dest = write_destination(settings_path);
     const std::string bytes = read_bytes(settings_path);
-    if (crypto::sha256_hex(bytes) == state->written_sha256) {
-        // Untouched since apply: put the original back exactly (formatting and all).
+    if (!state->edited_after_apply && crypto::sha256_hex(bytes) == state->written_sha256) {
+        // Untouched since the first apply: put the original back exactly (formatting and all).
         for (const auto& v : state->vars) r.restored.push_back(v.name);
         if (state->created_file) {
             remove_file(settings_path);

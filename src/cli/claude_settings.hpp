@@ -41,6 +41,7 @@ struct ClaudeState {
     bool created_file = false;              // there was no settings file before the first apply
     bool created_env = false;               // the file had no "env" object before
     std::string written_sha256;             // SHA-256 of the bytes apply wrote last
+    bool edited_after_apply = false;        // changed by someone else between two applies
 };
 
 /// The recorded state, or nullopt when apply has not run for this file. Throws

@@ -205,7 +205,9 @@ void Controller::persist_state(bool force) {
     const auto now_ns = health.now().time_since_epoch().count();
     std::vector<store::EndpointStateRecord> changed;
     std::vector<store::SignalRecord> signals;
-    for (const auto& ep : deps_.snapshots.endpoints()->endpoints) {
+    // Held for the loop: a snapshot published meanwhile must not free it.
+    const auto endpoint_set = deps_.snapshots.endpoints();
+    for (const auto& ep : endpoint_set->endpoints) {
         auto& s = *ep->state;
         // Cooldowns end by the clock, not by an action: report the end here, once.
         auto until = s.cooldown_until_ns.load();
@@ -548,7 +550,9 @@ std::string Controller::config_file() const {
 
 std::vector<std::shared_ptr<const upstream::Endpoint>> Controller::enabled_endpoints() const {
     std::vector<std::shared_ptr<const upstream::Endpoint>> out;
-    for (const auto& ep : deps_.snapshots.endpoints()->endpoints) {
+    // Held for the loop: a snapshot published meanwhile must not free it.
+    const auto endpoint_set = deps_.snapshots.endpoints();
+    for (const auto& ep : endpoint_set->endpoints) {
         if (ep->cfg.enabled) out.push_back(ep);
     }
     return out;

@@ -347,7 +347,9 @@ void register_gauges(metrics::Registry& registry, GaugeSources sources) {
         "qcc_endpoint_breaker_state", "Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open",
         [s = sources](const metrics::Registry::Emit& emit) {
             const auto now = s.health.now();
-            for (const auto& ep : s.snapshots.endpoints()->endpoints) {
+            // Held for the loop: a snapshot published meanwhile must not free it.
+            const auto endpoint_set = s.snapshots.endpoints();
+            for (const auto& ep : endpoint_set->endpoints) {
                 const auto st = ep->state->breaker.state(now);
                 emit({{"endpoint", ep->cfg.name}}, st == upstream::BreakerState::kClosed     ? 0.0
                                                    : st == upstream::BreakerState::kHalfOpen ? 1.0
@@ -359,7 +361,8 @@ void register_gauges(metrics::Registry& registry, GaugeSources sources) {
         "Seconds left of the endpoint's rate-limit/overload cooldown",
         [s = sources](const metrics::Registry::Emit& emit) {
             const auto now_ns = s.health.now().time_since_epoch().count();
-            for (const auto& ep : s.snapshots.endpoints()->endpoints) {
+            const auto endpoint_set = s.snapshots.endpoints();
+            for (const auto& ep : endpoint_set->endpoints) {
                 const auto until = ep->state->cooldown_until_ns.load();
                 emit({{"endpoint", ep->cfg.name}},
                      until > now_ns ? static_cast<double>(until - now_ns) / 1e9 : 0.0);
@@ -368,13 +371,15 @@ void register_gauges(metrics::Registry& registry, GaugeSources sources) {
     registry.gauge_func(
         "qcc_endpoint_quarantined", "1 when the endpoint is quarantined",
         [s = sources](const metrics::Registry::Emit& emit) {
-            for (const auto& ep : s.snapshots.endpoints()->endpoints) {
+            const auto endpoint_set = s.snapshots.endpoints();
+            for (const auto& ep : endpoint_set->endpoints) {
                 emit({{"endpoint", ep->cfg.name}}, ep->state->quarantined.load() ? 1.0 : 0.0);
             }
         });
     registry.gauge_func("qcc_endpoint_in_flight", "Requests in flight per endpoint",
                         [s = sources](const metrics::Registry::Emit& emit) {
-                            for (const auto& ep : s.snapshots.endpoints()->endpoints) {
+                            const auto endpoint_set = s.snapshots.endpoints();
+                            for (const auto& ep : endpoint_set->endpoints) {
                                 emit({{"endpoint", ep->cfg.name}},
                                      static_cast<double>(ep->state->in_flight.load()));
                             }
@@ -384,7 +389,8 @@ void register_gauges(metrics::Registry& registry, GaugeSources sources) {
         [s = sources](const metrics::Registry::Emit& emit) {
             const auto now = s.health.now();
             const auto factor = s.snapshots.policy()->soft_limit_factor;
-            for (const auto& ep : s.snapshots.endpoints()->endpoints) {
+            const auto endpoint_set = s.snapshots.endpoints();
+            for (const auto& ep : endpoint_set->endpoints) {
                 emit({{"endpoint", ep->cfg.name}}, upstream::effective_weight(*ep, now, factor));
             }
         });

@@ -139,7 +139,9 @@ std::string Worker::next_request_id(std::int64_t start_unix_ms) {
 void Worker::sample_pool() {
     // Pool sizes for /metrics, sampled here because the pool belongs to this thread.
     std::vector<PoolStat> stats;
-    for (const auto& ep : env_.snapshots.endpoints()->endpoints) {
+    // Held for the loop: a snapshot published meanwhile must not free it.
+    const auto endpoint_set = env_.snapshots.endpoints();
+    for (const auto& ep : endpoint_set->endpoints) {
         stats.push_back(
             PoolStat{ep->cfg.name, pool_->open_count(ep->id), pool_->idle_count(ep->id)});
     }

@@ -177,6 +177,24 @@ TEST_F(ClaudeSettingsTest, SecondApplyKeepsTheOriginalValuesAndRecordsCreatedKey
     EXPECT_EQ(read(path_), kOriginal);
 }
 
+TEST_F(ClaudeSettingsTest, AnEditBetweenTwoAppliesSurvivesRestore) {
+    write(path_, kOriginal);
+    apply_claude_settings(path_, kEnv, kServer);
+    auto doc = json::parse(read(path_)).as_object();
+    doc["permissions"].as_object()["allow"].as_array().emplace_back("Bash(git status)");
+    write(path_, json::serialize(doc));
+    apply_claude_settings(path_, kEnv, kServer);  // e.g. qcc code, or apply again
+    EXPECT_EQ(read(claude_backup_path(path_)), kOriginal) << "the first original stays backed up";
+
+    const auto r = restore_claude_settings(path_);
+    EXPECT_EQ(r.file, ClaudeFileRestore::kEdited) << "not the backup's bytes: they lack the edit";
+    const auto after = json::parse(read(path_)).as_object();
+    EXPECT_EQ(after.at("permissions").at("allow"),
+              json::parse(R"j(["Bash(ls:*)", "Read", "Bash(git status)"])j"));
+    EXPECT_EQ(after.at("env").at("ANTHROPIC_BASE_URL"), json::value("https://old.example"));
+    EXPECT_FALSE(after.at("env").as_object().contains("ANTHROPIC_AUTH_TOKEN"));
+}
+
 TEST_F(ClaudeSettingsTest, RestoreWithoutApplyIsAClearError) {
     write(path_, kOriginal);
     try {
