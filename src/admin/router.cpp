@@ -120,8 +120,8 @@ Router::Router(AdminDeps deps) : deps_(std::move(deps)), throttle_(deps_.login_t
     }
     // Logins and logouts through other instances sharing the store.
     deps_.control.on_fleet_sync([this](store::Store& st) {
-        const auto now = UiSessions::Clock::now();
-        sessions_.sync(st.load_ui_sessions(unix_ms(now)), now);
+        const auto read_at = UiSessions::Clock::now();
+        sessions_.sync(st.load_ui_sessions(unix_ms(read_at)), read_at);
     });
     deps_.metrics.gauge_func("qcc_event_subscribers", "Connected live-event (SSE) subscribers",
                              [hub = &deps_.hub](const metrics::Registry::Emit& emit) {
@@ -276,7 +276,8 @@ asio::awaitable<bool> Router::handle_session(const proxy::LocalRequest& r) {
                          expires = unix_ms(now + kSessionTtl)] {
                 ctl->store().save_ui_session(hash, expires);
             };
-            co_await persist(std::move(save));
+            const bool saved = co_await persist(std::move(save));
+            if (saved) sessions_.saved(session, UiSessions::Clock::now());
         }
     }
     if (status != 200) {
@@ -285,7 +286,7 @@ asio::awaitable<bool> Router::handle_session(const proxy::LocalRequest& r) {
     co_return co_await write_reply(r.client, 200, "application/json", body, r.keep_alive, headers);
 }
 
-asio::awaitable<void> Router::persist(std::function<void()> work) {
+asio::awaitable<bool> Router::persist(std::function<void()> work) {
     // On the admin thread, never on a worker; a store failure costs the session its restart only.
     auto guarded = [work = std::move(work)]() -> bool {
         try {
@@ -296,7 +297,7 @@ asio::awaitable<void> Router::persist(std::function<void()> work) {
             return false;
         }
     };
-    co_await run_blocking(deps_.control.admin_pool(), std::move(guarded));
+    co_return co_await run_blocking(deps_.control.admin_pool(), std::move(guarded));
 }
 
 void Router::login(const proxy::LocalRequest& r, UiSessions::Clock::time_point now, int& status,

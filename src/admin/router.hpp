@@ -36,7 +36,8 @@ class Router final : public proxy::LocalRoutes {
     void login(const proxy::LocalRequest& r, UiSessions::Clock::time_point now, int& status,
                std::string& type, std::string& message, std::string& body, std::string& headers,
                std::string& session);
-    boost::asio::awaitable<void> persist(std::function<void()> work);
+    /// Runs a store write for the dashboard's sessions on the admin pool; false when it failed.
+    boost::asio::awaitable<bool> persist(std::function<void()> work);
     proxy::LocalAdmission session_admission(const ClientRequest& head, std::string_view peer);
     boost::asio::awaitable<bool> handle_metrics(const proxy::LocalRequest& r);
 

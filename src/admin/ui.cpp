@@ -91,26 +91,38 @@ std::string UiSessions::create(Clock::time_point now) {
     }
     auto hash = hash_of(cookie);
     sessions_[hash] = now + kSessionTtl;
-    fresh_[std::move(hash)] = now;
+    fresh_[std::move(hash)] = Local{now, false};
     return cookie;
 }
 
+void UiSessions::saved(std::string_view cookie, Clock::time_point at) {
+    const auto key = hash_of(cookie);
+    std::lock_guard lock(mu_);
+    if (const auto it = fresh_.find(key); it != fresh_.end()) it->second = Local{at, true};
+}
+
 void UiSessions::sync(const std::vector<std::pair<std::string, std::int64_t>>& stored,
-                      Clock::time_point now) {
+                      Clock::time_point read_at) {
     constexpr auto kUnsavedFor = std::chrono::seconds(30);
     std::unordered_set<std::string_view> in_store;
     std::lock_guard lock(mu_);
-    std::erase_if(fresh_, [&](const auto& kv) { return kv.second + kUnsavedFor <= now; });
     for (const auto& [hash, expires_ms] : stored) {
         const Clock::time_point expires{std::chrono::milliseconds(expires_ms)};
-        if (expires <= now) continue;
+        if (expires <= read_at) continue;
         in_store.insert(hash);
-        fresh_.erase(hash);  // saved: from now on, missing from the store means logged out
         if (sessions_.size() < kMaxSessions || sessions_.contains(hash)) sessions_[hash] = expires;
     }
-    std::erase_if(sessions_, [&](const auto& kv) {
-        return !in_store.contains(kv.first) && !fresh_.contains(kv.first);
-    });
+    // Missing from the store: logged out elsewhere, unless made here and not saved yet (the save
+    // failing, for 30 s at most) or saved after the read began (the read could not see it).
+    const auto kept = [&](const std::string& hash) {
+        const auto it = fresh_.find(hash);
+        if (it == fresh_.end()) return false;
+        const auto& [at, is_saved] = it->second;
+        return is_saved ? at >= read_at : at + kUnsavedFor > read_at;
+    };
+    std::erase_if(sessions_,
+                  [&](const auto& kv) { return !in_store.contains(kv.first) && !kept(kv.first); });
+    std::erase_if(fresh_, [&](const auto& kv) { return !kept(kv.first); });
 }
 
 std::optional<UiSessions::Clock::time_point> UiSessions::find(std::string_view cookie,

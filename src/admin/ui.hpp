@@ -41,11 +41,14 @@ class UiSessions {
     bool erase(std::string_view cookie);
     /// Adds a session saved earlier (by the SHA-256 of its cookie), e.g. from the store at start.
     void restore(std::string hash, Clock::time_point expires);
-    /// Makes the sessions those of the store (`stored`: hash and expiry, as other instances saved
-    /// them): adds the new ones, drops the ones no longer there (logged out elsewhere) except those
-    /// created here that the store has not shown yet (for 30 s at most: perhaps not saved yet).
+    /// Marks a session made here as saved in the store at `at` (the login's save finished).
+    void saved(std::string_view cookie, Clock::time_point at);
+    /// Makes the sessions those of the store (`stored`: hash and expiry in Unix ms, as every
+    /// instance saved them; read from `read_at` on): adopts logins made elsewhere and drops the
+    /// sessions no longer stored (logged out elsewhere), except those made here that the read
+    /// could not see yet (not saved, or saved after it began).
     void sync(const std::vector<std::pair<std::string, std::int64_t>>& stored,
-              Clock::time_point now);
+              Clock::time_point read_at);
     /// What the store keeps of a cookie.
     static std::string hash_of(std::string_view cookie);
     std::size_t size() const;
@@ -53,7 +56,11 @@ class UiSessions {
   private:
     mutable std::mutex mu_;
     std::unordered_map<std::string, Clock::time_point> sessions_;  // sha256(cookie) -> expiry
-    std::unordered_map<std::string, Clock::time_point> fresh_;     // created here -> when
+    struct Local {
+        Clock::time_point at;  // when it was created here, or saved
+        bool saved = false;
+    };
+    std::unordered_map<std::string, Local> fresh_;  // sessions made here, until a sync saw them
 };
 
 /// The value of cookie `name` in a Cookie header ("" when absent).

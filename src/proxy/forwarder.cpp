@@ -252,6 +252,7 @@ class Exchange {
     upstream::BreakerPermit permit_;  // the current attempt's breaker admission
     bool fail_open_ = false;
     std::shared_ptr<const upstream::EndpointSet> set_;  // the set the plan's pointers point into
+    std::string bound_id_;  // the endpoint the session was bound to when planned ("" = none)
     upstream::Selection why_none_;  // the selection's verdict, without its candidates
     bool reused_ = false;           // the current attempt's connection came from the idle pool
     Clock::time_point head_at_;
@@ -524,7 +525,7 @@ asio::awaitable<Outcome> Exchange::on_head(const Endpoint& ep, Lease& lease, Res
         if (outcome != Outcome::kCommitted) co_return outcome;
     }
     apply(ep, classify_response(status, ""), {});
-    health_.bind_session(ctx_.session_key, ep);
+    health_.bind_session(ctx_.session_key, ep, bound_id_);
     co_return co_await commit(ep, lease, p, pending, tap, sse);
 }
 
@@ -745,7 +746,7 @@ asio::awaitable<Outcome> Exchange::on_openai_head(const Endpoint& ep, Lease& lea
         w_.pool().release(std::move(lease));
     }
     apply(ep, classify_response(status, ""), {});
-    health_.bind_session(ctx_.session_key, ep);
+    health_.bind_session(ctx_.session_key, ep, bound_id_);
     ctx_.usage = std::move(usage);
     const auto o = co_await answer(ep, status, *translated);
     if (o == Outcome::kCommitted) record_success(ep);
@@ -827,7 +828,7 @@ asio::awaitable<Outcome> Exchange::openai_stream(const Endpoint& ep, Lease& leas
         }
     }
     apply(ep, classify_response(200, ""), {});
-    health_.bind_session(ctx_.session_key, ep);
+    health_.bind_session(ctx_.session_key, ep, bound_id_);
     current().status = 200;
     std::string().swap(req_.body());
     std::string().swap(forwarded_headers_);
@@ -852,6 +853,7 @@ AttemptPlan Exchange::plan() {
             bound = set->find_by_id(*id);
         }
     }
+    bound_id_ = bound != nullptr ? bound->id : std::string();
     upstream::SelectionRequest request{set.get(),
                                        health_.now(),
                                        policy_->strategy,

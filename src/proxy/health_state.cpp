@@ -133,9 +133,14 @@ void HealthState::report(const upstream::Endpoint& ep, const upstream::BreakerTr
     emit(ep.cfg.name, kind, t.reason);
 }
 
-void HealthState::bind_session(std::string_view session, const upstream::Endpoint& ep) {
+void HealthState::bind_session(std::string_view session, const upstream::Endpoint& ep,
+                               std::string_view planned_with) {
     // Bound at the first successful commit, refreshed on every use; a move is a re-pin.
     if (session.empty()) return;
+    if (!planned_with.empty() && planned_with == ep.id) {
+        affinity_.touch(session, ep.id, unix_ms());
+        return;
+    }
     if (affinity_.bind(session, ep.id, unix_ms())) {
         emit(ep.cfg.name, "repin", "session " + std::string(session));
     }

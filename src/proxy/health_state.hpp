@@ -94,7 +94,11 @@ class HealthState {
     /// Reports a breaker transition (and marks the state for persistence).
     void report(const upstream::Endpoint& ep, const upstream::BreakerTransition& t);
     /// Binds `session` to `ep` after a commit; a move to another endpoint is a re-pin event.
-    void bind_session(std::string_view session, const upstream::Endpoint& ep);
+    /// `planned_with` is the endpoint the session was bound to when the request chose `ep`: when
+    /// that is `ep`, the request only used its binding and refreshes it, leaving alone a binding
+    /// changed meanwhile (by another instance's re-pin, or another request's).
+    void bind_session(std::string_view session, const upstream::Endpoint& ep,
+                      std::string_view planned_with = {});
 
   private:
     const Clock* clock_;

@@ -112,6 +112,26 @@ std::optional<std::string> AffinityTable::lookup(std::string_view session,
     return entry->endpoint_id;
 }
 
+void AffinityTable::touch(std::string_view session, std::string_view endpoint_id,
+                          std::int64_t now_unix_ms) {
+    auto& shard = shard_for(session);
+    std::lock_guard lock(shard.mu);
+    const auto it = shard.index.find(session);
+    if (it == shard.index.end()) {
+        shard.lru.push_front(Entry{std::string(session), std::string(endpoint_id), now_unix_ms});
+        shard.index.emplace(shard.lru.front().session, shard.lru.begin());
+        evict_to_capacity(shard);
+        return;
+    }
+    auto entry = it->second;
+    if (entry->endpoint_id != endpoint_id) {
+        if (!expired(entry->last_used_ms, now_unix_ms)) return;  // moved meanwhile: keep the move
+        entry->endpoint_id.assign(endpoint_id);
+    }
+    entry->last_used_ms = std::max(entry->last_used_ms, now_unix_ms);
+    shard.lru.splice(shard.lru.begin(), shard.lru, entry);
+}
+
 bool AffinityTable::bind(std::string_view session, std::string_view endpoint_id,
                          std::int64_t now_unix_ms, bool count_repin) {
     auto& shard = shard_for(session);

@@ -56,6 +56,11 @@ class AffinityTable {
     bool bind(std::string_view session, std::string_view endpoint_id, std::int64_t now_unix_ms,
               bool count_repin = true);
 
+    /// A use of the binding to `endpoint_id`: refreshes it while the session is still bound there,
+    /// binds it afresh when it has no binding (expired, evicted), and leaves a binding to another
+    /// endpoint alone (it changed since the caller looked it up). Never a re-pin.
+    void touch(std::string_view session, std::string_view endpoint_id, std::int64_t now_unix_ms);
+
     /// Forgets the session's binding, if any.
     void erase(std::string_view session);
 

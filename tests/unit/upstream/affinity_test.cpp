@@ -55,6 +55,16 @@ TEST(AffinityTable, AMoveMadeElsewhereRebindsWithoutCountingARepin) {
     EXPECT_EQ(t.repins(), 1u);
 }
 
+TEST(AffinityTable, TouchRefreshesItsBindingButNeverUndoesAMoveMadeMeanwhile) {
+    AffinityTable t(policy());
+    t.touch("s1", "ep-a", kT0);  // no binding yet: bound
+    EXPECT_EQ(t.lookup("s1", kT0 + 1), "ep-a");
+    t.bind("s1", "ep-b", kT0 + 2, false);  // moved (by another instance) after the lookup
+    t.touch("s1", "ep-a", kT0 + 3);        // the request that used a finishes
+    EXPECT_EQ(t.lookup("s1", kT0 + 4), "ep-b");
+    EXPECT_EQ(t.repins(), 0u);
+}
+
 TEST(AffinityTable, BindingExpiresAfterIdleTtl) {
     AffinityTable t(policy());
     t.bind("s1", "ep-a", kT0);
