@@ -433,7 +433,9 @@ std::optional<bool> Controller::release(std::string_view endpoint, const std::st
     if (upstream::StreamCuts::on_completed_stream(*ep->state)) {
         deps_.health.emit(ep->cfg.name, "streams_recovered", why);
     }
-    return deps_.health.release(*ep, why);
+    const auto released = deps_.health.release(*ep, why);
+    persist_now();
+    return released;
 }
 
 bool Controller::quarantine(std::string_view endpoint, const std::string& why) {
@@ -441,7 +443,18 @@ bool Controller::quarantine(std::string_view endpoint, const std::string& why) {
     const auto* ep = set->find(endpoint);
     if (ep == nullptr) return false;
     deps_.health.quarantine(*ep, why);
+    persist_now();
     return true;
+}
+
+void Controller::persist_now() {
+    // An operator's decision reaches the store (and so the other instances) now, not at the tick.
+    std::lock_guard lock(tick_mu_);
+    try {
+        persist_state(false);
+    } catch (const std::exception& e) {
+        spdlog::warn("endpoint state not saved: {}", e.what());
+    }
 }
 
 StatusFigures Controller::figures() const {

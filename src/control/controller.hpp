@@ -95,6 +95,8 @@ class Controller final : public ControlApi {
     void run_cleanup();
     void heartbeat(SteadyTime now);
     void apply_signals();
+    /// persist_state() now, on the caller's thread (admin pool).
+    void persist_now();
     /// Budgets from the shared request log, and fleet_sync_, every 2 s while not alone.
     void sync_with_fleet(SteadyTime now);
     /// The shared-state signals for the differences between what was last saved and `rec`.

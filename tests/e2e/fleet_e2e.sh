@@ -90,15 +90,16 @@ cli() {  # PORT COMMAND... (the admin token comes from QCC_ADMIN_TOKEN)
 # Fleet: every instance lists three (heartbeats every 5 s).
 instances_of() { curl -fsS -H "authorization: Bearer $QCC_ADMIN_TOKEN" \
   "http://127.0.0.1:$1/api/status" | json 'j.instances.length'; }
-for port in "${ports[@]}"; do
-  n=0
-  for _ in $(seq 1 300); do
-    n=$(instances_of "$port" || echo 0)
-    [[ "$n" == 3 ]] && break
-    sleep 0.1  # polling interval of a bounded wait (30 s)
+await_fleet() {  # PORT COUNT: the instance on PORT lists COUNT instances, within 40 s
+  local n=0
+  for _ in $(seq 1 400); do
+    n=$(instances_of "$1" || echo 0)
+    [[ "$n" == "$2" ]] && return 0
+    sleep 0.1  # polling interval of a bounded wait (40 s)
   done
-  [[ "$n" == 3 ]] || fail "instance on port $port lists $n instances, expected 3"
-done
+  fail "instance on port $1 lists $n instances, expected $2"
+}
+for port in "${ports[@]}"; do await_fleet "$port" 3; done
 cli "${ports[0]}" status | grep -q "3 instances share the store" ||
   fail "qcc status does not show the fleet: $(cli "${ports[0]}" status 2>&1)"
 
@@ -140,13 +141,7 @@ wait "${pids[2]}" 2>/dev/null || true
 await_rows k1 "${ports[1]}" 40
 await_rows k2 "${ports[0]}" 40
 # The killed instance stops heartbeating and drops out of the others' fleet (15 s).
-n=3
-for _ in $(seq 1 400); do
-  n=$(instances_of "${ports[0]}" || echo 3)
-  [[ "$n" == 2 ]] && break
-  sleep 0.1  # polling interval of a bounded wait (40 s)
-done
-[[ "$n" == 2 ]] || fail "the killed instance is still listed: $n instances"
+await_fleet "${ports[0]}" 2
 
 # --- PostgreSQL stops and starts mid-traffic -------------------------------------------------
 before1=$(rows_of k1 "${ports[0]}")
