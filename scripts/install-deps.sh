@@ -9,8 +9,9 @@ install-deps: this script installs with apt (Debian 12, Ubuntu 22.04+). On this 
 hand, then run the make targets again (docs/install.md lists the packages for Fedora, Arch and
 macOS/Homebrew): a C++20 compiler (GCC 12+ or Clang 15+), CMake 3.25+, Ninja, Boost 1.81+ (json,
 url, asio, beast), OpenSSL 3, SQLite 3, libpq (PostgreSQL client), simdjson, toml++ 3, spdlog, fmt,
-CLI11, GoogleTest, a PostgreSQL server (PostgreSQL store tests; they skip without one), Node.js 18+
-with npm (dashboard build, end-to-end tests) and Chromium (dashboard browser tests).
+CLI11, GoogleTest, a PostgreSQL server (PostgreSQL store tests; they skip without one), nginx (the
+fleet test's load balancer), Node.js 18+ with npm (dashboard build, end-to-end tests) and Chromium
+(dashboard browser tests).
 MSG
   for tool in cmake ninja c++ node npm; do
     command -v "$tool" >/dev/null 2>&1 || { echo "install-deps: missing: $tool" >&2; exit 1; }
@@ -26,12 +27,15 @@ packages=(
   clang libclang-rt-14-dev
   chromium
   postgresql
+  nginx-light
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(nginx-light wrk sqlite3)
+  packages+=(wrk sqlite3)
 fi
 # Chromium runs the dashboard's browser tests (driven by playwright-core from npm). The PostgreSQL
 # server runs the PostgreSQL store tests (scripts/test-postgres.sh: a throwaway cluster per test run).
+# nginx runs the fleet test's load balancer (the recipe in docs/operations.md) and the benchmark's
+# reference proxy.
 # Node.js + npm build the dashboard and run the end-to-end test with the real Claude Code CLI. Machines that already have a
 # Node.js from elsewhere (e.g. NodeSource, which bundles npm) keep it: Debian's npm would conflict.
 if ! command -v npm >/dev/null 2>&1; then

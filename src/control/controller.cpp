@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -516,6 +517,15 @@ void Controller::schedule_recovery(const proxy::Policy& policy, SteadyTime now) 
     }
 }
 
+void Controller::pick_up_changes() {
+    std::lock_guard lock(tick_mu_);
+    if (deps_.store.data_version() != seen_version_) {
+        reload_locked();
+        spdlog::info("configuration change picked up from the store");
+    }
+    apply_signals();
+}
+
 void Controller::tick() {
     std::lock_guard lock(tick_mu_);
     if (deps_.store.data_version() != seen_version_) {
@@ -594,6 +604,32 @@ void Controller::start() {
         sys::set_thread_priority(sys::ThreadPriority::kBatch);
         control_loop();
     });
+    start_listener();
+}
+
+void Controller::start_listener() {
+    std::unique_ptr<store::ChangeListener> listener;
+    try {
+        listener = deps_.store.change_listener();
+    } catch (const std::exception& e) {
+        spdlog::warn("{} (changes made by other instances arrive within a second instead)",
+                     e.what());
+        return;
+    }
+    if (!listener) return;
+    listener_ = std::thread([this, l = std::move(listener)] {
+        sys::name_thread("qcc-listen");
+        sys::set_thread_priority(sys::ThreadPriority::kBatch);
+        for (;;) {
+            // Short waits: stop() joins this thread within one of them.
+            const bool changed = l->wait(std::chrono::milliseconds(200));
+            std::lock_guard lock(mu_);
+            if (stopping_) return;
+            if (!changed) continue;
+            announced_ = true;
+            cv_.notify_all();
+        }
+    });
 }
 
 void Controller::schedule_checks(
@@ -659,10 +695,24 @@ void Controller::run_cleanup() {
 
 void Controller::control_loop() {
     std::unique_lock lock(mu_);
+    auto next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (!stopping_) {
-        cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+        cv_.wait_until(lock, next_tick, [this] { return stopping_ || announced_; });
         if (stopping_) break;
+        const bool announced = std::exchange(announced_, false);
+        const bool due = std::chrono::steady_clock::now() >= next_tick;
         lock.unlock();
+        if (announced && !due) {
+            // Another instance's change, applied between passes; a failure here is the next
+            // pass's to report.
+            try {
+                pick_up_changes();
+            } catch (const std::exception&) {
+            }
+            lock.lock();
+            continue;
+        }
+        next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
         try {
             tick();
             if (failed_ticks_ > 0) {
@@ -691,6 +741,7 @@ void Controller::stop() {
     }
     cv_.notify_all();
     if (control_.joinable()) control_.join();
+    if (listener_.joinable()) listener_.join();
     if (checks_) checks_->stop();
     admin_pool_.join();
     if (!started_) return;

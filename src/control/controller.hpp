@@ -59,6 +59,9 @@ class Controller final : public ControlApi {
     void stop();
     /// One control pass now (tests; the control thread does this every second).
     void tick();
+    /// What another instance announced (a configuration change, endpoint signals), applied now:
+    /// the control thread does this when the store announces a change, between its passes.
+    void pick_up_changes();
     /// Where this instance listens (host:port), for the fleet registry; set once it is bound.
     void set_address(std::string address);
     /// The endpoints to warm up at start (enabled ones).
@@ -95,6 +98,8 @@ class Controller final : public ControlApi {
     void run_cleanup();
     void heartbeat(SteadyTime now);
     void apply_signals();
+    /// Starts listener_ where the store announces changes.
+    void start_listener();
     /// persist_state() now, on the caller's thread (admin pool).
     void persist_now();
     /// Budgets from the shared request log, and fleet_sync_, every 2 s while not alone.
@@ -112,10 +117,12 @@ class Controller final : public ControlApi {
     std::unique_ptr<CheckService> checks_;
     std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
     std::thread control_;
-    std::mutex mu_;       // guards stopping_
-    std::mutex tick_mu_;  // serializes tick(), reload() and the final persistence
+    std::thread listener_;  // waits for the store's change announcements (PostgreSQL)
+    std::mutex mu_;         // guards stopping_ and announced_
+    std::mutex tick_mu_;    // serializes tick(), reload() and the final persistence
     std::condition_variable cv_;
     bool stopping_ = false;
+    bool announced_ = false;  // the store announced a change since the control thread last looked
     bool started_ = false;
     std::uint64_t failed_ticks_ = 0;  // consecutive failed ticks (control thread only)
     std::int64_t seen_version_ = -1;

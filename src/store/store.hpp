@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/change_listener.hpp"
 #include "store/config_store.hpp"
 #include "store/history_store.hpp"
 #include "store/records.hpp"
@@ -27,6 +28,10 @@ class Store : public ConfigStore, public StateStore, public HistoryStore, public
     /// at once. Null where a second connection gains nothing (SQLite takes one writer at a time)
     /// or the store is not a database of its own (test doubles). Throws when connecting fails.
     virtual std::unique_ptr<Store> second_connection() { return nullptr; }
+    /// Announcements of the configuration changes and endpoint signals other instances write
+    /// (PostgreSQL), on a connection of its own. Null where nothing announces them (SQLite, test
+    /// doubles): readers poll. Throws when connecting fails.
+    virtual std::unique_ptr<ChangeListener> change_listener() { return nullptr; }
 };
 
 /// Tuning of a store; the defaults are what production uses.

@@ -103,6 +103,108 @@ for port in "${ports[@]}"; do await_fleet "$port" 3; done
 cli "${ports[0]}" status | grep -q "3 instances share the store" ||
   fail "qcc status does not show the fleet: $(cli "${ports[0]}" status 2>&1)"
 
+# --- The documented recipe: nginx in front of the three --------------------------------------
+# The nginx block of docs/operations.md as written, with the instances' addresses replaced by this
+# test's and nginx listening on a Unix socket of its own (no port to pick).
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+if [[ -x "$nginx_bin" ]]; then
+  docs="$(dirname "$0")/../../docs/operations.md"
+  mkdir -p "$work/nginx/logs"
+  {
+    echo "daemon off; pid $work/nginx/nginx.pid; error_log $work/nginx/logs/error.log;"
+    echo "events {}"
+    echo "http { access_log off; client_body_temp_path $work/nginx/body;"
+    echo "  proxy_temp_path $work/nginx/proxy;"
+    awk '/^   ```nginx$/ {on=1; next} on && /^   ```$/ {exit} on' "$docs" |
+      sed -E "s#server 10\.0\.0\.11:7860;#server 127.0.0.1:${ports[0]};#;
+              s#server 10\.0\.0\.12:7860;#server 127.0.0.1:${ports[1]};#;
+              s#server 10\.0\.0\.13:7860;#server 127.0.0.1:${ports[2]};#;
+              s#listen 80;#listen unix:$work/nginx/lb.sock;#"
+    echo "}"
+  } >"$work/nginx/nginx.conf"
+  grep -q "127.0.0.1:${ports[2]}" "$work/nginx/nginx.conf" ||
+    fail "docs/operations.md's nginx block no longer names three instances: $(cat "$work/nginx/nginx.conf")"
+  "$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx.log" 2>&1 &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+  lb() { curl -s --unix-socket "$work/nginx/lb.sock" --max-time 20 "$@"; }
+  up=0
+  for _ in $(seq 1 200); do
+    if lb -fo /dev/null http://localhost/healthz; then
+      up=1
+      break
+    fi
+    kill -0 "$nginx_pid" 2>/dev/null || fail "nginx exited: $(cat "$work/nginx.log" "$work/nginx/logs/error.log")"
+    sleep 0.05  # polling interval of a bounded wait (10 s)
+  done
+  ((up)) || fail "nginx did not answer within 10 s"
+
+  # A streamed answer passes through whole.
+  lb http://localhost/v1/messages -o "$work/lb-stream.out" \
+    -H "x-api-key: sk-qcc-fleet-e2e-key-one-0123456789" -H 'content-type: application/json' \
+    -H 'anthropic-version: 2023-06-01' \
+    -d '{"model":"claude-sonnet-4-5","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}'
+  grep -q '^event: message_stop' "$work/lb-stream.out" ||
+    fail "a stream through nginx did not end with message_stop: $(head -c 400 "$work/lb-stream.out")"
+
+  # A member's key limited to 30 requests a minute gets 30 ± 10 % through the whole fleet.
+  limited=$(cli "${ports[0]}" key create member --rpm 30 --json | json 'j.key')
+  # Each instance learns the key within about a second; wait until each one accepts it (the
+  # requests spent on that count against the limit as well).
+  got=0
+  for port in "${ports[@]}"; do
+    for _ in $(seq 1 100); do
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "http://127.0.0.1:$port/v1/messages" \
+        -H "x-api-key: $limited" -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01' \
+        -d '{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}' || true)
+      [[ "$code" == 200 ]] && { got=$((got + 1)); break; }
+      [[ "$code" == 401 ]] || fail "instance on port $port answered $code to a new key"
+      sleep 0.1  # polling interval of a bounded wait (10 s)
+    done
+  done
+  [[ $got == 3 ]] || fail "the new key was not accepted by every instance within 10 s"
+  limited429=0
+  for _ in $(seq 1 45); do
+    code=$(lb -o "$work/lb-limited.out" -w '%{http_code}' http://localhost/v1/messages \
+      -H "x-api-key: $limited" -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01' \
+      -d '{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}' || true)
+    case "$code" in
+      200) got=$((got + 1)) ;;
+      429) limited429=$((limited429 + 1))
+           grep -q 'rate_limit_error' "$work/lb-limited.out" ||
+             fail "a 429 through nginx is not a rate_limit_error: $(cat "$work/lb-limited.out")" ;;
+      *) fail "a limited key's request through nginx got $code: $(head -c 400 "$work/lb-limited.out")" ;;
+    esac
+  done
+  ((got >= 27 && got <= 33)) ||
+    fail "a key limited to 30 requests a minute got $got through three instances behind nginx"
+
+  # A dashboard login made through the balancer works whichever instance answers next (logins
+  # are shared within about two seconds), and the page's own Origin passes the CSRF check.
+  token_json="{\"token\":\"$QCC_ADMIN_TOKEN\"}"
+  cookie=$(lb -D - -o /dev/null http://localhost/api/login -H 'origin: http://localhost' \
+    -H 'content-type: application/json' -d "$token_json" | grep -io 'qcc_session=[^;]*' | head -1)
+  [[ -n "$cookie" ]] || fail "no session cookie from a login through nginx"
+  streak=0
+  for _ in $(seq 1 200); do
+    code=$(lb -o /dev/null -w '%{http_code}' http://localhost/api/session -H "cookie: $cookie")
+    if [[ "$code" == 200 ]]; then streak=$((streak + 1)); else streak=0; fi
+    ((streak >= 6)) && break
+    sleep 0.05  # polling interval of a bounded wait (10 s)
+  done
+  ((streak >= 6)) || fail "a login through nginx is not honoured by every instance within 10 s"
+  code=$(lb -o "$work/lb-logout.out" -w '%{http_code}' -X POST http://localhost/api/logout \
+    -H "cookie: $cookie" -H 'origin: http://localhost')
+  [[ "$code" == 200 || "$code" == 204 ]] ||
+    fail "logout through nginx with the page's Origin got $code: $(cat "$work/lb-logout.out")"
+  kill "$nginx_pid" 2>/dev/null || true
+  wait "$nginx_pid" 2>/dev/null || true
+  lb_summary="nginx recipe: stream, $got of 48 for a 30/min key, shared login"
+else
+  echo "fleet_e2e: nginx not installed: the balancer recipe is not exercised (scripts/install-deps.sh installs it)"
+  lb_summary="no nginx"
+fi
+
 # Sends one request with key K to the instance on PORT; prints the HTTP status (000: no answer).
 send() {
   curl -s -o /dev/null -w '%{http_code}' --max-time 20 "http://127.0.0.1:$2/v1/messages" \
@@ -178,5 +280,5 @@ done
 grep -q "request log: writing works again" "$work/qcc1.log" "$work/qcc2.log" ||
   fail "no instance logged that writing works again"
 
-echo "fleet_e2e: OK (fleet of 3 listed; SIGKILL lost no survivor rows; 60 requests answered" \
+echo "fleet_e2e: OK (fleet of 3 listed; $lb_summary; SIGKILL lost no survivor rows; 60 requests answered" \
   "across a PostgreSQL restart, all logged)"

@@ -1,10 +1,13 @@
 #include "store/postgres/pg_db.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include "store/sql/sql_store.hpp"
@@ -43,6 +46,100 @@ std::string one_line(const char* message) {
     }
     return out;
 }
+
+void ignore_notice(void*, const char*) {}
+
+// The URL with connect_timeout=`seconds` unless it sets one.
+std::string with_connect_timeout(std::string conninfo, int seconds) {
+    if (conninfo.find("connect_timeout=") == std::string::npos) {
+        conninfo += conninfo.find('?') == std::string::npos ? "?" : "&";
+        conninfo += "connect_timeout=" + std::to_string(seconds);
+    }
+    return conninfo;
+}
+
+// The channel instances announce configuration changes and endpoint signals on.
+constexpr const char* kChangeChannel = "qcc_changes";
+
+// LISTEN on a connection of its own; reconnects (at most once a second) after losing it.
+class PgChangeListener final : public ChangeListener {
+  public:
+    PgChangeListener(std::string url, std::string label)
+        : url_(std::move(url)), label_(std::move(label)) {
+        if (!connect()) throw std::runtime_error(label_ + ": cannot listen: " + error_);
+    }
+    ~PgChangeListener() override { close(); }
+    PgChangeListener(const PgChangeListener&) = delete;
+    PgChangeListener& operator=(const PgChangeListener&) = delete;
+
+    bool wait(std::chrono::milliseconds timeout) override {
+        if (conn_ == nullptr) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now < next_attempt_) {
+                std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
+                    timeout, next_attempt_ - now));  // a bounded wait, like poll() below
+                return false;
+            }
+            next_attempt_ = now + std::chrono::seconds(1);
+            if (!connect()) return false;
+            spdlog::info("{}: listening for changes again", label_);
+            lost_ = false;
+            return true;  // announcements made while disconnected were missed
+        }
+        pollfd p{PQsocket(conn_), POLLIN, 0};
+        const int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+        if (ready <= 0) return false;  // timeout, or EINTR
+        if (PQconsumeInput(conn_) == 0) {
+            if (!lost_) {
+                spdlog::warn("{}: change announcements lost ({}); polling until reconnected",
+                             label_, one_line(PQerrorMessage(conn_)));
+            }
+            lost_ = true;
+            close();
+            next_attempt_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+            return false;
+        }
+        bool any = false;
+        while (PGnotify* n = PQnotifies(conn_)) {
+            any = true;
+            PQfreemem(n);
+        }
+        return any;
+    }
+
+  private:
+    bool connect() {
+        close();
+        // Short: a listener that cannot connect only delays changes until the next poll.
+        conn_ = PQconnectdb(with_connect_timeout(url_, 2).c_str());
+        if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+            error_ = conn_ != nullptr ? one_line(PQerrorMessage(conn_)) : "out of memory";
+            close();
+            return false;
+        }
+        PQsetNoticeProcessor(conn_, &ignore_notice, nullptr);
+        PGresult* r = PQexec(conn_, (std::string("LISTEN ") + kChangeChannel).c_str());
+        const bool ok = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        if (!ok) {
+            error_ = one_line(PQerrorMessage(conn_));
+            close();
+            return false;
+        }
+        return true;
+    }
+    void close() {
+        if (conn_ != nullptr) PQfinish(conn_);
+        conn_ = nullptr;
+    }
+
+    std::string url_;
+    std::string label_;
+    std::string error_;
+    PGconn* conn_ = nullptr;
+    std::chrono::steady_clock::time_point next_attempt_{};
+    bool lost_ = false;  // the loss was logged; the reconnect is logged once
+};
 
 // "?N" parameters (outside quoted text) become PostgreSQL's "$N".
 std::string to_dollar_params(const std::string& sql) {
@@ -230,8 +327,6 @@ class PgStatement final : public sql::Statement {
     mutable std::unordered_map<int, std::string> decoded_;
 };
 
-void ignore_notice(void*, const char*) {}
-
 }  // namespace
 
 PgDb::PgDb(const std::string& url) : url_(url), label_("postgres store " + redact_url(url)) {
@@ -252,13 +347,8 @@ PgDb::~PgDb() {
 }
 
 void PgDb::connect() {
-    std::string conninfo = url_;
-    if (conninfo.find("connect_timeout=") == std::string::npos) {
-        conninfo += conninfo.find('?') == std::string::npos ? "?" : "&";
-        conninfo += "connect_timeout=10";
-    }
     if (conn_ != nullptr) PQfinish(conn_);
-    conn_ = PQconnectdb(conninfo.c_str());
+    conn_ = PQconnectdb(with_connect_timeout(url_, 10).c_str());
     if (conn_ == nullptr) throw std::runtime_error(label_ + ": cannot connect: out of memory");
     if (PQstatus(conn_) != CONNECTION_OK) {
         const std::string message = one_line(PQerrorMessage(conn_));
@@ -285,6 +375,12 @@ void PgDb::ensure_connected() {
 void PgDb::fail(std::string_view what) const {
     throw std::runtime_error(label_ + ": " + std::string(what) + ": " +
                              one_line(PQerrorMessage(conn_)));
+}
+
+void PgDb::announce_change() { exec((std::string("NOTIFY ") + kChangeChannel).c_str()); }
+
+std::unique_ptr<ChangeListener> PgDb::change_listener() const {
+    return std::make_unique<PgChangeListener>(url_, label_);
 }
 
 void PgDb::exec(const char* sql) {

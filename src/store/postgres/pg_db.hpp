@@ -38,6 +38,8 @@ class PgDb final : public sql::Db {
     void rollback() noexcept override;
     void end_read() noexcept override;
     const char* for_update() const override { return " FOR UPDATE"; }
+    void announce_change() override;
+    std::unique_ptr<ChangeListener> change_listener() const override;
     [[noreturn]] void fail(std::string_view what) const override;
 
     // For PgStatement.

@@ -17,6 +17,7 @@ void Db::fail_data(const std::string& what) const {
 void Db::bump_version() {
     Query q(*this, "UPDATE meta SET data_version = data_version + 1 WHERE id = 1");
     q.run();
+    announce_change();
 }
 
 Query& Query::bind_blob_or_null(int index, std::string_view value) {

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "store/change_listener.hpp"
 
 namespace qcc::store::sql {
 
@@ -75,12 +76,17 @@ class Db {
     virtual const char* for_update() const = 0;
     /// Hands free pages back after a cleanup where the engine needs to be asked.
     virtual void reclaim_space() {}
+    /// Tells the other processes sharing the database that shared data changed (delivered when
+    /// the caller's transaction commits). A no-op where nothing listens (SQLite).
+    virtual void announce_change() {}
+    /// A listener for those announcements, on a connection of its own; null where there are none.
+    virtual std::unique_ptr<ChangeListener> change_listener() const { return nullptr; }
 
     /// Throws std::runtime_error "<label>: <what>: <engine message>".
     [[noreturn]] virtual void fail(std::string_view what) const = 0;
     /// Throws std::runtime_error "<label>: <what>" (bad data, not an engine error).
     [[noreturn]] void fail_data(const std::string& what) const;
-    /// Bumps the configuration change counter (inside the caller's transaction).
+    /// Bumps the configuration change counter (inside the caller's transaction) and announces it.
     void bump_version();
 
   private:

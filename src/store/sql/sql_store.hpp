@@ -22,6 +22,7 @@ class SqlStore final : public Store {
     SqlStore& operator=(const SqlStore&) = delete;
 
     std::unique_ptr<Store> second_connection() override;
+    std::unique_ptr<ChangeListener> change_listener() override { return db_.change_listener(); }
 
     // ConfigStore (config.cpp)
     std::vector<EndpointRecord> list_endpoints() override;

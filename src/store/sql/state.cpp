@@ -151,6 +151,7 @@ void SqlStore::append_signals(const std::vector<SignalRecord>& signals) {
             .run();
         q.reset();
     }
+    db_.announce_change();
     tx.commit();
 }
 

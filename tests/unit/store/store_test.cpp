@@ -430,6 +430,54 @@ TEST_P(StoreTest, ASecondConnectionWhereTheEngineServesSeveral) {
     EXPECT_EQ(store->count_requests(), 3);
 }
 
+// Waits for an announcement, bounded (10 s): true once one arrives.
+bool announced_within_10s(ChangeListener& listener) {
+    for (int i = 0; i < 50; ++i) {
+        if (listener.wait(std::chrono::milliseconds(200))) return true;
+    }
+    return false;
+}
+
+TEST_P(StoreTest, ChangesMadeElsewhereAreAnnounced) {
+    auto store = open();
+    auto listener = store->change_listener();
+    if (is_sqlite()) {
+        EXPECT_EQ(listener, nullptr) << "SQLite announces nothing: readers poll";
+        return;
+    }
+    ASSERT_NE(listener, nullptr);
+    auto other = open();  // another instance
+    // A configuration change (it bumps the change counter) ...
+    other->upsert_endpoint(full_endpoint());
+    EXPECT_TRUE(announced_within_10s(*listener)) << "an endpoint added elsewhere";
+    other->set_setting("breaker.open", "45s");
+    EXPECT_TRUE(announced_within_10s(*listener)) << "a setting changed elsewhere";
+    // ... and an endpoint signal (quarantine, cooldown, release, re-pin).
+    SignalRecord sig;
+    sig.instance = "other";
+    sig.endpoint_id = other->list_endpoints().at(0).id;
+    sig.kind = "quarantine";
+    sig.reason = "401";
+    other->append_signals({sig});
+    EXPECT_TRUE(announced_within_10s(*listener)) << "a signal written elsewhere";
+}
+
+TEST_P(StoreTest, AChangeListenerReconnectsAfterLosingItsConnection) {
+    if (is_sqlite()) GTEST_SKIP() << "SQLite has no change listener";
+    auto store = open();
+    auto listener = store->change_listener();
+    ASSERT_NE(listener, nullptr);
+    // The server ends every listening connection of this database (a restart, an operator).
+    raw_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+        "AND query LIKE 'LISTEN qcc_changes%'");
+    // The listener notices, connects again and says that it may have missed something ...
+    EXPECT_TRUE(announced_within_10s(*listener)) << "a reconnect must count as a change";
+    // ... and hears later changes again.
+    store->set_setting("breaker.open", "50s");
+    EXPECT_TRUE(announced_within_10s(*listener)) << "a change after the reconnect";
+}
+
 TEST_P(StoreTest, ConcurrentWritersLoseNoChange) {
     auto shared = open();
     auto other = open();  // a second connection contends for the write lock
