@@ -384,12 +384,10 @@ void Controller::sync_with_fleet(SteadyTime now) {
     if (fleet_size_ <= 1 || now - last_fleet_sync_ < kFleetSyncEvery) return;
     last_fleet_sync_ = now;
     if (fleet_sync_) fleet_sync_(deps_.store);
+    // Every key, budget or not: what `qcc key list` and the dashboard show as spent is then the
+    // fleet's spend, not this instance's share of it.
     const auto keys = deps_.snapshots.keys();
-    if (!keys || std::none_of(keys->begin(), keys->end(), [](const auto& k) {
-            return k.limits.budget_daily_usd > 0 || k.limits.budget_monthly_usd > 0;
-        })) {
-        return;
-    }
+    if (!keys || keys->empty()) return;
     const auto now_ms = deps_.health.unix_ms();
     auto spent = spend_by_key(deps_.store, now_ms);
     for (const auto& k : *keys) {

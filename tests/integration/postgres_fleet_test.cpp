@@ -5,6 +5,7 @@
 // limits among them.
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <set>
@@ -385,6 +386,45 @@ TEST(PostgresFleet, APerKeyRateLimitHoldsForTheFleetWithRequestsSpreadEvenly) {
         return;
     }
     FAIL() << "two attempts crossed a minute boundary";
+}
+
+TEST(PostgresFleet, EveryInstanceShowsAKeysSpendAcrossTheFleet) {
+    ThreeOnOneDatabase f;
+    REQUIRE_POSTGRES(f.db);
+    ASSERT_TRUE(fleet_settles({f.p1.get(), f.p2.get(), f.p3.get()}, 3));
+    // A key without limits or budget, used through one instance only.
+    const auto created = admin_call(f.p1->port(), "POST", "/api/keys", R"({"name":"member"})");
+    ASSERT_EQ(created.status, 201) << created.response.body;
+    const std::string key(created.json.at("key").as_string());
+    for (int i = 0; i < 3; ++i) {
+        TestClient client(f.p1->port());
+        auto headers = ProxyFixture::client_headers(false);
+        headers.emplace_back("x-api-key", key);
+        ASSERT_EQ(
+            client.request("POST", "/v1/messages", headers, ProxyFixture::messages_body(false))
+                .status,
+            200);
+    }
+    auto spent_on = [](ProxyFixture& p) {
+        const auto keys = admin_call(p.port(), "GET", "/api/keys");
+        for (const auto& k : keys.json.at("keys").as_array()) {
+            const auto& o = k.as_object();
+            if (o.at("name").as_string() != "member" || o.at("usage").is_null()) continue;
+            return o.at("usage").at("spent_today_usd").to_number<double>();
+        }
+        return -1.0;
+    };
+    double here = 0;
+    ASSERT_TRUE(eventually([&] {
+        here = spent_on(*f.p1);
+        return here > 0;
+    }));
+    // The others read it from the shared request log: the same spend, not their own zero share.
+    for (ProxyFixture* p : {f.p2.get(), f.p3.get()}) {
+        EXPECT_TRUE(eventually([&] { return std::abs(spent_on(*p) - here) < 1e-9; }))
+            << "instance on port " << p->port() << " shows " << spent_on(*p) << ", expected "
+            << here;
+    }
 }
 
 TEST(PostgresFleet, MigrateCopiesAWorkingSqliteStoreIntoAnEmptyDatabase) {
