@@ -139,9 +139,10 @@ if [[ -x "$nginx_bin" ]]; then
   done
   ((up)) || fail "nginx did not answer within 10 s"
 
-  # A streamed answer passes through whole.
+  # A streamed answer passes through whole. (Key three: the rows of keys one and two are counted
+  # exactly below.)
   lb http://localhost/v1/messages -o "$work/lb-stream.out" \
-    -H "x-api-key: sk-qcc-fleet-e2e-key-one-0123456789" -H 'content-type: application/json' \
+    -H "x-api-key: sk-qcc-fleet-e2e-key-three-0123456789" -H 'content-type: application/json' \
     -H 'anthropic-version: 2023-06-01' \
     -d '{"model":"claude-sonnet-4-5","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}'
   grep -q '^event: message_stop' "$work/lb-stream.out" ||
