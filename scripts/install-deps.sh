@@ -22,6 +22,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libpq-dev libsimdjson-dev libtomlplusplus-dev
+  libtcmalloc-minimal4
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
@@ -32,6 +33,7 @@ packages=(
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk sqlite3)
 fi
+# libtcmalloc-minimal4 is the allocator the qcc executable links (cmake/allocator.cmake).
 # Chromium runs the dashboard's browser tests (driven by playwright-core from npm). The PostgreSQL
 # server runs the PostgreSQL store tests (scripts/test-postgres.sh: a throwaway cluster per test run).
 # nginx runs the fleet test's load balancer (the recipe in docs/operations.md) and the benchmark's

@@ -228,8 +228,9 @@ int serve(const ServeOptions& o) {
     const std::string qcc = cli_command();
     const std::string listen_flag =
         o.listen.empty() ? std::string() : " --listen " + base.substr(base.find("//") + 2);
-    spdlog::info("qcc listening on {} ({} workers, store {})", base,
-                 gateway->server().worker_count(), store::redact_url(db_path));
+    const std::size_t workers = gateway->server().worker_count();
+    spdlog::info("qcc listening on {} ({} worker{}, store {}, {})", base, workers,
+                 workers == 1 ? "" : "s", store::redact_url(db_path), sys::allocator_name());
     spdlog::info(
         "file descriptors: {} → up to {} client connections, {} of them not yet "
         "authenticated (limits.*)",

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -58,6 +59,18 @@ int usable_cpus() {
     if (quota == 0) quota = cgroup_v1_cpus();
     if (quota > 0) n = std::min(n, quota);
     return std::max(n, 1);
+}
+
+std::string allocator_name() {
+    // tcmalloc exports tc_version(); looked up at run time so that a preloaded one counts too.
+    using Version = const char* (*)(int*, int*, const char**);
+    void* sym = dlsym(RTLD_DEFAULT, "tc_version");
+    if (sym == nullptr) return "glibc malloc";
+    int major = 0, minor = 0;
+    const char* patch = nullptr;
+    reinterpret_cast<Version>(sym)(&major, &minor, &patch);
+    return "tcmalloc " + std::to_string(major) + "." + std::to_string(minor) +
+           (patch != nullptr ? std::string(patch) : std::string());
 }
 
 std::uint64_t fd_limit() {

@@ -20,6 +20,10 @@ std::uint64_t raise_fd_limit();
 /// The current soft RLIMIT_NOFILE.
 std::uint64_t fd_limit();
 
+/// The memory allocator serving malloc in this process: "tcmalloc 2.10" when the executable was
+/// linked with (or preloads) tcmalloc, else "glibc malloc".
+std::string allocator_name();
+
 /// Names the calling thread (what top -H, ps -L and perf show); at most 15 characters are kept.
 void name_thread(const char* name);
 

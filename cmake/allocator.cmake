@@ -1,0 +1,39 @@
+# The memory allocator linked into the qcc executable.
+#
+# QCC allocates and frees many small blocks per request (header fields, coroutine frames, the
+# request-log row handed from a worker to the writer thread). With glibc's malloc that is about a
+# fifth of a worker's user time, and freeing on the writer thread what a worker allocated fragments
+# glibc's per-thread arenas. tcmalloc (gperftools' "minimal" build: the allocator without the
+# profilers) serves these from per-thread caches. docs/performance.md has the measurements.
+#
+# QCC_ALLOCATOR: "auto" (default: tcmalloc when installed, else the C library's malloc, said at
+# configure time), "tcmalloc" (required), "system". Sanitizer and fuzz builds always use the
+# C library's malloc: the sanitizers bring their own allocator.
+set(QCC_ALLOCATOR "auto" CACHE STRING "Memory allocator for the qcc executable: auto, tcmalloc, system")
+set_property(CACHE QCC_ALLOCATOR PROPERTY STRINGS auto tcmalloc system)
+
+function(qcc_link_allocator target)
+  if(QCC_SANITIZE OR QCC_TSAN OR QCC_FUZZ OR QCC_ALLOCATOR STREQUAL "system")
+    message(STATUS "qcc allocator: the C library's malloc")
+    return()
+  endif()
+  if(NOT QCC_ALLOCATOR MATCHES "^(auto|tcmalloc)$")
+    message(FATAL_ERROR "QCC_ALLOCATOR must be auto, tcmalloc or system (got '${QCC_ALLOCATOR}')")
+  endif()
+  # The runtime package (Debian: libtcmalloc-minimal4) is enough: no development package needed.
+  find_library(QCC_TCMALLOC_LIBRARY NAMES tcmalloc_minimal libtcmalloc_minimal.so.4)
+  if(NOT QCC_TCMALLOC_LIBRARY)
+    if(QCC_ALLOCATOR STREQUAL "tcmalloc")
+      message(FATAL_ERROR "QCC_ALLOCATOR=tcmalloc but libtcmalloc_minimal was not found "
+                          "(Debian/Ubuntu: libtcmalloc-minimal4, Fedora: gperftools-libs, "
+                          "Arch: gperftools, Homebrew: gperftools)")
+    endif()
+    message(STATUS "qcc allocator: the C library's malloc (libtcmalloc_minimal not found; "
+                   "install it for about 12 % less CPU per request)")
+    return()
+  endif()
+  message(STATUS "qcc allocator: tcmalloc (${QCC_TCMALLOC_LIBRARY})")
+  # Nothing in QCC calls tcmalloc by name, so keep the linker from dropping it as unneeded.
+  target_link_libraries(${target} PRIVATE "-Wl,--push-state,--no-as-needed" ${QCC_TCMALLOC_LIBRARY}
+                                          "-Wl,--pop-state")
+endfunction()
