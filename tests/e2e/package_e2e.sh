@@ -33,6 +33,13 @@ fi
   { cat "$work/cpack.log" >&2; fail "cpack failed"; }
 deb=$(ls "$work"/qcc_*.deb)
 [[ "$deb" == *"qcc_${version}_"* ]] || fail "unexpected package name $deb"
+# Every shared library the binary links must come with a dependency (the allocator included,
+# which nothing in QCC calls by name).
+depends=$(dpkg-deb -f "$deb" Depends)
+if ldd "$build/src/qcc" | grep -q libtcmalloc_minimal; then
+  [[ "$depends" == *libtcmalloc-minimal4* ]] || fail "Depends lacks libtcmalloc-minimal4: $depends"
+fi
+[[ "$depends" == *libsqlite3* && "$depends" == *libpq5* ]] || fail "Depends incomplete: $depends"
 
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$deb" >"$work/apt.log" 2>&1 ||
   { cat "$work/apt.log" >&2; fail "apt-get install failed"; }
