@@ -118,6 +118,14 @@ const samples = fs.readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l)
 const errs = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
 const visible = Object.values(r.errors).reduce((a, b) => a + b, 0);
 const answered = r.requests - r.hangups;
+// Under load = the samples taken while the clients ran. Flat means the second half of the load
+// adds (almost) nothing: its slope is what a longer run would add.
+const loaded = samples.filter((s) => s[0] > 0 && s[0] <= Number(seconds));
+const half = loaded.find((s) => s[0] >= Number(seconds) / 2) || loaded[0];
+const end = loaded[loaded.length - 1];
+const mib = (kb) => (kb / 1024).toFixed(1);
+const slope = half && end && end[0] > half[0] ? ((end[1] - half[1]) / 1024) / ((end[0] - half[0]) / 60) : 0;
+const fdsLoaded = loaded.map((s) => s[2]);
 const lines = [
   `### ${tag}: ${clients} clients, ${seconds} s, ${pct} % streaming, faults ${faults === '1' ? 'on' : 'off'}`,
   '',
@@ -127,6 +135,11 @@ const lines = [
   `- streams by serving endpoint: ${Object.entries(r.stream_endpoints).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   `- request-log rows after SIGTERM: ${rows} (requests sent: ${r.requests})`,
   `- first error: ${r.first_error || '—'}`,
+  half && end ? `- RSS over the second half of the load: ${mib(half[1])} → ${mib(end[1])} MiB ` +
+    `(${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB a minute); open fds under load ` +
+    `${Math.min(...fdsLoaded)}–${Math.max(...fdsLoaded)}, after it ${samples[samples.length - 1][2]}` : '',
+  `- CPU per request: ${(1e6 * samples[samples.length - 1][3] / Math.max(1, r.requests)).toFixed(0)} µs ` +
+    `(all of QCC's threads; streams of 40 events, failovers included)`,
   '',
   '| elapsed s | RSS MiB | open fds | CPU s (total) | threads |',
   '|---:|---:|---:|---:|---:|',
