@@ -2,7 +2,7 @@
 #
 # QCC allocates and frees many small blocks per request (header fields, coroutine frames, the
 # request-log row a worker hands to the writer thread, which frees it). Under a long load glibc's
-# malloc keeps growing QCC's resident memory (0.6–1.7 MiB a minute at 1,000 clients) and costs
+# malloc keeps growing QCC's resident memory (0.6–1.2 MiB a minute at 1,000 clients) and costs
 # about a fifth of a worker's user time; tcmalloc (gperftools' "minimal" build: the allocator without
 # the profilers) stays flat and is a little faster. docs/performance.md has the measurements.
 #
