@@ -8,7 +8,9 @@
 #include <ctime>
 #include <mutex>
 #include <stop_token>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include <fcntl.h>
 #include <spdlog/sinks/sink.h>
@@ -111,14 +113,20 @@ bool write_all(int fd, std::string_view data) {
     return true;
 }
 
-/// The one sink: lines are formatted on the calling thread, appended whole to a shared buffer,
-/// and written with one write(2) per flush — when the buffer passes 64 KiB, at once for
-/// warnings and errors, and otherwise by the flusher thread every 200 ms. No thread is woken per
-/// line and no line is cut in half by a crash. The destination is stderr, or a size-rotated file:
-/// when the file cannot be written, opened or rotated, lines go to stderr and the problem is
-/// reported there (once a minute) until a later attempt succeeds.
+/// The one sink: lines are formatted on the calling thread and appended whole to a shared buffer;
+/// only the log thread writes them out, with one write(2) per flush — every 200 ms, and at once
+/// when the buffer passes 64 KiB or holds a warning or an error. A thread that logs never waits
+/// for the destination: when it stops accepting lines (a full pipe, a terminal paused with
+/// Ctrl-S, a stuck disk), lines pile up to 8 MiB, then further lines are dropped and counted, and
+/// the count is written where they were lost once the destination moves again. No thread is woken
+/// per line and no line is cut in half. The destination is stderr, or a size-rotated file: when
+/// the file cannot be written, opened or rotated, lines go to stderr and the problem is reported
+/// there (once a minute) until a later attempt succeeds.
 class LineSink final : public spdlog::sinks::sink {
   public:
+    static constexpr std::size_t kFlushBytes = 64 * 1024;
+    static constexpr std::size_t kMaxPendingBytes = 8u << 20;
+
     LineSink(bool json, std::string path, std::size_t max_bytes, std::size_t files)
         : json_(json), path_(std::move(path)), max_bytes_(max_bytes), files_(files) {
         if (!path_.empty() && !open_file()) {
@@ -126,8 +134,7 @@ class LineSink final : public spdlog::sinks::sink {
         }
     }
     ~LineSink() override {
-        std::lock_guard lock(mu_);
-        write_locked();
+        write_pending();
         if (fd_ >= 0) ::close(fd_);
     }
 
@@ -139,36 +146,77 @@ class LineSink final : public spdlog::sinks::sink {
         } else {
             format_text(msg, line);
         }
-        std::lock_guard lock(mu_);
-        buffer_ += line;
-        if (msg.level >= spdlog::level::warn || buffer_.size() >= kFlushBytes) write_locked();
+        bool wake = false;
+        {
+            std::lock_guard lock(mu_);
+            if (pending_.size() + line.size() > kMaxPendingBytes) {
+                ++dropped_;
+                return;
+            }
+            pending_ += line;
+            if (msg.level >= spdlog::level::warn) urgent_ = true;
+            wake = urgent_ || pending_.size() >= kFlushBytes;
+        }
+        if (wake) wake_.notify_one();
     }
-    void flush() override {
-        std::lock_guard lock(mu_);
-        write_locked();
-    }
+    /// Writes out what is buffered (the log thread, and shutdown). Blocks while the destination
+    /// does; the threads that log never call it.
+    void flush() override { write_pending(); }
     void set_pattern(const std::string&) override {}
     void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
 
-  private:
-    static constexpr std::size_t kFlushBytes = 64 * 1024;
+    /// The log thread: writes the buffer out every 200 ms, or at once when woken, until stopped.
+    void serve(const std::stop_token& stop) {
+        while (!stop.stop_requested()) {
+            {
+                std::unique_lock lock(mu_);
+                wake_.wait_for(lock, stop, std::chrono::milliseconds(200),
+                               [&] { return urgent_ || pending_.size() >= kFlushBytes; });
+            }
+            write_pending();
+        }
+    }
 
-    void write_locked() {
-        if (buffer_.empty()) return;
+  private:
+    void write_pending() {
+        std::lock_guard io(io_mu_);  // one writer at a time; the loggers only take mu_
+        std::uint64_t dropped = 0;
+        {
+            std::lock_guard lock(mu_);
+            writing_.swap(pending_);  // pending_ takes the emptied buffer and keeps its capacity
+            dropped = std::exchange(dropped_, 0);
+            urgent_ = false;
+        }
+        if (dropped > 0) {
+            // Where they were lost: after everything buffered before the first dropped line.
+            const std::string text = std::to_string(dropped) +
+                                     " log line(s) dropped here: the log destination did not "
+                                     "accept lines for a while";
+            spdlog::details::log_msg note(spdlog::source_loc{}, "", spdlog::level::warn, text);
+            note.time = spdlog::log_clock::now();
+            if (json_) {
+                format_json(note, writing_);
+            } else {
+                format_text(note, writing_);
+            }
+        }
+        if (!writing_.empty()) write_out(writing_);
+        writing_.clear();
+    }
+
+    void write_out(std::string_view data) {
         if (path_.empty()) {
-            write_all(STDERR_FILENO, buffer_);
-            buffer_.clear();
+            write_all(STDERR_FILENO, data);
             return;
         }
         if (fd_ < 0) reopen_if_due();
-        if (fd_ >= 0 && size_ + buffer_.size() > max_bytes_) rotate();
-        if (fd_ >= 0 && write_all(fd_, buffer_)) {
-            size_ += buffer_.size();
+        if (fd_ >= 0 && size_ + data.size() > max_bytes_) rotate();
+        if (fd_ >= 0 && write_all(fd_, data)) {
+            size_ += data.size();
         } else {
             if (fd_ >= 0) report("cannot write");
-            write_all(STDERR_FILENO, buffer_);  // never lose the lines
+            write_all(STDERR_FILENO, data);  // never lose the lines
         }
-        buffer_.clear();
     }
 
     bool open_file() {
@@ -214,39 +262,37 @@ class LineSink final : public spdlog::sinks::sink {
     }
 
     const bool json_;
+    // Guarded by mu_ (held only to append or to swap buffers, never during I/O).
     std::mutex mu_;
+    std::condition_variable_any wake_;
+    std::string pending_;
+    std::uint64_t dropped_ = 0;
+    bool urgent_ = false;
+    // Guarded by io_mu_: the buffer being written and the destination's state.
+    std::mutex io_mu_;
+    std::string writing_;
     std::string path_;
     std::size_t max_bytes_, files_;
     int fd_ = -1;
     std::size_t size_ = 0;
-    std::string buffer_;
     std::chrono::steady_clock::time_point next_reopen_{}, next_report_{};
 };
 
-/// Flushes the sink every 200 ms on its own low-priority thread, until stopped.
+/// Runs the sink's log thread (low priority) until destroyed.
 class Flusher {
   public:
     explicit Flusher(std::shared_ptr<LineSink> sink)
         : sink_(std::move(sink)), thread_([this](const std::stop_token& stop) { run(stop); }) {}
-    ~Flusher() {
-        thread_.request_stop();
-        cv_.notify_all();
-    }
+    // The jthread's destructor requests the stop (which wakes the wait) and joins.
 
   private:
     void run(const std::stop_token& stop) {
         sys::name_thread("qcc-log");
         sys::set_thread_priority(sys::ThreadPriority::kBatch);
-        std::unique_lock lock(mu_);
-        while (!stop.stop_requested()) {
-            cv_.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
-            sink_->flush();
-        }
+        sink_->serve(stop);
     }
 
     std::shared_ptr<LineSink> sink_;
-    std::mutex mu_;
-    std::condition_variable_any cv_;
     std::jthread thread_;  // last: starts after the members it uses exist
 };
 
@@ -331,7 +377,9 @@ void init(std::string_view level, std::string_view format, const std::string& fi
     auto sink = std::make_shared<LineSink>(g_json.load(), file, kFileBytes, kFiles);
     auto logger = std::make_shared<spdlog::logger>("qcc", sink);
     logger->set_level(spdlog::level::from_str(std::string(level)));
-    logger->flush_on(spdlog::level::warn);
+    // No flush_on(warn): the sink wakes its log thread for warnings, so a worker that warns never
+    // writes (and never waits for the destination) itself.
+    logger->flush_on(spdlog::level::off);
     spdlog::set_default_logger(logger);
     flusher() = std::make_unique<Flusher>(std::move(sink));
 }

@@ -6,11 +6,16 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <future>
 #include <thread>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "common/quoted.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 namespace qcc::log {
@@ -84,7 +89,7 @@ TEST(LogThrottle, LetsOneThroughPerIntervalAndCountsTheRest) {
 }
 
 // Lines reach the file within the flush interval (awaited, not slept for), whole, with request
-// values escaped so nothing can forge a line; a warning is written at once.
+// values escaped so nothing can forge a line; a warning wakes the log thread.
 TEST(TextLog, LinesAreFlushedWholeAndEscaped) {
     const test::TempDir dir("qcc-log-test");
     const auto file = dir.file("qcc.log");
@@ -103,7 +108,11 @@ TEST(TextLog, LinesAreFlushedWholeAndEscaped) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a bounded wait
     }
     spdlog::warn("a warning");
-    const auto after_warning = read();  // written by the call itself, no flusher involved
+    // Written by the log thread, woken at once (not left for the next 200 ms tick).
+    std::string after_warning;
+    EXPECT_TRUE(test::eventually([&] {
+        return (after_warning = read()).find("warning a warning\n") != std::string::npos;
+    }));
     shutdown();
     spdlog::shutdown();
     EXPECT_NE(after_warning.find("warning a warning\n"), std::string::npos) << after_warning;
@@ -114,6 +123,65 @@ TEST(TextLog, LinesAreFlushedWholeAndEscaped) {
     EXPECT_EQ(text.back(), '\n') << "only whole lines";
     EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
     EXPECT_EQ(std::count(after_warning.begin(), after_warning.end(), '\n'), 2);
+}
+
+// A destination that stops reading (a full pipe: a terminal paused with Ctrl-S, a stuck log
+// collector) must never hold up the threads that log — workers log every request. Lines pile up
+// to a cap, the rest are dropped and counted, and once the destination reads again everything
+// kept arrives whole, followed by the count of what was lost.
+TEST(TextLog, AStalledDestinationNeverBlocksTheThreadsThatLog) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    ::fcntl(fds[1], F_SETPIPE_SZ, 4096);
+    const int saved_stderr = ::dup(STDERR_FILENO);
+    ASSERT_GE(saved_stderr, 0);
+    ASSERT_GE(::dup2(fds[1], STDERR_FILENO), 0);
+    ::close(fds[1]);
+    init("info", "text");
+
+    // 12 MiB of lines (more than the 8 MiB kept) while nobody reads the pipe.
+    const std::string filler(200, 'x');
+    constexpr int kLines = 60'000;
+    auto logging = std::async(std::launch::async, [&] {
+        for (int i = 0; i < kLines; ++i) spdlog::info("line {} {}", i, filler);
+    });
+    const bool returned = logging.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+
+    // Now read everything (this also unblocks a logger stuck in write, so the test can end).
+    std::string out;
+    auto reader = std::async(std::launch::async, [&] {
+        char buf[65536];
+        ssize_t n;
+        while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+    });
+    logging.wait();
+    shutdown();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("after-test"));  // no sinks
+    ::dup2(saved_stderr, STDERR_FILENO);  // closes the pipe's last write end: the reader ends
+    ::close(saved_stderr);
+    reader.wait();
+    ::close(fds[0]);
+
+    EXPECT_TRUE(returned) << "logging blocked on the stalled destination";
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out.back(), '\n') << "only whole lines";
+    std::istringstream in(out);
+    std::string line;
+    int kept = 0;
+    long long dropped = -1;
+    while (std::getline(in, line)) {
+        if (line.find(" info  line ") != std::string::npos) {
+            EXPECT_TRUE(line.ends_with(filler)) << "a cut line: " << line.substr(0, 80);
+            ++kept;
+        } else if (const auto at = line.find("warning "); at != std::string::npos) {
+            EXPECT_EQ(dropped, -1) << "one count, once the destination moved again";
+            dropped = std::stoll(line.substr(at + 8));
+            EXPECT_NE(line.find("log line(s) dropped here"), std::string::npos) << line;
+        }
+    }
+    EXPECT_GT(kept, 0);
+    EXPECT_GT(dropped, 0) << "12 MiB cannot all be kept";
+    EXPECT_EQ(kept + dropped, kLines) << "every line either arrived or was counted";
 }
 
 }  // namespace
