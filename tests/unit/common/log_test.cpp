@@ -5,14 +5,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <future>
-#include <thread>
+#include <sstream>
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "common/quoted.hpp"
 #include "support/eventually.hpp"
@@ -102,17 +100,12 @@ TEST(TextLog, LinesAreFlushedWholeAndEscaped) {
         return ss.str();
     };
     std::string text;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while ((text = read()).find("request model") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a bounded wait
-    }
+    test::eventually([&] { return (text = read()).find("request model") != std::string::npos; });
     spdlog::warn("a warning");
     // Written by the log thread, woken at once (not left for the next 200 ms tick).
     std::string after_warning;
-    EXPECT_TRUE(test::eventually([&] {
-        return (after_warning = read()).find("warning a warning\n") != std::string::npos;
-    }));
+    EXPECT_TRUE(test::eventually(
+        [&] { return (after_warning = read()).find("warning a warning\n") != std::string::npos; }));
     shutdown();
     spdlog::shutdown();
     EXPECT_NE(after_warning.find("warning a warning\n"), std::string::npos) << after_warning;
@@ -152,7 +145,8 @@ TEST(TextLog, AStalledDestinationNeverBlocksTheThreadsThatLog) {
     auto reader = std::async(std::launch::async, [&] {
         char buf[65536];
         ssize_t n;
-        while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+        while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
+            out.append(buf, static_cast<std::size_t>(n));
     });
     logging.wait();
     shutdown();
