@@ -390,6 +390,14 @@ void PgDb::exec(const char* sql) {
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(sql);
 }
 
+std::int64_t PgDb::run_insert(sql::Statement& insert) {
+    if (!insert.step()) fail_data("insert returned no id");
+    const std::int64_t id = insert.integer(0);
+    while (insert.step()) {
+    }
+    return id;
+}
+
 sql::Statement& PgDb::prepare(const std::string& sql) {
     auto it = stmts_.find(sql);
     if (it != stmts_.end()) return *it->second;

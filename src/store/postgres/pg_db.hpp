@@ -38,6 +38,8 @@ class PgDb final : public sql::Db {
     void rollback() noexcept override;
     void end_read() noexcept override;
     const char* for_update() const override { return " FOR UPDATE"; }
+    const char* returning_id() const override { return " RETURNING id"; }
+    std::int64_t run_insert(sql::Statement& insert) override;
     void announce_change() override;
     std::unique_ptr<ChangeListener> change_listener() const override;
     [[noreturn]] void fail(std::string_view what) const override;

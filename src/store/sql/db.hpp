@@ -1,7 +1,8 @@
 // The SQL connection SqlStore runs on, whatever the engine: cached prepared statements, typed
 // binding and reading, transactions and the error messages that name the database. SQLite
 // (store/sqlite) and PostgreSQL (store/postgres) implement it; the store's queries are written
-// once, in the SQL both engines accept (numbered parameters ?1…, ON CONFLICT upserts, RETURNING).
+// once, in the SQL both engines accept (numbered parameters ?1…, ON CONFLICT upserts); where
+// they differ (locking reads, the id of an inserted row) the Db says what to write.
 // Internal to the store module.
 #pragma once
 #include <cstdint>
@@ -74,6 +75,11 @@ class Db {
     /// " FOR UPDATE" where rows read in a write transaction must be locked (PostgreSQL, where
     /// writers run concurrently); "" where the write transaction already excludes other writers.
     virtual const char* for_update() const = 0;
+    /// What ends an INSERT whose new id run_insert() reads: " RETURNING id" (PostgreSQL), ""
+    /// (SQLite, whose RETURNING builds a temporary table per statement: most of an insert's cost).
+    virtual const char* returning_id() const = 0;
+    /// Runs an INSERT whose text ends with returning_id() and gives the new row's id.
+    virtual std::int64_t run_insert(Statement& insert) = 0;
     /// Hands free pages back after a cleanup where the engine needs to be asked.
     virtual void reclaim_space() {}
     /// Tells the other processes sharing the database that shared data changed (delivered when
@@ -128,6 +134,8 @@ class Query {
         while (step()) {
         }
     }
+    /// Runs an INSERT ending with Db::returning_id(); the new row's id.
+    std::int64_t insert(Db& db) { return db.run_insert(stmt_); }
     std::string text(int column) const { return stmt_.text(column); }
     std::int64_t integer(int column) const { return stmt_.integer(column); }
     double real(int column) const { return stmt_.real(column); }

@@ -290,7 +290,8 @@ void SqlStore::append_requests(std::vector<RequestRecord>& rows) {
                      "output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
                      "bytes_in, bytes_out, attempt_timings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                      "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-                     "?23, ?24) RETURNING id");
+                     "?23, ?24)" +
+                         std::string(db_.returning_id()));
         for (const auto& r : rows) {
             insert.bind_int(1, r.ts_unix_ms)
                 .bind_text_or_null(2, r.request_id)
@@ -316,9 +317,7 @@ void SqlStore::append_requests(std::vector<RequestRecord>& rows) {
                 .bind_int(23, r.bytes_out)
                 .bind_text_or_null(24, r.attempt_timings);
             if (r.ttfb_ms >= 0) insert.bind_int(15, r.ttfb_ms);  // else NULL: no byte sent
-            if (!insert.step()) db_.fail("insert returned no id");
-            ids.push_back(insert.integer(0));
-            insert.run();
+            ids.push_back(insert.insert(db_));
             insert.reset();
 
             const std::string& model = r.model_sent.empty() ? r.model_requested : r.model_sent;

@@ -188,6 +188,12 @@ sql::Statement& SqliteDb::prepare(const std::string& sql) {
     return *stmts_.emplace(sql, std::make_unique<SqliteStatement>(*this, raw)).first->second;
 }
 
+std::int64_t SqliteDb::run_insert(sql::Statement& insert) {
+    while (insert.step()) {
+    }
+    return sqlite3_last_insert_rowid(db_);
+}
+
 std::int64_t SqliteDb::schema_version() {
     sql::Query q(*this, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
     q.step();

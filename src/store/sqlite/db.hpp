@@ -37,6 +37,8 @@ class SqliteDb final : public sql::Db {
     void rollback() noexcept override;
     void end_read() noexcept override;
     const char* for_update() const override { return ""; }
+    const char* returning_id() const override { return ""; }
+    std::int64_t run_insert(sql::Statement& insert) override;
     void reclaim_space() override;
     [[noreturn]] void fail(std::string_view what) const override;
 
