@@ -38,6 +38,15 @@ Query& Query::bind_text_or_null(int index, std::string_view value) {
     return *this;
 }
 
+Query& Query::bind_text_in_place_or_null(int index, std::string_view value) {
+    if (!value.empty()) {
+        stmt_.bind_text_in_place(index, value);
+    } else {
+        stmt_.bind_null(index);
+    }
+    return *this;
+}
+
 Query& Query::bind_millis(int index, const std::optional<config::Millis>& value) {
     if (value) return bind_int(index, value->count());
     stmt_.bind_null(index);

@@ -30,6 +30,9 @@ class Statement {
     virtual void bind_real(int index, double value) = 0;
     virtual void bind_blob(int index, std::string_view value) = 0;
     virtual void bind_null(int index) = 0;
+    /// bind_text for bytes that stay valid and unchanged until the statement is reset: an
+    /// engine may use them in place instead of copying them (SQLite's SQLITE_STATIC).
+    virtual void bind_text_in_place(int index, std::string_view value) { bind_text(index, value); }
     /// Runs the statement on the first call; true while a row is available.
     virtual bool step() = 0;
     virtual std::string text(int column) const = 0;
@@ -127,6 +130,9 @@ class Query {
     Query& bind_blob_or_null(int index, std::string_view value);
     Query& bind_int_or_null(int index, std::int64_t value);
     Query& bind_text_or_null(int index, std::string_view value);
+    /// bind_text_or_null for bytes that outlive the statement's next reset (see
+    /// Statement::bind_text_in_place): the request log's batch rows.
+    Query& bind_text_in_place_or_null(int index, std::string_view value);
     Query& bind_millis(int index, const std::optional<config::Millis>& value);
     /// True when a row is available; false when the statement is done.
     bool step() { return stmt_.step(); }

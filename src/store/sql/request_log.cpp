@@ -294,19 +294,19 @@ void SqlStore::append_requests(std::vector<RequestRecord>& rows) {
                          std::string(db_.returning_id()));
         for (const auto& r : rows) {
             insert.bind_int(1, r.ts_unix_ms)
-                .bind_text_or_null(2, r.request_id)
-                .bind_text_or_null(3, r.method)
-                .bind_text_or_null(4, r.path)
-                .bind_text_or_null(5, r.client_key)
-                .bind_text_or_null(6, r.session_key)
-                .bind_text_or_null(7, r.endpoint)
+                .bind_text_in_place_or_null(2, r.request_id)
+                .bind_text_in_place_or_null(3, r.method)
+                .bind_text_in_place_or_null(4, r.path)
+                .bind_text_in_place_or_null(5, r.client_key)
+                .bind_text_in_place_or_null(6, r.session_key)
+                .bind_text_in_place_or_null(7, r.endpoint)
                 .bind_int(8, r.attempts)
-                .bind_text_or_null(9, r.tried)
-                .bind_text_or_null(10, r.model_requested)
-                .bind_text_or_null(11, r.model_sent)
+                .bind_text_in_place_or_null(9, r.tried)
+                .bind_text_in_place_or_null(10, r.model_requested)
+                .bind_text_in_place_or_null(11, r.model_sent)
                 .bind_int(12, r.stream ? 1 : 0)
                 .bind_int(13, r.status)
-                .bind_text_or_null(14, r.error_class)
+                .bind_text_in_place_or_null(14, r.error_class)
                 .bind_int(16, r.total_ms)
                 .bind_int(17, r.input_tokens)
                 .bind_int(18, r.output_tokens)
@@ -315,7 +315,7 @@ void SqlStore::append_requests(std::vector<RequestRecord>& rows) {
                 .bind_real(21, r.cost_usd)
                 .bind_int(22, r.bytes_in)
                 .bind_int(23, r.bytes_out)
-                .bind_text_or_null(24, r.attempt_timings);
+                .bind_text_in_place_or_null(24, r.attempt_timings);
             if (r.ttfb_ms >= 0) insert.bind_int(15, r.ttfb_ms);  // else NULL: no byte sent
             ids.push_back(insert.insert(db_));
             insert.reset();

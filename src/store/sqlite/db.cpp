@@ -70,6 +70,10 @@ class SqliteStatement final : public sql::Statement {
         const char* data = value.data() != nullptr ? value.data() : "";
         check(sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
     }
+    void bind_text_in_place(int index, std::string_view value) override {
+        const char* data = value.data() != nullptr ? value.data() : "";
+        check(sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_STATIC, SQLITE_UTF8));
+    }
     void bind_int(int index, std::int64_t value) override {
         check(sqlite3_bind_int64(stmt_, index, value));
     }
