@@ -89,7 +89,9 @@ std::int64_t ms_since(Clock::time_point t) {
 }
 
 /// True for the client header fields that are never forwarded: hop-by-hop, framing, Host,
-/// credentials and Accept-Encoding. Known fields are matched by their enum (no string compare).
+/// credentials and Accept-Encoding. Known fields are matched by their enum (no string compare);
+/// every hop-by-hop name has one (Beast recognizes names in any case), so among unknown names only
+/// the client's x-api-key is dropped.
 bool dropped_field(http::field f, std::string_view name) {
     switch (f) {
         case http::field::connection:
@@ -107,7 +109,7 @@ bool dropped_field(http::field f, std::string_view name) {
         case http::field::accept_encoding:
             return true;
         case http::field::unknown:
-            return hdr::iequals(name, "x-api-key") || hdr::is_hop_by_hop(name);
+            return name.size() == 9 && hdr::iequals(name, "x-api-key");
         default:
             return false;
     }
@@ -125,19 +127,18 @@ std::string forwarded_headers(const ClientRequest& req) {
     auto connection = req[http::field::connection];
     const bool lists_extra = !connection.empty() && !hdr::iequals(connection, "keep-alive") &&
                              !hdr::iequals(connection, "close");
-    for (const auto& f : req.base()) {
-        const auto name = f.name_string();
-        if (dropped_field(f.name(), name) ||
-            (lists_extra && hdr::connection_lists(connection, name))) {
+    for (const auto f : req.fields()) {
+        const auto name = f.name;
+        if (dropped_field(f.id, name) || (lists_extra && hdr::connection_lists(connection, name))) {
             continue;
         }
-        if (!has_version && f.name() == http::field::unknown &&
+        if (!has_version && f.id == http::field::unknown &&
             hdr::iequals(name, "anthropic-version")) {
             has_version = true;
         }
         out += name;
         out += ": ";
-        out += f.value();
+        out += f.value;
         out += "\r\n";
     }
     if (!has_version) out += "anthropic-version: 2023-06-01\r\n";

@@ -9,11 +9,6 @@
 
 namespace qcc::proxy {
 
-void PaddedBody::reader::init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
-    if (length) body_.reserve(static_cast<std::size_t>(*length) + anthropic::kJsonPadding);
-    ec = {};
-}
-
 asio::awaitable<bool> write_simple(beast::tcp_stream& client, int status, std::string_view reason,
                                    std::string_view content_type, std::string_view body,
                                    bool keep_alive, bool head_only,

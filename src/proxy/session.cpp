@@ -34,7 +34,7 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kHeaderReadBytes = 4096;
 constexpr std::size_t kBodyReadBytes = 64 * 1024;
 
-using Parser = http::request_parser<PaddedBody>;
+using Parser = ClientRequestParser;
 
 std::string_view presented_key(const ClientRequest& req) {
     if (auto k = req["x-api-key"]; !k.empty()) return k;

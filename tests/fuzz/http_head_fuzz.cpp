@@ -1,24 +1,23 @@
-// libFuzzer target: a request head as QCC reads it — Beast's parser with QCC's header limit, then
-// the checks the session makes before any body byte is read (Host, Transfer-Encoding, the path,
-// the Bearer credential). Nothing may crash, hang or read out of bounds, and a path the check
-// accepts must really be free of dot-segments.
+// libFuzzer target: a request as QCC reads it — its ClientRequestParser (Beast's parser storing
+// into QCC's flat ClientRequest) with QCC's header limit, then the checks the session makes before
+// any body byte is read (Host, Transfer-Encoding, the path, the Bearer credential), then the body.
+// Nothing may crash, hang or read out of bounds; a path the check accepts must really be free of
+// dot-segments; every field must be found again by its name; a body keeps simdjson's padding.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
-
+#include "protocol/anthropic/request_view.hpp"
 #include "protocol/http/headers.hpp"
+#include "proxy/client_request.hpp"
 
 namespace http = boost::beast::http;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view input(reinterpret_cast<const char*>(data), size);
-    http::request_parser<http::string_body> parser;
+    qcc::proxy::ClientRequestParser parser;
     parser.header_limit(64 * 1024);
     parser.body_limit(1 << 20);
     parser.eager(false);
@@ -49,9 +48,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             start = slash + 1;
         }
     }
-    for (const auto& f : req) {
-        (void)qcc::http::is_hop_by_hop(f.name_string());
-        (void)qcc::http::connection_lists(req[http::field::connection], f.name_string());
+    std::size_t count = 0;
+    for (const auto f : req.fields()) {
+        ++count;
+        (void)qcc::http::is_hop_by_hop(f.name);
+        (void)qcc::http::connection_lists(req[http::field::connection], f.name);
+        // A lookup by name answers with the first field of that name (in any case).
+        std::string_view first;
+        for (const auto g : req.fields()) {
+            if (qcc::http::iequals(g.name, f.name)) {
+                first = g.value;
+                break;
+            }
+        }
+        if (req[f.name] != first) std::abort();
+        if (f.id != http::field::unknown && req[f.id] != first) std::abort();
     }
+    if (count != req.field_count()) std::abort();
+    // The body, as far as the input goes.
+    while (!ec && used < input.size() && !parser.is_done()) {
+        const auto n =
+            parser.put(boost::asio::buffer(input.data() + used, input.size() - used), ec);
+        if (n == 0) break;
+        used += n;
+    }
+    const auto& body = parser.get().body();
+    if (!body.empty() && body.capacity() < body.size() + qcc::anthropic::kJsonPadding) std::abort();
     return 0;
 }
