@@ -390,12 +390,14 @@ void PgDb::exec(const char* sql) {
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(sql);
 }
 
-std::int64_t PgDb::run_insert(sql::Statement& insert) {
-    if (!insert.step()) fail_data("insert returned no id");
-    const std::int64_t id = insert.integer(0);
+void PgDb::run_insert(sql::Statement& insert, std::size_t rows, std::vector<std::int64_t>& ids) {
+    std::size_t got = 0;
     while (insert.step()) {
+        ids.push_back(insert.integer(0));
+        ++got;
     }
-    return id;
+    if (got != rows) fail_data("insert returned " + std::to_string(got) + " ids for " +
+                               std::to_string(rows) + " rows");
 }
 
 sql::Statement& PgDb::prepare(const std::string& sql) {

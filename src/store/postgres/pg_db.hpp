@@ -39,7 +39,9 @@ class PgDb final : public sql::Db {
     void end_read() noexcept override;
     const char* for_update() const override { return " FOR UPDATE"; }
     const char* returning_id() const override { return " RETURNING id"; }
-    std::int64_t run_insert(sql::Statement& insert) override;
+    std::size_t rows_per_insert() const override { return 1; }
+    void run_insert(sql::Statement& insert, std::size_t rows,
+                    std::vector<std::int64_t>& ids) override;
     void announce_change() override;
     std::unique_ptr<ChangeListener> change_listener() const override;
     [[noreturn]] void fail(std::string_view what) const override;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.hpp"
 #include "store/change_listener.hpp"
@@ -78,11 +79,16 @@ class Db {
     /// " FOR UPDATE" where rows read in a write transaction must be locked (PostgreSQL, where
     /// writers run concurrently); "" where the write transaction already excludes other writers.
     virtual const char* for_update() const = 0;
-    /// What ends an INSERT whose new id run_insert() reads: " RETURNING id" (PostgreSQL), ""
+    /// What ends an INSERT whose new ids run_insert() reads: " RETURNING id" (PostgreSQL), ""
     /// (SQLite, whose RETURNING builds a temporary table per statement: most of an insert's cost).
     virtual const char* returning_id() const = 0;
-    /// Runs an INSERT whose text ends with returning_id() and gives the new row's id.
-    virtual std::int64_t run_insert(Statement& insert) = 0;
+    /// How many rows one INSERT may carry when their ids are needed: SQLite assigns consecutive
+    /// rowids in VALUES order; PostgreSQL does not promise the order of RETURNING rows, so one.
+    virtual std::size_t rows_per_insert() const = 0;
+    /// Runs an INSERT of `rows` rows (VALUES in that order) whose text ends with returning_id()
+    /// and appends the new rows' ids to `ids`, in the order of the VALUES.
+    virtual void run_insert(Statement& insert, std::size_t rows,
+                            std::vector<std::int64_t>& ids) = 0;
     /// Hands free pages back after a cleanup where the engine needs to be asked.
     virtual void reclaim_space() {}
     /// Tells the other processes sharing the database that shared data changed (delivered when
@@ -140,8 +146,10 @@ class Query {
         while (step()) {
         }
     }
-    /// Runs an INSERT ending with Db::returning_id(); the new row's id.
-    std::int64_t insert(Db& db) { return db.run_insert(stmt_); }
+    /// Runs an INSERT of `rows` rows ending with Db::returning_id(); appends their ids to `ids`.
+    void insert_rows(Db& db, std::size_t rows, std::vector<std::int64_t>& ids) {
+        db.run_insert(stmt_, rows, ids);
+    }
     std::string text(int column) const { return stmt_.text(column); }
     std::int64_t integer(int column) const { return stmt_.integer(column); }
     double real(int column) const { return stmt_.real(column); }

@@ -273,6 +273,60 @@ std::size_t delete_in_chunks(Db& db_, const char* sql, std::int64_t cutoff) {
     }
 }
 
+// ---- Appending -------------------------------------------------------------------------------
+
+constexpr int kLogColumns = 24;
+
+/// INSERT of `n` request-log rows in one statement; row k binds ?(24k+1) … ?(24k+24).
+std::string insert_rows_sql(std::size_t n, const char* returning) {
+    std::string sql =
+        "INSERT INTO request_log (ts, request_id, method, path, client_key, session_key, "
+        "endpoint, attempts, tried, model_requested, model_sent, stream, status, error_class, "
+        "ttfb_ms, total_ms, input_tokens, output_tokens, cache_creation_tokens, "
+        "cache_read_tokens, cost_usd, bytes_in, bytes_out, attempt_timings) VALUES ";
+    sql.reserve(sql.size() + n * 24 * 6 + 16);
+    for (std::size_t k = 0; k < n; ++k) {
+        sql += k == 0 ? "(" : ", (";
+        for (int c = 1; c <= kLogColumns; ++c) {
+            if (c > 1) sql += ", ";
+            sql += '?';
+            sql += std::to_string(static_cast<int>(k) * kLogColumns + c);
+        }
+        sql += ')';
+    }
+    sql += returning;
+    return sql;
+}
+
+/// Binds one row's values at parameters base+1 … base+24. The text stays in the caller's rows
+/// until the statement has run (bound in place).
+void bind_row(Query& q, int base, const RequestRecord& r) {
+    q.bind_int(base + 1, r.ts_unix_ms)
+        .bind_text_in_place_or_null(base + 2, r.request_id)
+        .bind_text_in_place_or_null(base + 3, r.method)
+        .bind_text_in_place_or_null(base + 4, r.path)
+        .bind_text_in_place_or_null(base + 5, r.client_key)
+        .bind_text_in_place_or_null(base + 6, r.session_key)
+        .bind_text_in_place_or_null(base + 7, r.endpoint)
+        .bind_int(base + 8, r.attempts)
+        .bind_text_in_place_or_null(base + 9, r.tried)
+        .bind_text_in_place_or_null(base + 10, r.model_requested)
+        .bind_text_in_place_or_null(base + 11, r.model_sent)
+        .bind_int(base + 12, r.stream ? 1 : 0)
+        .bind_int(base + 13, r.status)
+        .bind_text_in_place_or_null(base + 14, r.error_class)
+        .bind_int(base + 16, r.total_ms)
+        .bind_int(base + 17, r.input_tokens)
+        .bind_int(base + 18, r.output_tokens)
+        .bind_int(base + 19, r.cache_creation_tokens)
+        .bind_int(base + 20, r.cache_read_tokens)
+        .bind_real(base + 21, r.cost_usd)
+        .bind_int(base + 22, r.bytes_in)
+        .bind_int(base + 23, r.bytes_out)
+        .bind_text_in_place_or_null(base + 24, r.attempt_timings);
+    if (r.ttfb_ms >= 0) q.bind_int(base + 15, r.ttfb_ms);  // else NULL: no byte sent
+}
+
 }  // namespace
 
 void SqlStore::append_requests(std::vector<RequestRecord>& rows) {
@@ -282,49 +336,27 @@ void SqlStore::append_requests(std::vector<RequestRecord>& rows) {
     std::vector<std::int64_t> ids;
     ids.reserve(rows.size());
     std::map<RollupKey, RequestTotals> rollups;
-    {
-        Query insert(db_,
-                     "INSERT INTO request_log (ts, request_id, method, path, client_key, "
-                     "session_key, endpoint, attempts, tried, model_requested, model_sent, "
-                     "stream, status, error_class, ttfb_ms, total_ms, input_tokens, "
-                     "output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
-                     "bytes_in, bytes_out, attempt_timings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                     "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-                     "?23, ?24)" +
-                         std::string(db_.returning_id()));
-        for (const auto& r : rows) {
-            insert.bind_int(1, r.ts_unix_ms)
-                .bind_text_in_place_or_null(2, r.request_id)
-                .bind_text_in_place_or_null(3, r.method)
-                .bind_text_in_place_or_null(4, r.path)
-                .bind_text_in_place_or_null(5, r.client_key)
-                .bind_text_in_place_or_null(6, r.session_key)
-                .bind_text_in_place_or_null(7, r.endpoint)
-                .bind_int(8, r.attempts)
-                .bind_text_in_place_or_null(9, r.tried)
-                .bind_text_in_place_or_null(10, r.model_requested)
-                .bind_text_in_place_or_null(11, r.model_sent)
-                .bind_int(12, r.stream ? 1 : 0)
-                .bind_int(13, r.status)
-                .bind_text_in_place_or_null(14, r.error_class)
-                .bind_int(16, r.total_ms)
-                .bind_int(17, r.input_tokens)
-                .bind_int(18, r.output_tokens)
-                .bind_int(19, r.cache_creation_tokens)
-                .bind_int(20, r.cache_read_tokens)
-                .bind_real(21, r.cost_usd)
-                .bind_int(22, r.bytes_in)
-                .bind_int(23, r.bytes_out)
-                .bind_text_in_place_or_null(24, r.attempt_timings);
-            if (r.ttfb_ms >= 0) insert.bind_int(15, r.ttfb_ms);  // else NULL: no byte sent
-            ids.push_back(insert.insert(db_));
-            insert.reset();
-
-            const std::string& model = r.model_sent.empty() ? r.model_requested : r.model_sent;
-            rollups[RollupKey(floor_to(r.ts_unix_ms, kHourMs), r.endpoint, model, r.client_key)]
-                .add_row(is_success(r), r.attempts, r.total_ms, r.ttfb_ms, r.input_tokens,
-                         r.output_tokens, r.cache_creation_tokens, r.cache_read_tokens, r.cost_usd);
+    // Rows go in by statements of several rows where the engine allows it: a statement's fixed
+    // cost (SQLite opens a cursor on the table and on each index, and ends the statement) is
+    // paid once for many rows. Statement sizes are few (max, 8, 1) so they stay prepared.
+    const std::size_t most = db_.rows_per_insert();
+    for (std::size_t i = 0; i < rows.size();) {
+        const std::size_t left = rows.size() - i;
+        const std::size_t n = left >= most ? most : left >= 8 ? 8 : 1;
+        auto& text = insert_sql_[n];
+        if (text.empty()) text = insert_rows_sql(n, db_.returning_id());
+        Query insert(db_, text);
+        for (std::size_t k = 0; k < n; ++k) {
+            bind_row(insert, static_cast<int>(k) * kLogColumns, rows[i + k]);
         }
+        insert.insert_rows(db_, n, ids);
+        i += n;
+    }
+    for (const auto& r : rows) {
+        const std::string& model = r.model_sent.empty() ? r.model_requested : r.model_sent;
+        rollups[RollupKey(floor_to(r.ts_unix_ms, kHourMs), r.endpoint, model, r.client_key)]
+            .add_row(is_success(r), r.attempts, r.total_ms, r.ttfb_ms, r.input_tokens,
+                     r.output_tokens, r.cache_creation_tokens, r.cache_read_tokens, r.cost_usd);
     }
     {
         Query payload(db_,

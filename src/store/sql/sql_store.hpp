@@ -5,6 +5,7 @@
 // store::open_sqlite() / open_postgres() / open_store().
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,7 +88,9 @@ class SqlStore final : public Store {
     std::int64_t max_events_;
     std::int64_t max_health_checks_;
     std::shared_ptr<const SecretBox> secrets_;  // see secrets()
-    StoreOptions options_;                      // as opened (for second_connection())
+    // The request log's INSERT texts by row count (append_requests, under db_.mu()).
+    std::map<std::size_t, std::string> insert_sql_;
+    StoreOptions options_;  // as opened (for second_connection())
 };
 
 /// Throws std::invalid_argument when a bound of `options` is 0; `what` names the store.

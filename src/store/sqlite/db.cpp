@@ -192,10 +192,15 @@ sql::Statement& SqliteDb::prepare(const std::string& sql) {
     return *stmts_.emplace(sql, std::make_unique<SqliteStatement>(*this, raw)).first->second;
 }
 
-std::int64_t SqliteDb::run_insert(sql::Statement& insert) {
+void SqliteDb::run_insert(sql::Statement& insert, std::size_t rows,
+                          std::vector<std::int64_t>& ids) {
     while (insert.step()) {
     }
-    return sqlite3_last_insert_rowid(db_);
+    // The rows of one INSERT get consecutive rowids, in VALUES order: each new row takes the
+    // largest rowid + 1 (no AUTOINCREMENT, and the write transaction excludes other writers).
+    const std::int64_t last = sqlite3_last_insert_rowid(db_);
+    const auto n = static_cast<std::int64_t>(rows);
+    for (std::int64_t id = last - n + 1; id <= last; ++id) ids.push_back(id);
 }
 
 std::int64_t SqliteDb::schema_version() {

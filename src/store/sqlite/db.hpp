@@ -38,7 +38,9 @@ class SqliteDb final : public sql::Db {
     void end_read() noexcept override;
     const char* for_update() const override { return ""; }
     const char* returning_id() const override { return ""; }
-    std::int64_t run_insert(sql::Statement& insert) override;
+    std::size_t rows_per_insert() const override { return 32; }  // 768 parameters
+    void run_insert(sql::Statement& insert, std::size_t rows,
+                    std::vector<std::int64_t>& ids) override;
     void reclaim_space() override;
     [[noreturn]] void fail(std::string_view what) const override;
 

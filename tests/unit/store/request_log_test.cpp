@@ -107,6 +107,40 @@ TEST_P(RequestLogTest, AppendRoundTripsEveryFieldAndPayloads) {
     EXPECT_EQ(store->get_request(one[0].id), one[0]);
 }
 
+// A batch goes in by multi-row statements where the engine allows (32, 8, then single rows on
+// SQLite): every row must still get its own id, in order, with its own fields and payloads.
+TEST_P(RequestLogTest, ABigBatchGivesEveryRowItsOwnIdFieldsAndPayloads) {
+    auto store = open();
+    std::vector<RequestRecord> rows;
+    for (int i = 0; i < 77; ++i) {  // 2×32 + 8 + 5×1
+        RequestRecord r = i % 3 == 0 ? full_record() : RequestRecord{};
+        r.ts_unix_ms = kH0 + i;
+        r.request_id = "req-" + std::to_string(i);
+        r.endpoint = i % 2 == 0 ? "even" : "odd";
+        r.status = 200 + i;
+        r.ttfb_ms = i % 5 == 0 ? -1 : i;
+        if (i % 7 == 0) r.request_payload = "payload of " + std::to_string(i);
+        rows.push_back(r);
+    }
+    store->append_requests(rows);
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        ASSERT_GT(rows[i].id, rows[i - 1].id) << "row " << i;
+    }
+    for (const auto& r : rows) {
+        const auto got = store->get_request(r.id);
+        ASSERT_TRUE(got.has_value()) << r.request_id;
+        EXPECT_EQ(*got, r) << r.request_id;
+    }
+    EXPECT_EQ(store->count_requests(), 77);
+    std::size_t with_payload = 0;
+    for (const auto& r : rows) with_payload += r.request_payload.empty() ? 0 : 1;
+    EXPECT_EQ(raw_query("SELECT COUNT(*) FROM request_payloads"), std::to_string(with_payload));
+    // A second batch continues after the first.
+    std::vector<RequestRecord> more{full_record()};
+    store->append_requests(more);
+    EXPECT_GT(more[0].id, rows.back().id);
+}
+
 TEST_P(RequestLogTest, AppendNothingIsANoOp) {
     auto store = open_scratch();
     std::vector<RequestRecord> none;
