@@ -31,7 +31,7 @@ packages=(
   nginx-light
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk sqlite3)
+  packages+=(wrk sqlite3 valgrind)
 fi
 # libtcmalloc-minimal4 is the allocator the qcc executable links (cmake/allocator.cmake).
 # Chromium runs the dashboard's browser tests (driven by playwright-core from npm). The PostgreSQL
