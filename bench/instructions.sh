@@ -45,42 +45,8 @@ if [[ -z "${QCC_BIN:-}" ]]; then
 fi
 [[ -x "$QCC_BIN" ]] || die "QCC binary $QCC_BIN is missing"
 
-pids=()
-stop_pid() {
-    local pid=$1 i
-    if kill -TERM "$pid" 2>/dev/null; then
-        for ((i = 0; i < 100; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    local rc=$? pid
-    set +e
-    for pid in "${pids[@]}"; do stop_pid "$pid"; done
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-alloc_port() {
-    while (exec 3<>"/dev/tcp/127.0.0.1/$next_port") 2>/dev/null; do next_port=$((next_port + 1)); done
-    printf -v "$1" '%s' "$next_port"
-    next_port=$((next_port + 1))
-}
-# Waits until something accepts on port $1 (valgrind starts slowly: up to 60 s).
-wait_listening() {
-    local port=$1 pid=$2 what=$3 i
-    for ((i = 0; i < 600; i++)); do
-        kill -0 "$pid" 2>/dev/null || die "$what exited during start-up (see $out/*.log)"
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    die "$what did not listen on port $port within 60 s"
-}
+# shellcheck source=lib/procs.sh
+source "$here/lib/procs.sh"
 
 rm -rf "$out"
 mkdir -p "$out/data"
@@ -110,7 +76,7 @@ valgrind --tool=callgrind --separate-threads=no \
     "$QCC_BIN" serve --config "$out/qcc.toml" --workers 1 >"$out/qcc.log" 2>&1 &
 qcc_pid=$!
 pids+=("$qcc_pid")
-wait_listening "$qcc_port" "$qcc_pid" "qcc serve (callgrind)"
+wait_listening "$qcc_port" "$qcc_pid" "qcc serve (callgrind)" 60
 
 wrk_run() {  # seconds
     BENCH_BODY="$out/small.json" BENCH_HEADERS="$out/headers.txt" BENCH_KEY="$client_key" \

@@ -52,55 +52,8 @@ qcc_source_bin=$QCC_BIN
 
 # --- processes -----------------------------------------------------------------------------------
 
-pids=()  # everything started here, stopped by PID on exit
-
-# Drops $1 from pids once it has been reaped, so that cleanup never signals a recycled PID.
-forget_pid() {
-    local -a kept=()
-    local p
-    for p in "${pids[@]}"; do [[ $p == "$1" ]] || kept+=("$p"); done
-    pids=("${kept[@]}")
-}
-
-stop_pid() {
-    local pid=$1 i
-    if kill -TERM "$pid" 2>/dev/null; then
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-    forget_pid "$pid"
-}
-
-cleanup() {
-    local rc=$? pid
-    set +e
-    for pid in "${pids[@]}"; do stop_pid "$pid"; done
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Sets variable $1 to a loopback port nothing listens on.
-alloc_port() {
-    while (exec 3<>"/dev/tcp/127.0.0.1/$next_port") 2>/dev/null; do next_port=$((next_port + 1)); done
-    printf -v "$1" '%s' "$next_port"
-    next_port=$((next_port + 1))
-}
-
-# Waits until something accepts on port $1; fails if process $2 died or after 15 s.
-wait_listening() {
-    local port=$1 pid=$2 what=$3 i
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$pid" 2>/dev/null || die "$what exited during start-up (see $out/*.log)"
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    die "$what did not listen on port $port within 15 s"
-}
+# shellcheck source=lib/procs.sh
+source "$lib/procs.sh"
 
 # "USER SYSTEM": CPU clock ticks of the given PIDs (all their threads) in user and kernel mode.
 cpu_ticks() {
@@ -138,6 +91,7 @@ fi
 rm -rf "$out/run"
 mkdir -p "$out/run"
 run="$out/run"
+logs_dir=$run
 results="$out/results.jsonl"
 : >"$results"
 
