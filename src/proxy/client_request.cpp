@@ -1,7 +1,6 @@
 #include "proxy/client_request.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "protocol/anthropic/request_view.hpp"
 #include "protocol/http/headers.hpp"
@@ -67,14 +66,10 @@ void ClientRequestParser::on_request_impl(beast_http::verb method, string_view m
 void ClientRequestParser::on_field_impl(beast_http::field name, string_view name_string,
                                         string_view value, error_code& ec) {
     // (The parser's header limit bounds the text well below 4 GiB.)
-    auto& text = req_.text_;
-    const auto off = static_cast<std::uint32_t>(text.size());
-    const auto name_len = static_cast<std::uint32_t>(name_string.size());
-    const auto value_len = static_cast<std::uint32_t>(value.size());
-    text.resize(off + name_len + value_len);
-    std::memcpy(text.data() + off, name_string.data(), name_len);
-    std::memcpy(text.data() + off + name_len, value.data(), value_len);
-    req_.index_.push_back({name, off, name_len, off + name_len, value_len});
+    const auto name_off = req_.append({name_string.data(), name_string.size()});
+    const auto value_off = req_.append({value.data(), value.size()});
+    req_.index_.push_back({name, name_off, static_cast<std::uint32_t>(name_string.size()),
+                           value_off, static_cast<std::uint32_t>(value.size())});
     ec = {};
 }
 

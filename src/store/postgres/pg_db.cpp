@@ -396,8 +396,9 @@ void PgDb::run_insert(sql::Statement& insert, std::size_t rows, std::vector<std:
         ids.push_back(insert.integer(0));
         ++got;
     }
-    if (got != rows) fail_data("insert returned " + std::to_string(got) + " ids for " +
-                               std::to_string(rows) + " rows");
+    if (got != rows)
+        fail_data("insert returned " + std::to_string(got) + " ids for " + std::to_string(rows) +
+                  " rows");
 }
 
 sql::Statement& PgDb::prepare(const std::string& sql) {

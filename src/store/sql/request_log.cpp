@@ -277,14 +277,15 @@ std::size_t delete_in_chunks(Db& db_, const char* sql, std::int64_t cutoff) {
 
 constexpr int kLogColumns = 24;
 
-/// INSERT of `n` request-log rows in one statement; row k binds ?(24k+1) … ?(24k+24).
+/// INSERT of `n` request-log rows in one statement; row k binds ?(24k+1) … ?(24k+24), where 24
+/// is kLogColumns.
 std::string insert_rows_sql(std::size_t n, const char* returning) {
     std::string sql =
         "INSERT INTO request_log (ts, request_id, method, path, client_key, session_key, "
         "endpoint, attempts, tried, model_requested, model_sent, stream, status, error_class, "
         "ttfb_ms, total_ms, input_tokens, output_tokens, cache_creation_tokens, "
         "cache_read_tokens, cost_usd, bytes_in, bytes_out, attempt_timings) VALUES ";
-    sql.reserve(sql.size() + n * 24 * 6 + 16);
+    sql.reserve(sql.size() + n * kLogColumns * 6 + 16);
     for (std::size_t k = 0; k < n; ++k) {
         sql += k == 0 ? "(" : ", (";
         for (int c = 1; c <= kLogColumns; ++c) {
