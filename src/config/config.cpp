@@ -431,7 +431,11 @@ class Loader {
         if (auto v = int_at(t, "max_per_endpoint", "pool", 1, 4096)) {
             out.max_per_endpoint = static_cast<int>(*v);
         }
-        if (auto v = int_at(t, "max_idle", "pool", 0, 4096)) out.max_idle = static_cast<int>(*v);
+        if (auto v = int_at(t, "max_idle", "pool", 0, 4096)) {
+            out.max_idle = static_cast<int>(*v);
+        } else {
+            out.max_idle = std::min(out.max_idle, out.max_per_endpoint);  // the default fits
+        }
         if (out.max_idle > out.max_per_endpoint) {
             const toml::node* n = t.get("max_idle");
             fail(n != nullptr ? n->source() : t.source(), "pool.max_idle",

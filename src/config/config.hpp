@@ -40,9 +40,11 @@ struct Timeouts {
 
 /// Per-endpoint keep-alive pool limits (per worker). A request that finds the pool full waits for
 /// a free connection (first come, first served) within the endpoint's connect timeout.
+/// max_idle is sized for bursts: a connection closed because the idle list was full is reopened
+/// (TCP and TLS handshakes) by the next request of the burst; idle_expiry trims what goes unused.
 struct PoolConfig {
     int max_per_endpoint = 4096;
-    int max_idle = 16;
+    int max_idle = 256;  // capped at max_per_endpoint when not set
     Millis idle_expiry{30'000};
     Millis dns_ttl{300'000};
     friend bool operator==(const PoolConfig&, const PoolConfig&) = default;

@@ -249,6 +249,39 @@ TEST(ProxyCore, ReusesUpstreamConnectionsAcrossRequests) {
     EXPECT_EQ(up.server().connections_accepted(), 1u);
 }
 
+TEST(ProxyCore, KeepsEveryUpstreamConnectionOfAConcurrentBurstForTheNext) {
+    // 40 requests at once, three times, on the default pool settings: the connections the first
+    // burst opened serve the next bursts. Closing all but a few of them when they turn idle made
+    // every burst reconnect (a TCP and TLS handshake per request on a real endpoint).
+    constexpr int kConcurrent = 40;
+    FakeUpstream up;
+    auto reply = sim::Reply::json(
+        200, sim::text_message_json("claude-sonnet-4-5", "hi", sim::Usage{12, 7, 0, 0}));
+    reply.head_delay = 200ms;  // keeps the requests of a burst in flight together
+    up.set_default(reply);
+    ProxyFixture proxy({endpoint_config("a", up.base_url())},
+                       [](config::Config& c) { c.workers = 1; });
+    for (int burst = 0; burst < 3; ++burst) {
+        std::vector<int> statuses(kConcurrent, 0);
+        std::vector<std::thread> clients;
+        for (int i = 0; i < kConcurrent; ++i) {
+            clients.emplace_back([&, i] {
+                TestClient client(proxy.port());
+                statuses[static_cast<std::size_t>(i)] =
+                    client
+                        .request("POST", "/v1/messages", ProxyFixture::client_headers(),
+                                 ProxyFixture::messages_body(false))
+                        .status;
+            });
+        }
+        for (auto& t : clients) t.join();
+        for (int s : statuses) ASSERT_EQ(s, 200) << "burst " << burst;
+    }
+    EXPECT_EQ(up.request_count(), 3u * kConcurrent);
+    EXPECT_LE(up.server().connections_accepted(), static_cast<std::size_t>(kConcurrent))
+        << "a burst reconnected instead of reusing the previous burst's connections";
+}
+
 TEST(ProxyCore, RetriesOnceOnFreshConnectionWhenPooledSocketIsStale) {
     FakeUpstream up;
     ProxyFixture proxy({endpoint_config("a", up.base_url())});

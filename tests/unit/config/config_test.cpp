@@ -182,6 +182,15 @@ TEST_F(ConfigTest, MissingFileNamesPathAndReason) {
     }
 }
 
+TEST_F(ConfigTest, ASmallPoolCapsTheDefaultIdleCount) {
+    // Only max_per_endpoint set: the default max_idle shrinks to it instead of failing the load.
+    const Config cfg = load_string("[pool]\nmax_per_endpoint = 8\n", "t.toml");
+    EXPECT_EQ(cfg.pool.max_per_endpoint, 8);
+    EXPECT_EQ(cfg.pool.max_idle, 8);
+    const Config set = load_string("[pool]\nmax_per_endpoint = 8\nmax_idle = 3\n", "t.toml");
+    EXPECT_EQ(set.pool.max_idle, 3);
+}
+
 TEST_F(ConfigTest, EmptyFileGivesDefaults) {
     const Config cfg = load_string("", "empty.toml");
     EXPECT_EQ(cfg.listen, "127.0.0.1:7860");
@@ -195,7 +204,7 @@ TEST_F(ConfigTest, EmptyFileGivesDefaults) {
     EXPECT_EQ(cfg.timeouts.idle, seconds(120));
     EXPECT_EQ(cfg.timeouts.total, seconds(600));
     EXPECT_EQ(cfg.pool.max_per_endpoint, 4096);  // sized for thousands of streams
-    EXPECT_EQ(cfg.pool.max_idle, 16);
+    EXPECT_EQ(cfg.pool.max_idle, 256);           // a burst's connections are kept for the next
     EXPECT_EQ(cfg.pool.idle_expiry, seconds(30));
     EXPECT_EQ(cfg.pool.dns_ttl, seconds(300));
     EXPECT_EQ(cfg.drain_timeout, seconds(30));
