@@ -18,6 +18,7 @@
 #include "legacy_db.hpp"
 #include "store/migrations.hpp"
 #include "store/secret.hpp"
+#include "store/sqlite/db.hpp"
 #include "temp_db.hpp"
 
 namespace qcc::store {
@@ -99,6 +100,17 @@ TEST_F(SqliteStoreTest, TightensModeOfExistingFile) {
     struct stat st {};
     ASSERT_EQ(::stat(db_path_.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(SqliteStoreTest, KeepsStatementJournalsInMemory) {
+    // A multi-row INSERT keeps a statement journal; in a file it cost several writes per
+    // request-log row. temp_store is per connection: asked on the store's own.
+    sqlite::SqliteDb db(db_path_);
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db.handle(), "PRAGMA temp_store", -1, &stmt, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(stmt, 0), 2) << "2 = MEMORY";
+    sqlite3_finalize(stmt);
 }
 
 TEST_F(SqliteStoreTest, UsesWalAndRecordsSchemaVersion) {
