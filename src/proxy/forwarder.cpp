@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <random>
+#include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -26,6 +27,7 @@
 #include "proxy/attempt_plan.hpp"
 #include "proxy/classify.hpp"
 #include "proxy/client_watch.hpp"
+#include "proxy/http_io.hpp"
 #include "proxy/relay.hpp"
 #include "proxy/translated_relay.hpp"
 #include "proxy/unserved.hpp"
@@ -83,6 +85,21 @@ struct SavedResponse {
 };
 
 enum class Outcome { kCommitted, kFailed, kRetryFresh, kClientGone, kSkipped };
+
+/// Sends a request (head, body) upstream: a plain connection takes it at once when its send
+/// buffer has room (no timer, no reactor); TLS, or a rest that does not fit, is written
+/// asynchronously, within the expiry the caller set (or `timeout` from the moment it has to wait).
+asio::awaitable<WriteResult> write_request(upstream::Connection& conn,
+                                           const std::array<asio::const_buffer, 4>& out,
+                                           std::chrono::nanoseconds timeout) {
+    return conn.visit([&](auto& s) -> asio::awaitable<WriteResult> {
+        if constexpr (std::is_same_v<std::decay_t<decltype(s)>, beast::tcp_stream>) {
+            return write_all(s, out, timeout);
+        } else {
+            return asio::async_write(s, out, kUseTuple);  // within the expiry the caller set
+        }
+    });
+}
 
 std::int64_t ms_since(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
@@ -394,10 +411,10 @@ asio::awaitable<boost::system::error_code> Exchange::send(const Endpoint& ep, Le
         head += "content-length: " + std::to_string(body.size()) + "\r\n";
     }
     head += "\r\n";
+    // One deadline for the request's write and the response head's read (the first byte).
     lease->tcp().expires_after(ep.first_byte_timeout);
-    std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(body)};
-    auto [ec, n] =
-        co_await lease->visit([&](auto& s) { return asio::async_write(s, out, kUseTuple); });
+    const std::array<asio::const_buffer, 4> out{asio::buffer(head), asio::buffer(body)};
+    auto [ec, n] = co_await write_request(*lease, out, ep.first_byte_timeout);
     co_return ec;
 }
 
@@ -415,10 +432,10 @@ asio::awaitable<boost::system::error_code> Exchange::send_translated(const Endpo
     head += "\r\naccept-encoding: identity\r\n";
     upstream::append_credentials(head, ep);
     head += "content-length: " + std::to_string(translated_.size()) + "\r\n\r\n";
+    // One deadline for the request's write and the response head's read (the first byte).
     lease->tcp().expires_after(ep.first_byte_timeout);
-    std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(translated_)};
-    auto [ec, n] =
-        co_await lease->visit([&](auto& s) { return asio::async_write(s, out, kUseTuple); });
+    const std::array<asio::const_buffer, 4> out{asio::buffer(head), asio::buffer(translated_)};
+    auto [ec, n] = co_await write_request(*lease, out, ep.first_byte_timeout);
     co_return ec;
 }
 

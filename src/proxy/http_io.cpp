@@ -3,11 +3,39 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 
 #include "protocol/anthropic/error_body.hpp"
 #include "protocol/http/response_head.hpp"
 
 namespace qcc::proxy {
+
+asio::awaitable<WriteResult> write_all(beast::tcp_stream& stream,
+                                       const std::array<asio::const_buffer, 4>& pieces,
+                                       std::chrono::nanoseconds timeout) {
+    const std::size_t total = asio::buffer_size(pieces);
+    std::size_t written = 0;
+    if (total > 0) {
+        // Non-blocking, so the attempt never waits: a full send buffer answers would_block.
+        auto& socket = stream.socket();
+        boost::system::error_code ec;
+        if (!socket.non_blocking()) socket.non_blocking(true, ec);
+        if (!ec) {
+            written = socket.write_some(pieces, ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                ec = {};
+                written = 0;
+            }
+            if (ec) co_return WriteResult{ec, written};  // e.g. the peer is gone
+        }
+    }
+    if (written == total) co_return WriteResult{boost::system::error_code{}, written};
+    beast::buffers_suffix<std::array<asio::const_buffer, 4>> rest(pieces);
+    rest.consume(written);
+    stream.expires_after(timeout);
+    auto [ec, n] = co_await asio::async_write(stream, rest, asio::as_tuple(asio::use_awaitable));
+    co_return WriteResult{ec, written + n};
+}
 
 asio::awaitable<bool> write_simple(beast::tcp_stream& client, int status, std::string_view reason,
                                    std::string_view content_type, std::string_view body,

@@ -13,6 +13,7 @@
 #include "protocol/anthropic/usage.hpp"
 #include "protocol/http/headers.hpp"
 #include "protocol/http/response_head.hpp"
+#include "proxy/http_io.hpp"
 #include "proxy/worker.hpp"
 
 namespace qcc::proxy {
@@ -134,11 +135,10 @@ asio::awaitable<bool> ClientWriter::write(std::string_view head, std::string_vie
             std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size()));
     }
     const bool framed = chunked && !data.empty();
-    std::array<asio::const_buffer, 4> bufs{asio::buffer(head), asio::buffer(size_line, size_len),
-                                           asio::buffer(data),
-                                           asio::buffer("\r\n", framed ? 2 : 0)};
-    client_.expires_after(timeout_);
-    auto [ec, n] = co_await asio::async_write(client_, bufs, kUseTuple);
+    const std::array<asio::const_buffer, 4> bufs{
+        asio::buffer(head), asio::buffer(size_line, size_len), asio::buffer(data),
+        asio::buffer("\r\n", framed ? 2 : 0)};
+    auto [ec, n] = co_await write_all(client_, bufs, timeout_);
     if (ec) {
         watch_->client_gone = true;
         co_return false;

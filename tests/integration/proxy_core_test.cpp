@@ -11,6 +11,7 @@
 #include "harness/proxy_fixture.hpp"
 #include "harness/test_client.hpp"
 #include "sim/anthropic.hpp"
+#include "support/eventually.hpp"
 
 namespace qcc::test {
 namespace {
@@ -503,6 +504,29 @@ TEST(AfterCommit, SlowClientGetsEveryByteThroughTheBoundedBuffer) {
     EXPECT_EQ(res.status, 200);
     EXPECT_TRUE(res.complete);
     EXPECT_EQ(res.body.size(), 64u * 64 * 1024);
+}
+
+TEST(AfterCommit, AClientThatStopsReadingIsDroppedAfterTheIdleTimeout) {
+    // The response does not fit in the socket buffers and the client never reads: the write that
+    // has to wait gives up after timeouts.idle and the connection is dropped, while other clients
+    // are served.
+    FakeUpstream a;
+    ProxyFixture proxy({endpoint_config("a", a.base_url())},
+                       [](config::Config& c) { c.timeouts.idle = 300ms; });
+    sim::Reply big;
+    big.headers = {{"content-type", "application/octet-stream"}};
+    big.chunks.assign(64, std::string(64 * 1024, 'x'));  // 4 MiB
+    a.push(big);
+    TestClient stuck(proxy.port(), 4096);
+    ASSERT_TRUE(stuck.send("POST", "/v1/messages", ProxyFixture::client_headers(),
+                           ProxyFixture::messages_body(false)));
+    auto& state = proxy.state("a");
+    ASSERT_TRUE(eventually([&] { return a.request_count() == 1; }));
+    EXPECT_TRUE(eventually([&] { return state.in_flight.load() == 0; }))
+        << "the write to a client that does not read never gave up";
+    a.set_default(sim::Reply::json(
+        200, sim::text_message_json("claude-sonnet-4-5", "hi", sim::Usage{1, 1, 0, 0})));
+    EXPECT_EQ(proxy.send_messages().status, 200);
 }
 
 TEST(Drain, InFlightStreamFinishesDuringGracefulStop) {
