@@ -153,7 +153,7 @@ SqliteDb::SqliteDb(std::string path) : path_(std::move(path)), label_("sqlite st
         exec("PRAGMA synchronous=NORMAL");
         // Statement journals (a multi-row INSERT keeps one, to undo itself alone) and temporary
         // tables stay in memory: on disk, SQLite wrote every page a 32-row INSERT touched to a
-        // file under /var/tmp first, some seven writes per request-log row.
+        // file under /var/tmp first, three quarters of the request-log writer's write calls.
         exec("PRAGMA temp_store=MEMORY");
         migrate();
     } catch (...) {
